@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The vxnet command line: the only composition root. Each sub-command lives
+// in its own file and registers itself here.
+
+import { Command } from 'commander';
+import { registerConfigCommands } from './config.js';
+import { registerMasterCommands } from './master.js';
+import { registerAgentCommands } from './agent.js';
+import { registerContainerCommands } from './container.js';
+import { registerDemoCommand } from './demo.js';
+
+const program = new Command()
+  .name('vxnet')
+  .description('IP-per-container virtual networks across a cluster of hosts')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+registerConfigCommands(program);
+registerMasterCommands(program);
+registerAgentCommands(program);
+registerContainerCommands(program);
+registerDemoCommand(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  // Commands report their own errors; anything reaching here is a bug, shown briefly.
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`vxnet: ${message}\n`);
+  process.exitCode = 1;
+});

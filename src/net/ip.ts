@@ -1,0 +1,200 @@
+// Address math for IPv4 and IPv6 alike: one bigint representation plus a family tag.
+// Pure: parses at the edge, everything after works on integers.
+
+export type Family = 4 | 6;
+
+/** An IP address as an integer with its family. */
+export interface Ip {
+  readonly family: Family;
+  readonly value: bigint;
+}
+
+/** A network: an aligned base address and a prefix length. */
+export interface Cidr {
+  readonly family: Family;
+  /** The network address (host bits zero). */
+  readonly base: bigint;
+  readonly length: number;
+}
+
+export const familyBits = (family: Family): number => (family === 4 ? 32 : 128);
+
+const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** Parses a dotted-quad or IPv6 text address; returns undefined when it is not one. */
+export function parseIp(text: string): Ip | undefined {
+  if (typeof text !== 'string') return undefined;
+  if (IPV4_RE.test(text)) {
+    const value = text.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
+    return { family: 4, value };
+  }
+  if (text.includes(':')) return parseIpv6(text);
+  return undefined;
+}
+
+function parseIpv6(text: string): Ip | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(text)) return undefined;
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const toGroups = (part: string): number[] | undefined => {
+    if (part === '') return [];
+    const groups: number[] = [];
+    const pieces = part.split(':');
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i]!;
+      if (i === pieces.length - 1 && piece.includes('.')) {
+        const v4 = parseIp(piece);
+        if (!v4 || v4.family !== 4) return undefined;
+        groups.push(Number(v4.value >> 16n), Number(v4.value & 0xffffn));
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(piece)) return undefined;
+        groups.push(parseInt(piece, 16));
+      }
+    }
+    return groups;
+  };
+  const head = toGroups(halves[0]!);
+  const tail = halves.length === 2 ? toGroups(halves[1]!) : [];
+  if (!head || !tail) return undefined;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const groups = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  const value = groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
+  return { family: 6, value };
+}
+
+/** Formats an address canonically (RFC 5952 for IPv6: lowercase, longest zero run compressed). */
+export function formatIp(ip: Ip): string {
+  if (ip.family === 4) {
+    const v = ip.value;
+    return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
+  }
+  const groups: number[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(Number((ip.value >> BigInt(i * 16)) & 0xffffn));
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+export type CidrParse =
+  | { ok: true; cidr: Cidr; aligned: boolean }
+  | { ok: false; reason: string };
+
+/**
+ * Parses "addr/len". Reports host bits instead of silently masking them
+ * (the original masked unaligned subnets without a word).
+ */
+export function parseCidr(text: string): CidrParse {
+  if (typeof text !== 'string') return { ok: false, reason: 'is not a string' };
+  const slash = text.indexOf('/');
+  if (slash < 0) return { ok: false, reason: 'has no "/length" part' };
+  const ip = parseIp(text.slice(0, slash));
+  if (!ip) return { ok: false, reason: `"${text.slice(0, slash)}" is not an IPv4 or IPv6 address` };
+  const lenText = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lenText)) return { ok: false, reason: `"${lenText}" is not a prefix length` };
+  const length = Number(lenText);
+  const bits = familyBits(ip.family);
+  if (length > bits) return { ok: false, reason: `prefix length ${length} exceeds ${bits} for IPv${ip.family}` };
+  const base = ip.value & netmask(ip.family, length);
+  return { ok: true, cidr: { family: ip.family, base, length }, aligned: base === ip.value };
+}
+
+/** Parses a CIDR that must be valid; throws otherwise. For values already validated. */
+export function mustCidr(text: string): Cidr {
+  const r = parseCidr(text);
+  if (!r.ok) throw new TypeError(`invalid CIDR "${text}": ${r.reason}`);
+  return r.cidr;
+}
+
+export function mustIp(text: string): Ip {
+  const ip = parseIp(text);
+  if (!ip) throw new TypeError(`invalid IP address "${text}"`);
+  return ip;
+}
+
+export function formatCidr(cidr: Cidr): string {
+  return `${formatIp({ family: cidr.family, value: cidr.base })}/${cidr.length}`;
+}
+
+/** Formats an address with a prefix length, e.g. a VTEP address "198.15.0.1/20". */
+export function formatIpWithLength(ip: Ip, length: number): string {
+  return `${formatIp(ip)}/${length}`;
+}
+
+export function netmask(family: Family, length: number): bigint {
+  const bits = BigInt(familyBits(family));
+  const all = (1n << bits) - 1n;
+  return all ^ ((1n << (bits - BigInt(length))) - 1n);
+}
+
+/** Number of addresses in the network. */
+export function size(cidr: Cidr): bigint {
+  return 1n << BigInt(familyBits(cidr.family) - cidr.length);
+}
+
+export function lastAddress(cidr: Cidr): bigint {
+  return cidr.base + size(cidr) - 1n;
+}
+
+export function contains(cidr: Cidr, ip: Ip): boolean {
+  return ip.family === cidr.family && ip.value >= cidr.base && ip.value <= lastAddress(cidr);
+}
+
+export function containsCidr(outer: Cidr, inner: Cidr): boolean {
+  return outer.family === inner.family && inner.length >= outer.length && inner.base >= outer.base && lastAddress(inner) <= lastAddress(outer);
+}
+
+export function overlaps(a: Cidr, b: Cidr): boolean {
+  return a.family === b.family && a.base <= lastAddress(b) && b.base <= lastAddress(a);
+}
+
+/** How many /blockLength blocks the network splits into. */
+export function blockCount(cidr: Cidr, blockLength: number): bigint {
+  return 1n << BigInt(blockLength - cidr.length);
+}
+
+/** The index-th /blockLength block of the network. Index 0 is the lowest. */
+export function nthBlock(cidr: Cidr, blockLength: number, index: bigint): Cidr {
+  const step = 1n << BigInt(familyBits(cidr.family) - blockLength);
+  return { family: cidr.family, base: cidr.base + index * step, length: blockLength };
+}
+
+/** Index of the /blockLength block of the network that holds `block`'s base. */
+export function blockIndex(cidr: Cidr, blockLength: number, block: Cidr): bigint {
+  const step = 1n << BigInt(familyBits(cidr.family) - blockLength);
+  return (block.base - cidr.base) / step;
+}
+
+/** Splits a network into its lower and upper halves (the m- and d- bridge halves). */
+export function halves(cidr: Cidr): [Cidr, Cidr] {
+  if (cidr.length >= familyBits(cidr.family)) throw new RangeError(`cannot halve ${formatCidr(cidr)}`);
+  const length = cidr.length + 1;
+  return [
+    { family: cidr.family, base: cidr.base, length },
+    { family: cidr.family, base: cidr.base + size(cidr) / 2n, length },
+  ];
+}
+
+/** Address at `offset` from the network base (offset 1 is the first usable IPv4 host). */
+export function addressAt(cidr: Cidr, offset: bigint): Ip {
+  return { family: cidr.family, value: cidr.base + offset };
+}
+
+/**
+ * Container addresses a bridge on this network can hand out: every address
+ * minus the network address, the gateway and (IPv4 only) the broadcast address.
+ */
+export function usableContainerAddresses(cidr: Cidr): bigint {
+  const total = size(cidr);
+  const reserved = cidr.family === 4 ? 3n : 2n;
+  return total > reserved ? total - reserved : 0n;
+}

@@ -1,0 +1,67 @@
+// The storage port of the master. Small on purpose: the SQLite store (single
+// master) and the etcd store (several masters) both implement exactly this.
+// Policy (allocation, reconciliation) lives in the master, never in a store.
+
+import type { AgentNetworkConfig, ContainerInfo, OverlayStatus } from '../api/types.js';
+import type { NetworkConfig } from '../config/types.js';
+
+/** What one agent holds in one overlay. */
+export interface OverlayAllocation {
+  /** The agent's IPv4 subnet of the overlay, e.g. "44.128.0.0/24". */
+  subnet?: string;
+  subnet6?: string;
+  /** Why nothing (or only part) could be allocated, e.g. exhaustion. */
+  error?: string;
+}
+
+/** Everything the master keeps about one agent. */
+export interface AgentRecord {
+  ip: string;
+  /** Registration order; /state lists agents by it. */
+  seq: number;
+  networkConfig: AgentNetworkConfig;
+  /** VTEP address without length, e.g. "198.15.0.1". */
+  vtepIp: string;
+  vtepIp6?: string;
+  /** Lowercase, e.g. "70:b3:d5:0f:00:01". */
+  vtepMac: string;
+  /** Keyed by overlay name. */
+  overlays: Record<string, OverlayAllocation>;
+  /** Last status the agent reported, keyed by overlay name. */
+  status: Record<string, { status: OverlayStatus; error?: string }>;
+  containers: ContainerInfo[];
+}
+
+export type Change =
+  | { type: 'put'; record: AgentRecord }
+  | { type: 'delete'; ip: string }
+  /** The network config the stored allocations were made under. */
+  | { type: 'config'; config: NetworkConfig };
+
+/** A committed change with the revision that committed it. */
+export type StoredChange = Change & { revision: number };
+
+export interface Snapshot {
+  /** Revision of the last committed change (0 for an empty store). */
+  revision: number;
+  config?: NetworkConfig;
+  /** In registration order (by seq). */
+  agents: AgentRecord[];
+}
+
+export interface Store {
+  /** Everything stored, consistent with `revision`. */
+  snapshot(): Promise<Snapshot>;
+  /**
+   * Commits the changes atomically and durably (on disk / on a quorum) before
+   * resolving. Concurrent calls may be committed together (group commit); each
+   * resolves with the revision of its own last change. Revisions only grow.
+   */
+  commit(changes: Change[]): Promise<number>;
+  /**
+   * Calls `onChange` for every change committed after `sinceRevision`, by
+   * anyone (another master too), in revision order. Returns a function that stops it.
+   */
+  watch(sinceRevision: number, onChange: (change: StoredChange) => void): () => void;
+  close(): Promise<void>;
+}
