@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import type { NetworkConfig } from '../config/types.js';
+import type { AgentRecord } from '../store/store.js';
+import { reconcile } from './reconcile.js';
+
+const config: NetworkConfig = {
+  vtep_subnet: '192.15.0.0/20',
+  vtep_mac_oui: '70:B3:D5:00:00:00',
+  overlays: [
+    { name: 'dcos-1', subnet: '192.168.0.0/17', prefix: 24 },
+    { name: 'dcos-2', subnet: '192.168.128.0/17', prefix: 24 },
+  ],
+};
+
+const agent = (ip: string, seq: number, overlays: AgentRecord['overlays']): AgentRecord => ({
+  ip,
+  seq,
+  networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true },
+  vtepIp: `192.15.0.${seq}`,
+  vtepMac: `70:b3:d5:0f:00:0${seq}`,
+  overlays,
+  status: {},
+  containers: [],
+});
+
+const agents = [
+  agent('10.0.0.1', 1, { 'dcos-1': { subnet: '192.168.0.0/24' }, 'dcos-2': { subnet: '192.168.128.0/24' } }),
+  agent('10.0.0.2', 2, { 'dcos-1': { subnet: '192.168.1.0/24' }, 'dcos-2': { subnet: '192.168.129.0/24' } }),
+];
+
+describe('reconcile', () => {
+  it('accepts an unchanged config', () => {
+    expect(reconcile({ config, agents }, config, '/d')).toEqual({ ok: true, added: [], configChanged: false });
+  });
+
+  it('accepts an added overlay and names it', () => {
+    const next = { ...config, overlays: [...config.overlays, { name: 'dcos-3', subnet: '44.128.0.0/16', prefix: 24 }] };
+    expect(reconcile({ config, agents }, next, '/d')).toEqual({ ok: true, added: ['dcos-3'], configChanged: true });
+  });
+
+  it('refuses a removed overlay that holds allocations, naming it, the count and both fixes', () => {
+    const next = { ...config, overlays: [config.overlays[0]!] };
+    const r = reconcile({ config, agents }, next, '/var/lib/vxnet');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.refusals).toHaveLength(1);
+    expect(r.refusals[0]!.kind).toBe('overlay-removed');
+    expect(r.refusals[0]!.message).toContain('overlay dcos-2 is not in the config but 2 agents hold subnets in it');
+    expect(r.refusals[0]!.message).toContain('put it back in the config (subnet: 192.168.128.0/17, prefix: 24)');
+    expect(r.refusals[0]!.message).toContain('vxnet network delete dcos-2 --data /var/lib/vxnet');
+  });
+
+  it('accepts removing an overlay nobody holds a subnet in', () => {
+    const only1 = agents.map((a) => ({ ...a, overlays: { 'dcos-1': a.overlays['dcos-1']! } }));
+    const r = reconcile({ config, agents: only1 }, { ...config, overlays: [config.overlays[0]!] }, '/d');
+    expect(r.ok).toBe(true);
+  });
+
+  it('refuses a changed overlay prefix showing old and new', () => {
+    const next = { ...config, overlays: [config.overlays[0]!, { name: 'dcos-2', subnet: '192.168.128.0/17', prefix: 25 }] };
+    const r = reconcile({ config, agents }, next, '/d');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.refusals.map((x) => x.kind)).toEqual(['overlay-changed']);
+    expect(r.refusals[0]!.message).toContain('old subnet: 192.168.128.0/17, prefix: 24; new subnet: 192.168.128.0/17, prefix: 25');
+  });
+
+  it('refuses a changed overlay subnet', () => {
+    const next = { ...config, overlays: [{ name: 'dcos-1', subnet: '10.64.0.0/16', prefix: 24 }, config.overlays[1]!] };
+    const r = reconcile({ config, agents }, next, '/d');
+    expect(r.ok ? [] : r.refusals.map((x) => x.subject)).toEqual(['dcos-1']);
+  });
+
+  it.each([
+    ['vtep_subnet', { vtep_subnet: '192.15.16.0/20' }, 'vtep_subnet changed from 192.15.0.0/20 to 192.15.16.0/20'],
+    ['vtep_mac_oui', { vtep_mac_oui: '70:B3:D6:00:00:00' }, 'vtep_mac_oui changed from 70:b3:d5:00:00:00 to 70:b3:d6:00:00:00'],
+  ])('refuses a changed %s showing old and new', (_field, change, text) => {
+    const r = reconcile({ config, agents }, { ...config, ...change }, '/d');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.refusals[0]!.message).toContain(text);
+  });
+
+  it('treats an OUI differing only in case as unchanged', () => {
+    expect(reconcile({ config, agents }, { ...config, vtep_mac_oui: '70:b3:d5:00:00:00' }, '/d').ok).toBe(true);
+  });
+
+  it('accepts any config over an empty store', () => {
+    const r = reconcile({ config, agents: [] }, { ...config, vtep_subnet: '10.1.0.0/16' }, '/d');
+    expect(r).toEqual({ ok: true, added: [], configChanged: true });
+  });
+
+  it('reports every refusal at once', () => {
+    const next = { ...config, vtep_subnet: '10.1.0.0/16', overlays: [] };
+    const r = reconcile({ config, agents }, next, '/d');
+    expect(r.ok ? [] : r.refusals.map((x) => x.subject)).toEqual(['vtep_subnet', 'dcos-1', 'dcos-2']);
+  });
+});
