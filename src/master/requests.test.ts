@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { VxnetError } from '../errors.js';
+import { agentIp, parseContainers, parseDelete, parseRegister, parseSince, parseStatus } from './requests.js';
+
+function badRequest(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(VxnetError);
+    expect((e as VxnetError).code).toBe('BAD_REQUEST');
+    return (e as VxnetError).message;
+  }
+  throw new Error('expected a BAD_REQUEST');
+}
+
+describe('parseRegister', () => {
+  it('defaults every switch to true', () => {
+    expect(parseRegister({ ip: '10.0.0.1' })).toEqual({ ip: '10.0.0.1', networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true } });
+    expect(parseRegister({ ip: '10.0.0.1', network_config: { docker_bridge: false } }).networkConfig.docker_bridge).toBe(false);
+  });
+
+  it.each([
+    ['a bad IP', { ip: '10.0.0.256' }, 'ip: "10.0.0.256" is not an IPv4 address'],
+    ['an IPv6 address', { ip: 'fd00::1' }, 'ip: "fd00::1" is not an IPv4 address'],
+    ['a missing ip', {}, 'ip: undefined is not an IPv4 address'],
+    ['a wrong switch type', { ip: '10.0.0.1', network_config: { mesos_bridge: 'yes' } }, 'network_config.mesos_bridge: "yes" is invalid'],
+    ['an unknown field', { ip: '10.0.0.1', colour: 1 }, 'body: {"ip":"10.0.0.1","colour":1} is invalid (Unrecognized key(s) in object: \'colour\')'],
+    ['an array body', [1], 'body: [1] is not a JSON object'],
+    ['a string body', 'hi', 'body: "hi" is not a JSON object'],
+  ])('rejects %s naming field and value', (_what, body, text) => {
+    expect(badRequest(() => parseRegister(body))).toContain(text);
+  });
+});
+
+describe('other bodies', () => {
+  it('parses a status report and rejects an unknown status', () => {
+    expect(parseStatus({ overlays: [{ name: 'dcos-1', status: 'STATUS_OK' }] }).overlays).toHaveLength(1);
+    expect(badRequest(() => parseStatus({ overlays: [{ name: 'dcos-1', status: 'FINE' }] }))).toContain('overlays[0].status: "FINE" is invalid');
+  });
+
+  it('checks container addresses', () => {
+    const ok = { containers: [{ id: 'c', network: 'dcos-1', ip: '192.168.0.2', interface: 'eth0' }] };
+    expect(parseContainers(ok).containers[0]!.ip).toBe('192.168.0.2');
+    const bad = { containers: [{ id: 'c', network: 'dcos-1', ip: 'x', interface: 'eth0' }] };
+    expect(badRequest(() => parseContainers(bad))).toContain('containers[0].ip: "x" is not an IPv4 address');
+  });
+
+  it('parses delete lists, dropping duplicates', () => {
+    expect(parseDelete({ agents: ['10.0.0.3', '10.0.0.3', '10.0.0.4'] })).toEqual(['10.0.0.3', '10.0.0.4']);
+    expect(badRequest(() => parseDelete({ agents: ['10.0.0.3', 7] }))).toContain('agents[1]: 7 is not an IPv4 address');
+    expect(badRequest(() => parseDelete({ agents: '10.0.0.3' }))).toContain('agents: "10.0.0.3" is invalid');
+  });
+
+  it('parses since and agent IPs', () => {
+    expect(parseSince(undefined)).toBeUndefined();
+    expect(parseSince('42')).toBe(42);
+    expect(badRequest(() => parseSince('-1'))).toContain('since: "-1" is not a revision');
+    expect(agentIp('10.0.0.9')).toBe('10.0.0.9');
+    expect(badRequest(() => agentIp('010.0.0.9'))).toContain('"010.0.0.9"');
+  });
+});

@@ -1,0 +1,124 @@
+// Pure: validates HTTP request bodies and path values of the master API into
+// typed values, or throws VxnetError('BAD_REQUEST') naming field, value and fix.
+
+import { z } from 'zod';
+import type { AgentNetworkConfig, ContainersReport, OverlayStatus, StatusReport } from '../api/types.js';
+import { OVERLAY_STATUSES } from '../api/types.js';
+import { VxnetError } from '../errors.js';
+import { formatIp, parseIp } from '../net/ip.js';
+
+const show = (value: unknown): string => {
+  const text = JSON.stringify(value);
+  if (text === undefined) return String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+};
+
+const bad = (field: string, value: unknown, rule: string, fix: string): VxnetError =>
+  new VxnetError('BAD_REQUEST', `${field}: ${show(value)} ${rule}; ${fix}`, { field, value });
+
+/** An agent IP: IPv4 dotted quad, returned in canonical form. */
+export function agentIp(value: unknown, field = 'ip'): string {
+  const ip = typeof value === 'string' ? parseIp(value) : undefined;
+  if (!ip || ip.family !== 4) {
+    throw bad(field, value, 'is not an IPv4 address', 'agents are identified by their IPv4 address, e.g. "10.0.0.1"');
+  }
+  return formatIp(ip);
+}
+
+function valueAt(body: unknown, path: (string | number)[]): unknown {
+  let v: unknown = body;
+  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[key] : undefined;
+  return v;
+}
+
+function parseWith<T>(schema: z.ZodType<T>, body: unknown, what: string, example: string): T {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw bad('body', body, 'is not a JSON object', `send ${what} as a JSON object, e.g. ${example}`);
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') : 'body';
+  throw bad(field, valueAt(body, issue.path), `is invalid (${issue.message})`, `see the example ${example}`);
+}
+
+const registerSchema = z
+  .object({
+    ip: z.unknown(),
+    network_config: z
+      .object({ allocate_subnet: z.boolean().optional(), mesos_bridge: z.boolean().optional(), docker_bridge: z.boolean().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export interface ParsedRegister {
+  ip: string;
+  networkConfig: AgentNetworkConfig;
+}
+
+const REGISTER_EXAMPLE = '{"ip":"10.0.0.1","network_config":{"allocate_subnet":true,"mesos_bridge":true,"docker_bridge":true}}';
+
+/** POST /overlay-master/agents. Each switch defaults to true. */
+export function parseRegister(body: unknown): ParsedRegister {
+  const parsed = parseWith(registerSchema, body, 'the registration', REGISTER_EXAMPLE);
+  const ip = agentIp(parsed.ip);
+  const nc = parsed.network_config ?? {};
+  return {
+    ip,
+    networkConfig: { allocate_subnet: nc.allocate_subnet ?? true, mesos_bridge: nc.mesos_bridge ?? true, docker_bridge: nc.docker_bridge ?? true },
+  };
+}
+
+const statusSchema = z
+  .object({
+    overlays: z.array(
+      z
+        .object({
+          name: z.string(),
+          status: z.enum(OVERLAY_STATUSES as [OverlayStatus, ...OverlayStatus[]]),
+          error: z.string().max(4096).optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
+/** PUT /overlay-master/agents/{ip}/status. Overlay names are checked by the service. */
+export function parseStatus(body: unknown): StatusReport {
+  return parseWith(statusSchema, body, 'the status report', '{"overlays":[{"name":"dcos-1","status":"STATUS_OK"}]}');
+}
+
+const containersSchema = z
+  .object({
+    containers: z.array(
+      z.object({ id: z.string().min(1), network: z.string().min(1), ip: z.string(), ip6: z.string().optional(), interface: z.string() }).strict(),
+    ),
+  })
+  .strict();
+
+/** PUT /overlay-master/agents/{ip}/containers. */
+export function parseContainers(body: unknown): ContainersReport {
+  const report = parseWith(containersSchema, body, 'the containers report', '{"containers":[{"id":"c1","network":"dcos-1","ip":"192.168.0.2","interface":"eth0"}]}');
+  report.containers.forEach((c, i) => {
+    const ip = parseIp(c.ip);
+    if (!ip || ip.family !== 4) throw bad(`containers[${i}].ip`, c.ip, 'is not an IPv4 address', 'report the container\'s overlay address, e.g. "192.168.0.2"');
+    if (c.ip6 !== undefined && parseIp(c.ip6)?.family !== 6) throw bad(`containers[${i}].ip6`, c.ip6, 'is not an IPv6 address', 'leave it out or give the IPv6 address');
+  });
+  return report;
+}
+
+const deleteSchema = z.object({ agents: z.array(z.unknown()) }).strict();
+
+/** POST /overlay-master/agents/delete: canonical IPs, duplicates removed. */
+export function parseDelete(body: unknown): string[] {
+  const parsed = parseWith(deleteSchema, body, 'the agents to delete', '{"agents":["10.0.0.3"]}');
+  return [...new Set(parsed.agents.map((ip, i) => agentIp(ip, `agents[${i}]`)))];
+}
+
+/** The `since` query of the watch: a non-negative integer, or absent. */
+export function parseSince(value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  throw bad('since', value, 'is not a revision', 'pass the id of the last event you received, e.g. ?since=42, or leave it out');
+}
