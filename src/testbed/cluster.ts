@@ -1,0 +1,199 @@
+// A whole test cluster: underlay, a real master in the root namespace, a real
+// `vxnet agent` per host namespace. Torn down on teardown(), on process exit
+// and on SIGINT/SIGTERM; processes are stopped by PID.
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MasterState } from '../api/types.js';
+import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from '../config/types.js';
+import { inNetns, run, type RunResult } from './exec.js';
+import { forwardTcp, freePort, type Forwarder } from './forward.js';
+import { makeRunPrefix, runNames, type RunNames } from './names.js';
+import { killSync, startProcess, stopProcess, type Proc } from './process.js';
+import { createUnderlay, type Underlay } from './underlay.js';
+import { WaitAborted, waitFor } from './wait.js';
+
+/** The compiled CLI, from src/testbed (tsx) and dist/testbed alike. */
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const AGENT_PORT = 5051;
+
+export interface ClusterOptions {
+  hosts: number;
+  config?: NetworkConfig;
+  /** Add an extra namespace on the underlay outside every overlay (<net>.200). */
+  outside?: boolean;
+  /** Where the master listens; hosts reach it through a forwarder when it is not on the underlay. */
+  masterListen?: { host: string; port: number };
+  preferOctet?: number;
+  /** Extra `vxnet agent` arguments. */
+  agentArgs?: string[];
+  startAgents?: boolean;
+}
+
+export interface Host {
+  index: number;
+  ns: string;
+  ip: string;
+  stateDir: string;
+  cniConfDir: string;
+  containersDir: string;
+  agent?: Proc;
+}
+
+export interface Cluster {
+  names: RunNames;
+  underlay: Underlay;
+  tmpDir: string;
+  /** The master URL as hosts see it. */
+  masterUrl: string;
+  /** The master URL as the root namespace sees it. */
+  localMasterUrl: string;
+  master: Proc;
+  hosts: Host[];
+  startAgent(h: Host): Promise<Proc>;
+  stopAgent(h: Host): Promise<void>;
+  /** Runs the vxnet CLI inside host h's namespace. */
+  vxnet(h: Host, args: string[]): Promise<RunResult>;
+  state(): Promise<MasterState>;
+  /** Waits until the master lists every running agent with all overlays STATUS_OK. */
+  waitAllOk(timeoutMs?: number): Promise<MasterState>;
+  teardown(): Promise<void>;
+  leftovers(): Promise<string[]>;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const live = new Set<{ sync(): void; async(): Promise<void> }>();
+let handlersInstalled = false;
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.once('exit', () => {
+    for (const c of live) c.sync();
+  });
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`\nvxnet test bed: ${sig}, removing everything\n`);
+      void Promise.allSettled([...live].map((c) => c.async())).then(() => process.exit(code));
+    });
+  }
+}
+
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  const names = runNames(makeRunPrefix());
+  const tmpDir = mkdtempSync(join(tmpdir(), `vxnet-${names.prefix}-`));
+  const procs = new Set<Proc>();
+  let underlay: Underlay | undefined;
+  let forwarder: Forwarder | undefined;
+  const entry = {
+    sync() {
+      for (const p of procs) killSync(p);
+      underlay?.destroySync();
+      rmSync(tmpDir, { recursive: true, force: true });
+    },
+    async async() {
+      await Promise.all([...procs].map((p) => stopProcess(p)));
+      procs.clear();
+      await forwarder?.close();
+      await underlay?.destroy();
+      rmSync(tmpDir, { recursive: true, force: true });
+      live.delete(entry);
+    },
+  };
+  live.add(entry);
+  installHandlers();
+
+  try {
+    underlay = await createUnderlay({ names, hosts: opts.hosts, outside: opts.outside, preferOctet: opts.preferOctet });
+    const ul = underlay;
+    const configFile = join(tmpDir, 'config.json');
+    writeFileSync(configFile, JSON.stringify(opts.config ?? DEFAULT_NETWORK_CONFIG, null, 2));
+    const listen = opts.masterListen ?? { host: ul.rootIp, port: await freePort(ul.rootIp) };
+    const localMasterUrl = `http://${listen.host}:${listen.port}`;
+    let masterUrl = localMasterUrl;
+    if (listen.host !== ul.rootIp) {
+      forwarder = await forwardTcp({ host: ul.rootIp, port: listen.port }, listen);
+      masterUrl = `http://${ul.rootIp}:${listen.port}`;
+    }
+    const dataDir = join(tmpDir, 'master');
+    mkdirSync(dataDir);
+    const master = startProcess(
+      'master',
+      ['node', CLI, 'master', '--config', configFile, '--data', dataDir, '--listen', `${listen.host}:${listen.port}`],
+      join(tmpDir, 'master.log'),
+    );
+    procs.add(master);
+    await waitFor('the master to answer /healthz', async () => {
+      if (!master.isRunning()) throw new WaitAborted(`master exited:\n${master.log().slice(-2000)}`);
+      return (await fetch(`${localMasterUrl}/healthz`)).ok;
+    }, { timeoutMs: 20_000, intervalMs: 100 });
+
+    const hosts: Host[] = ul.hosts.map((h, k) => {
+      const dir = join(tmpDir, `h${k + 1}`);
+      const host = { index: k + 1, ns: h.ns, ip: h.ip, stateDir: join(dir, 'state'), cniConfDir: join(dir, 'cni'), containersDir: join(dir, 'containers') };
+      for (const d of [host.stateDir, host.cniConfDir, host.containersDir]) mkdirSync(d, { recursive: true });
+      return host;
+    });
+
+    const cluster: Cluster = {
+      names,
+      underlay: ul,
+      tmpDir,
+      masterUrl,
+      localMasterUrl,
+      master,
+      hosts,
+      async startAgent(h) {
+        if (h.agent?.isRunning()) return h.agent;
+        const argv = inNetns(h.ns, [
+          'node', CLI, 'agent', '--master', masterUrl, '--ip', h.ip, '--listen', `${h.ip}:${AGENT_PORT}`,
+          '--state-dir', h.stateDir, '--cni-conf-dir', h.cniConfDir, ...(opts.agentArgs ?? []),
+        ]);
+        h.agent = startProcess(`agent-h${h.index}`, argv, join(tmpDir, `agent-h${h.index}.log`));
+        procs.add(h.agent);
+        return h.agent;
+      },
+      async stopAgent(h) {
+        if (!h.agent) return;
+        await stopProcess(h.agent);
+        procs.delete(h.agent);
+      },
+      vxnet: (h, args) => run(inNetns(h.ns, ['node', CLI, ...args]), { timeoutMs: 60_000 }),
+      async state() {
+        const r = await fetch(`${localMasterUrl}/overlay-master/state`);
+        if (!r.ok) throw new Error(`GET /overlay-master/state: ${r.status}`);
+        return (await r.json()) as MasterState;
+      },
+      async waitAllOk(timeoutMs = 30_000) {
+        const running = hosts.filter((h) => h.agent?.isRunning()).map((h) => h.ip);
+        return waitFor('every agent to report all overlays STATUS_OK', async () => {
+          for (const h of hosts) if (h.agent && !h.agent.isRunning()) throw new WaitAborted(`agent on ${h.ns} exited:\n${h.agent.log().slice(-2000)}`);
+          const s = await cluster.state();
+          const ok = running.every((ip) => s.agents.find((a) => a.ip === ip)?.overlays.every((o) => o.state.status === 'STATUS_OK'));
+          return ok ? s : undefined;
+        }, { timeoutMs, intervalMs: 200 });
+      },
+      teardown: () => entry.async(),
+      async leftovers() {
+        const found = await ul.leftovers();
+        if (existsSync(tmpDir)) found.push(`dir ${tmpDir}`);
+        for (const p of [master, ...hosts.map((h) => h.agent)]) if (p && pidAlive(p.pid)) found.push(`process ${p.name} pid ${p.pid}`);
+        return found;
+      },
+    };
+    if (opts.startAgents ?? true) for (const h of hosts) await cluster.startAgent(h);
+    return cluster;
+  } catch (e) {
+    await entry.async();
+    throw e;
+  }
+}
