@@ -1,0 +1,76 @@
+// The in-memory store: the fake for master tests, with the same semantics as
+// the durable stores (group commit, one revision per change, bounded history,
+// JSON copies in and out), just without the disk.
+
+import type { NetworkConfig } from '../../config/types.js';
+import { decodeChange, encodeChanges, type EncodedChange } from '../change-codec.js';
+import { GroupCommit } from '../group-commit.js';
+import { historyLimitOf, type StoreOptions } from '../options.js';
+import type { AgentRecord, Change, Snapshot, Store, StoredChange } from '../store.js';
+import { checkWatchStart, WatchHub } from '../watch-hub.js';
+
+export class MemoryStore implements Store {
+  private readonly agents = new Map<string, { seq: number; json: string }>();
+  private config: string | undefined;
+  private revision = 0;
+  /** Retained changes, oldest first, from index `historyStart`. */
+  private history: StoredChange[] = [];
+  private historyStart = 0;
+  private readonly historyLimit: number;
+  private readonly hub = new WatchHub();
+  private readonly group: GroupCommit;
+
+  constructor(options?: StoreOptions) {
+    this.historyLimit = historyLimitOf(options);
+    this.group = new GroupCommit((batch) => this.write(batch), options?.onFlush);
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const rows = [...this.agents.entries()].sort(([ipA, a], [ipB, b]) => a.seq - b.seq || (ipA < ipB ? -1 : ipA > ipB ? 1 : 0));
+    return {
+      revision: this.revision,
+      ...(this.config !== undefined && { config: JSON.parse(this.config) as NetworkConfig }),
+      agents: rows.map(([, row]) => JSON.parse(row.json) as AgentRecord),
+    };
+  }
+
+  async commit(changes: Change[]): Promise<number> {
+    return this.group.submit(encodeChanges(changes));
+  }
+
+  watch(sinceRevision: number, onChange: (change: StoredChange) => void): () => void {
+    const oldest = this.history[this.historyStart]?.revision ?? this.revision + 1;
+    const since = checkWatchStart(sinceRevision, this.revision, oldest);
+    const backlog = this.history.slice(this.historyStart).filter((c) => c.revision > since);
+    return this.hub.subscribe(backlog, onChange);
+  }
+
+  async close(): Promise<void> {
+    await this.group.close();
+    this.hub.clear();
+  }
+
+  private write(batch: EncodedChange[]): number {
+    const stored: StoredChange[] = [];
+    for (const change of batch) {
+      this.revision += 1;
+      if (change.type === 'put') this.agents.set(change.ip, { seq: change.seq, json: change.payload });
+      else if (change.type === 'delete') this.agents.delete(change.ip);
+      else this.config = change.payload;
+      stored.push(decodeChange(change.type, change.payload, this.revision));
+    }
+    this.retain(stored);
+    this.hub.publish(stored);
+    return this.revision;
+  }
+
+  private retain(stored: StoredChange[]): void {
+    for (const change of stored) this.history.push(change);
+    this.historyStart = Math.max(this.historyStart, this.history.length - this.historyLimit);
+    // Drop the compacted prefix now and then, not on every commit.
+    if (this.historyStart > this.historyLimit) {
+      this.history = this.history.slice(this.historyStart);
+      this.historyStart = 0;
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// Watch semantics shared by every store: replay what is retained after a
+// revision, then deliver live changes, in revision order, with a CONFLICT for
+// a starting point the store can no longer (or not yet) serve.
+
+import { VxnetError } from '../errors.js';
+import type { StoredChange } from './store.js';
+
+type Listener = (change: StoredChange) => void;
+
+/**
+ * Throws unless `since` can be served: it must be a revision between the one
+ * just before the oldest retained change and the current one.
+ */
+export function checkWatchStart(since: unknown, current: number, oldestRetained: number): number {
+  if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0) {
+    throw new VxnetError('BAD_REQUEST', `watch revision ${String(since)} is invalid: pass a non-negative integer (0 for everything)`);
+  }
+  if (since > current) {
+    throw new VxnetError('CONFLICT', `revision ${since} is ahead of this store (current revision ${current}): resynchronise from a snapshot`, {
+      since,
+      current,
+    });
+  }
+  if (since < oldestRetained - 1) {
+    throw new VxnetError('CONFLICT', `revision ${since} is compacted; oldest retained is ${oldestRetained}: resynchronise from a snapshot`, {
+      since,
+      oldestRetained,
+    });
+  }
+  return since;
+}
+
+export class WatchHub {
+  private readonly listeners = new Set<Listener>();
+
+  /**
+   * Replays `backlog` to `listener`, then subscribes it. Call it synchronously
+   * after reading the backlog so no commit can slip in between.
+   */
+  subscribe(backlog: Iterable<StoredChange>, listener: Listener): () => void {
+    const stop = (): void => {
+      this.listeners.delete(listener);
+    };
+    for (const change of backlog) {
+      if (!this.deliver(listener, change)) return stop;
+    }
+    this.listeners.add(listener);
+    return stop;
+  }
+
+  /** Delivers committed changes (in revision order) to every live watcher. */
+  publish(changes: readonly StoredChange[]): void {
+    if (this.listeners.size === 0) return;
+    for (const listener of [...this.listeners]) {
+      for (const change of changes) {
+        if (!this.listeners.has(listener) || !this.deliver(listener, change)) break;
+      }
+    }
+  }
+
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  clear(): void {
+    this.listeners.clear();
+  }
+
+  // A throwing watcher is stopped so it cannot block commits or other
+  // watchers; the error is raised as a process warning, not swallowed.
+  private deliver(listener: Listener, change: StoredChange): boolean {
+    try {
+      listener(change);
+      return true;
+    } catch (err) {
+      this.listeners.delete(listener);
+      const reason = err instanceof Error ? err.message : String(err);
+      process.emitWarning(`vxnet store: a watch callback threw at revision ${change.revision} and was stopped: ${reason}`);
+      return false;
+    }
+  }
+}
