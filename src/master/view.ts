@@ -12,15 +12,13 @@
 import type { AgentInfo, AgentOverlayInfo, BridgeInfo, MasterState } from '../api/types.js';
 import { VTEP_NAME, VXLAN_VNI } from '../api/types.js';
 import type { NetworkConfig, OverlayConfig } from '../config/types.js';
-import { formatCidr, halves, mustCidr } from '../net/ip.js';
+import { bridgeHalves, vtepWithLength } from '../alloc/allocator.js';
 import type { AgentRecord, OverlayAllocation } from '../store/store.js';
-
-const cidrLength = (text: string): number => mustCidr(text).length;
 
 function bridgeHalf(subnet: string | undefined, half: 0 | 1): string | undefined {
   if (subnet === undefined) return undefined;
-  const cidr = mustCidr(subnet);
-  return formatCidr(halves(cidr)[half]);
+  const { mesos, docker } = bridgeHalves(subnet);
+  return half === 0 ? mesos : docker;
 }
 
 function bridge(prefix: 'm' | 'd', name: string, alloc: OverlayAllocation): BridgeInfo | undefined {
@@ -51,11 +49,11 @@ function vxlanBackend(record: AgentRecord, config: NetworkConfig): AgentOverlayI
   const vxlan: AgentOverlayInfo['backend']['vxlan'] = {
     vni: VXLAN_VNI,
     vtep_name: VTEP_NAME,
-    vtep_ip: `${record.vtepIp}/${cidrLength(config.vtep_subnet)}`,
+    vtep_ip: vtepWithLength(record.vtepIp, config.vtep_subnet),
     vtep_mac: record.vtepMac.toLowerCase(),
   };
   if (record.vtepIp6 !== undefined && config.vtep_subnet6 !== undefined) {
-    vxlan.vtep_ip6 = `${record.vtepIp6}/${cidrLength(config.vtep_subnet6)}`;
+    vxlan.vtep_ip6 = vtepWithLength(record.vtepIp6, config.vtep_subnet6);
   }
   if (config.vtep_mtu !== undefined) vxlan.vtep_mtu = config.vtep_mtu;
   return vxlan;

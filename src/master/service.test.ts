@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import type { NetworkConfig } from '../config/types.js';
+import { VxnetError } from '../errors.js';
+import { MemoryStore } from '../store/memory/memory-store.js';
+import type { Change, Store } from '../store/store.js';
+import { MasterService } from './service.js';
+import type { WatchClient } from './watch-hub.js';
+
+const config: NetworkConfig = {
+  vtep_subnet: '198.15.0.0/29',
+  vtep_mac_oui: '70:B3:D5:00:00:00',
+  overlays: [
+    { name: 'a', subnet: '44.128.0.0/23', prefix: 24 },
+    { name: 'b', subnet: '44.129.0.0/16', prefix: 24 },
+  ],
+};
+const all = { allocate_subnet: true, mesos_bridge: true, docker_bridge: true };
+const reg = (ip: string) => ({ ip, networkConfig: all });
+
+/** A real MemoryStore whose disk can be made to fail. */
+class FlakyStore extends MemoryStore {
+  failing = false;
+  override async commit(changes: Change[]): Promise<number> {
+    if (this.failing) throw new Error('disk full');
+    return super.commit(changes);
+  }
+}
+
+const start = (store: Store, c = config) => MasterService.start(store, c, { dataDir: '/d' });
+
+describe('MasterService', () => {
+  it('answers the same IP with the same allocation, and concurrent duplicates allocate once', async () => {
+    const svc = await start(new MemoryStore());
+    const answers = await Promise.all([svc.register(reg('10.0.0.1')), svc.register(reg('10.0.0.1')), svc.register(reg('10.0.0.2'))]);
+    expect(answers[0]).toEqual(answers[1]);
+    expect(answers[0]!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
+    expect(answers[2]!.overlays.map((o) => o.subnet)).toEqual(['44.128.1.0/24', '44.129.1.0/24']);
+    expect(svc.agentCount).toBe(2);
+  });
+
+  it('marks only the full overlay failed and refuses when no VTEP is left', async () => {
+    const svc = await start(new MemoryStore());
+    for (const n of [1, 2]) await svc.register(reg(`10.0.0.${n}`));
+    const third = await svc.register(reg('10.0.0.3'));
+    expect(third.overlays[0]!.state).toEqual({ status: 'STATUS_FAILED', error: 'no free /24 left in overlay a (2 of 2 in use)' });
+    expect(third.overlays[1]!.subnet).toBe('44.129.2.0/24');
+    for (const n of [4, 5, 6]) await svc.register(reg(`10.0.0.${n}`));
+    await expect(svc.register(reg('10.0.0.7'))).rejects.toMatchObject({ code: 'POOL_EXHAUSTED' });
+  });
+
+  it('recovers every allocation from the store and keeps registration order', async () => {
+    const store = new MemoryStore();
+    const first = await start(store);
+    const a = await first.register(reg('10.0.0.9'));
+    await first.register(reg('10.0.0.3'));
+    const second = await start(store);
+    expect(second.state().agents.map((x) => x.ip)).toEqual(['10.0.0.9', '10.0.0.3']);
+    expect(await second.register(reg('10.0.0.9'))).toEqual(a);
+    expect((await second.register(reg('10.0.0.4'))).overlays[1]!.subnet).toBe('44.129.2.0/24');
+  });
+
+  it('gives existing agents an overlay added across a restart', async () => {
+    const store = new MemoryStore();
+    await (await start(store, { ...config, overlays: [config.overlays[0]!] })).register(reg('10.0.0.1'));
+    const svc = await start(store);
+    expect(svc.agent('10.0.0.1')!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
+  });
+
+  it('refuses to start over a store that contradicts the config', async () => {
+    const store = new MemoryStore();
+    await (await start(store)).register(reg('10.0.0.1'));
+    const err = await start(store, { ...config, overlays: [config.overlays[0]!] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VxnetError);
+    expect((err as VxnetError).code).toBe('RECONCILE_REFUSED');
+    expect((err as VxnetError).message).toContain('overlay b is not in the config but 1 agent holds subnets in it');
+  });
+
+  it('rolls the allocation back when the commit fails', async () => {
+    const store = new FlakyStore();
+    const svc = await start(store);
+    store.failing = true;
+    await expect(svc.register(reg('10.0.0.1'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('disk full') });
+    store.failing = false;
+    expect(svc.agent('10.0.0.1')).toBeUndefined();
+    expect((await svc.register(reg('10.0.0.2'))).overlays[0]!.subnet).toBe('44.128.0.0/24');
+  });
+
+  it('frees deleted agents so a re-registration gets identical values', async () => {
+    const svc = await start(new MemoryStore());
+    const before = await svc.register(reg('10.0.0.1'));
+    await svc.register(reg('10.0.0.2'));
+    const state = await svc.deleteAgents(['10.0.0.1', '10.0.0.77']);
+    expect(state.agents.map((a) => a.ip)).toEqual(['10.0.0.2']);
+    expect(await svc.register(reg('10.0.0.1'))).toEqual(before);
+  });
+
+  it('records status and containers, rejecting unknown overlays and agents', async () => {
+    const svc = await start(new MemoryStore());
+    await svc.register(reg('10.0.0.1'));
+    const info = await svc.reportStatus('10.0.0.1', { overlays: [{ name: 'a', status: 'STATUS_OK' }] });
+    expect(info.overlays.map((o) => o.state.status)).toEqual(['STATUS_OK', 'STATUS_CONFIGURING']);
+    await expect(svc.reportStatus('10.0.0.1', { overlays: [{ name: 'zz', status: 'STATUS_OK' }] })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(svc.reportStatus('10.0.0.5', { overlays: [] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await svc.reportContainers('10.0.0.1', { containers: [{ id: 'c1', network: 'a', ip: '44.128.0.2', interface: 'eth0' }] });
+    expect(svc.containers().containers).toEqual([{ agent: '10.0.0.1', id: 'c1', network: 'a', ip: '44.128.0.2', interface: 'eth0' }]);
+    expect(JSON.parse(svc.stateJson())).toEqual(svc.state());
+  });
+
+  it('publishes every change to watchers in revision order', async () => {
+    const svc = await start(new MemoryStore());
+    const frames: string[] = [];
+    const client: WatchClient = { write: (f) => frames.push(f) > 0, pendingBytes: 0, close: () => {} };
+    svc.hub.subscribe(client, undefined);
+    await Promise.all(['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((ip) => svc.register(reg(ip))));
+    await svc.deleteAgents(['10.0.0.2']);
+    const ids = frames.map((f) => Number(/^id: (\d+)/.exec(f)![1]));
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    expect(frames.map((f) => /event: (\w+)/.exec(f)![1])).toEqual(['resync', 'put', 'put', 'put', 'delete']);
+    expect(svc.revision).toBe(ids.at(-1));
+  });
+});

@@ -1,0 +1,247 @@
+// The master's behaviour over a Store: recovery, registration, reports,
+// deletion and the watch. No HTTP and no metrics library here; latencies go to
+// an observer so the shell decides what to do with them.
+
+import type { AgentInfo, ContainerInfo, ContainersReport, MasterState, StatusReport } from '../api/types.js';
+import { Allocator, type PoolUsage } from '../alloc/allocator.js';
+import type { NetworkConfig } from '../config/types.js';
+import { isVxnetError, VxnetError } from '../errors.js';
+import type { AgentRecord, Change, Store } from '../store/store.js';
+import { KeyedLock } from './keyed-lock.js';
+import { reconcile } from './reconcile.js';
+import type { ParsedRegister } from './requests.js';
+import { agentInfo } from './view.js';
+import { WatchHub, type WatchHubOptions } from './watch-hub.js';
+
+export interface MasterObserver {
+  /** Seconds from request to durable answer, for registrations that wrote. */
+  registration?(seconds: number): void;
+  /** Seconds one store commit took. */
+  commit?(seconds: number): void;
+}
+
+export interface MasterServiceOptions {
+  /** Only used in the fix text of refusals. */
+  dataDir: string;
+  observer?: MasterObserver;
+  watch?: WatchHubOptions;
+  /** Milliseconds, monotonic. */
+  now?: () => number;
+}
+
+/** Canonical JSON (sorted keys) so equal records compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+}
+
+const storeError = (e: unknown): VxnetError =>
+  isVxnetError(e) ? e : new VxnetError('STORE_UNAVAILABLE', `could not write to the store: ${e instanceof Error ? e.message : String(e)}; retry later`, undefined, { cause: e });
+
+export class MasterService {
+  private readonly records = new Map<string, AgentRecord>();
+  /** Agent views in registration order (Map keeps first-insertion order). */
+  private readonly views = new Map<string, AgentInfo>();
+  private readonly locks = new KeyedLock();
+  private applyTail: Promise<void> = Promise.resolve();
+  private nextSeq: number;
+  private stateText?: string;
+  readonly hub: WatchHub;
+
+  private constructor(
+    private readonly store: Store,
+    readonly config: NetworkConfig,
+    private readonly allocator: Allocator,
+    records: AgentRecord[],
+    revision: number,
+    private readonly options: MasterServiceOptions,
+  ) {
+    for (const r of records) this.remember(r);
+    this.nextSeq = records.reduce((max, r) => Math.max(max, r.seq), 0) + 1;
+    this.hub = new WatchHub(revision, () => this.state(), options.watch);
+  }
+
+  /**
+   * Eager recovery: snapshot, reconcile against `config`, reserve every stored
+   * allocation, record the config. Throws RECONCILE_REFUSED (with every
+   * refusal's message) when the store contradicts the config.
+   */
+  static async start(store: Store, config: NetworkConfig, options: MasterServiceOptions): Promise<MasterService> {
+    const snap = await store.snapshot();
+    const verdict = reconcile({ config: snap.config, agents: snap.agents }, config, options.dataDir);
+    if (!verdict.ok) {
+      throw new VxnetError('RECONCILE_REFUSED', verdict.refusals.map((r) => r.message).join('\n'), { refusals: verdict.refusals });
+    }
+    const allocator = new Allocator(config);
+    for (const record of snap.agents) allocator.occupy(record);
+    let revision = snap.revision;
+    const changes: Change[] = verdict.configChanged ? [{ type: 'config', config }] : [];
+    let records = snap.agents;
+    if (verdict.added.length > 0 && snap.agents.length > 0) {
+      // Existing agents get added overlays now rather than at their next registration.
+      records = snap.agents.map((r) => allocator.register({ ip: r.ip, networkConfig: r.networkConfig, seq: r.seq }, r));
+      records.forEach((r, i) => canonical(r) !== canonical(snap.agents[i]) && changes.push({ type: 'put', record: r }));
+    }
+    if (changes.length > 0) revision = await store.commit(changes).catch((e: unknown) => Promise.reject(storeError(e)));
+    return new MasterService(store, config, allocator, records, revision, options);
+  }
+
+  get revision(): number {
+    return this.hub.revision;
+  }
+
+  get agentCount(): number {
+    return this.records.size;
+  }
+
+  usage(): PoolUsage[] {
+    return this.allocator.usage();
+  }
+
+  agent(ip: string): AgentInfo | undefined {
+    return this.views.get(ip);
+  }
+
+  state(): MasterState {
+    return { network: this.config, agents: [...this.views.values()] };
+  }
+
+  /** The state serialised, cached until the next change. */
+  stateJson(): string {
+    this.stateText ??= JSON.stringify(this.state());
+    return this.stateText;
+  }
+
+  containers(): { containers: (ContainerInfo & { agent: string })[] } {
+    const containers = [...this.records.values()]
+      .sort((a, b) => a.seq - b.seq)
+      .flatMap((r) => r.containers.map((c) => ({ agent: r.ip, ...c })));
+    return { containers };
+  }
+
+  /** Same IP, same answer; the allocation is durable before this resolves. */
+  async register(req: ParsedRegister): Promise<AgentInfo> {
+    const started = this.now();
+    return this.locks.run(req.ip, async () => {
+      const existing = this.records.get(req.ip);
+      const next = this.allocator.register({ ip: req.ip, networkConfig: req.networkConfig, seq: existing?.seq ?? this.nextSeq }, existing);
+      if (existing && canonical(existing) === canonical(next)) return this.views.get(req.ip)!;
+      if (!existing) this.nextSeq++;
+      try {
+        await this.commitInOrder([{ type: 'put', record: next }], (rev) => this.applyPut(next, rev));
+      } catch (e) {
+        this.allocator.release(next);
+        if (existing) this.allocator.occupy(existing);
+        throw storeError(e);
+      }
+      this.options.observer?.registration?.((this.now() - started) / 1000);
+      return this.views.get(req.ip)!;
+    });
+  }
+
+  /** Records each named overlay's state as the agent reports it. */
+  async reportStatus(ip: string, report: StatusReport): Promise<AgentInfo> {
+    report.overlays.forEach((o, i) => this.checkOverlayName(o.name, `overlays[${i}].name`));
+    return this.update(ip, (r) => {
+      const status = { ...r.status };
+      for (const o of report.overlays) status[o.name] = o.error !== undefined ? { status: o.status, error: o.error } : { status: o.status };
+      return { ...r, status };
+    });
+  }
+
+  /** Replaces the list of containers attached on the agent. */
+  async reportContainers(ip: string, report: ContainersReport): Promise<AgentInfo> {
+    report.containers.forEach((c, i) => this.checkOverlayName(c.network, `containers[${i}].network`));
+    return this.update(ip, (r) => ({ ...r, containers: report.containers }));
+  }
+
+  /** Frees the agents' allocations durably (unknown IPs are ignored) and answers with the full state. */
+  async deleteAgents(ips: readonly string[]): Promise<MasterState> {
+    await this.locks.runAll(ips, async () => {
+      const known = ips.filter((ip) => this.records.has(ip));
+      // One commit per agent: each delete gets its own revision in the watch.
+      await Promise.all(known.map((ip) => this.commitInOrder([{ type: 'delete', ip }], (rev) => this.applyDelete(ip, rev)))).catch(
+        (e: unknown) => Promise.reject(storeError(e)),
+      );
+    });
+    return this.state();
+  }
+
+  /** Waits for in-flight commits and closes every watch stream. The caller closes the store. */
+  async close(): Promise<void> {
+    await this.applyTail;
+    this.hub.closeAll();
+  }
+
+  private async update(ip: string, change: (r: AgentRecord) => AgentRecord): Promise<AgentInfo> {
+    return this.locks.run(ip, async () => {
+      const record = this.records.get(ip);
+      if (!record) throw new VxnetError('NOT_FOUND', `agent ${ip} is not registered; register it first with POST /overlay-master/agents`);
+      const next = change(record);
+      if (canonical(next) === canonical(record)) return this.views.get(ip)!;
+      await this.commitInOrder([{ type: 'put', record: next }], (rev) => this.applyPut(next, rev)).catch((e: unknown) => Promise.reject(storeError(e)));
+      return this.views.get(ip)!;
+    });
+  }
+
+  private checkOverlayName(name: string, field: string): void {
+    if (this.config.overlays.some((o) => o.name === name)) return;
+    const known = this.config.overlays.map((o) => o.name).join(', ');
+    throw new VxnetError('BAD_REQUEST', `${field}: "${name}" is not a configured overlay; use one of: ${known}`, { field, value: name });
+  }
+
+  /**
+   * Commits now (so the store numbers changes in call order) and applies the
+   * result in that same order, so memory, /state and the watch never see
+   * revision N+1 before N.
+   */
+  private async commitInOrder(changes: Change[], apply: (revision: number) => void): Promise<number> {
+    const started = this.now();
+    const committed = this.store.commit(changes).then(
+      (revision) => {
+        this.options.observer?.commit?.((this.now() - started) / 1000);
+        return { revision };
+      },
+      (error: unknown) => ({ error }),
+    );
+    const previous = this.applyTail;
+    let done!: () => void;
+    this.applyTail = new Promise<void>((resolve) => (done = resolve));
+    const outcome = await committed;
+    await previous;
+    try {
+      if ('revision' in outcome) apply(outcome.revision);
+    } finally {
+      done();
+    }
+    if ('error' in outcome) throw outcome.error;
+    return outcome.revision;
+  }
+
+  private remember(record: AgentRecord): AgentInfo {
+    const view = agentInfo(record, this.config);
+    this.records.set(record.ip, record);
+    this.views.set(record.ip, view);
+    this.stateText = undefined;
+    return view;
+  }
+
+  private applyPut(record: AgentRecord, revision: number): void {
+    const view = this.remember(record);
+    this.hub.publish({ type: 'put', revision, agent: view });
+  }
+
+  private applyDelete(ip: string, revision: number): void {
+    const record = this.records.get(ip);
+    if (record) this.allocator.release(record);
+    this.records.delete(ip);
+    this.views.delete(ip);
+    this.stateText = undefined;
+    this.hub.publish({ type: 'delete', revision, ip });
+  }
+
+  private now(): number {
+    return this.options.now ? this.options.now() : performance.now();
+  }
+}
