@@ -36,13 +36,14 @@ function parseIpv6(text: string): Ip | undefined {
   if (!/^[0-9a-fA-F:.]+$/.test(text)) return undefined;
   const halves = text.split('::');
   if (halves.length > 2) return undefined;
-  const toGroups = (part: string): number[] | undefined => {
+  // An embedded IPv4 address may only end the whole address ("::ffff:1.2.3.4", not "1.2.3.4::").
+  const toGroups = (part: string, endsAddress: boolean): number[] | undefined => {
     if (part === '') return [];
     const groups: number[] = [];
     const pieces = part.split(':');
     for (let i = 0; i < pieces.length; i++) {
       const piece = pieces[i]!;
-      if (i === pieces.length - 1 && piece.includes('.')) {
+      if (endsAddress && i === pieces.length - 1 && piece.includes('.')) {
         const v4 = parseIp(piece);
         if (!v4 || v4.family !== 4) return undefined;
         groups.push(Number(v4.value >> 16n), Number(v4.value & 0xffffn));
@@ -53,8 +54,8 @@ function parseIpv6(text: string): Ip | undefined {
     }
     return groups;
   };
-  const head = toGroups(halves[0]!);
-  const tail = halves.length === 2 ? toGroups(halves[1]!) : [];
+  const head = toGroups(halves[0]!, halves.length === 1);
+  const tail = halves.length === 2 ? toGroups(halves[1]!, true) : [];
   if (!head || !tail) return undefined;
   const missing = 8 - head.length - tail.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
@@ -69,6 +70,8 @@ export function formatIp(ip: Ip): string {
     const v = ip.value;
     return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
   }
+  // RFC 5952 section 5: IPv4-mapped addresses keep the dotted quad.
+  if (ip.value >> 32n === 0xffffn) return `::ffff:${formatIp({ family: 4, value: ip.value & 0xffffffffn })}`;
   const groups: number[] = [];
   for (let i = 7; i >= 0; i--) groups.push(Number((ip.value >> BigInt(i * 16)) & 0xffffn));
   let bestStart = -1;
