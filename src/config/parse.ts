@@ -1,0 +1,75 @@
+// Text to a checked config: YAML or JSON (JSON is read as YAML), either a whole
+// DC/OS config.yaml or just its dcos_overlay_network section. Pure.
+
+import { parseDocument } from 'yaml';
+import { type IssueSink, addError, isPlainObject, newSink, typeName } from './describe.js';
+import type { ConfigCheck, ConfigIssue } from './types.js';
+import { NETWORK_KEYS, ROOT_PATH, checkConfig } from './validate.js';
+
+/** The line of `text` an error points at, for the issue's value. */
+function lineAt(text: string, line: number): string {
+  return (text.split(/\r?\n/)[line - 1] ?? '').trim();
+}
+
+function syntaxIssues(text: string, sourceName: string, sink: IssueSink, errors: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }[]): void {
+  for (const error of errors) {
+    const position = error.linePos?.[0];
+    const headline = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const where = position ? `line ${position.line}, column ${position.col}` : 'somewhere in the file';
+    addError(
+      sink,
+      position ? `${sourceName}:${position.line}:${position.col}` : sourceName,
+      position ? lineAt(text, position.line) : undefined,
+      `YAML syntax error at ${where}: ${headline}`,
+      `fix the syntax at ${where} (check indentation, a missing ":" or an unclosed quote or bracket)`,
+    );
+  }
+}
+
+/** Where the section lives: the whole value or its dcos_overlay_network key. */
+function findSection(data: unknown, sourceName: string, sink: IssueSink): { section: unknown; nested: boolean } | undefined {
+  if (data === null || data === undefined) {
+    addError(sink, sourceName, data, 'the file is empty', 'write the dcos_overlay_network section (vtep_subnet, vtep_mac_oui, overlays), or give no file to use the defaults');
+    return undefined;
+  }
+  if (isPlainObject(data)) {
+    if (ROOT_PATH in data) return { section: data[ROOT_PATH], nested: true };
+    if (Object.keys(data).some((key) => (NETWORK_KEYS as readonly string[]).includes(key))) return { section: data, nested: false };
+  }
+  const keys = isPlainObject(data) ? ` with keys ${Object.keys(data).slice(0, 8).join(', ')}` : '';
+  addError(
+    sink,
+    sourceName,
+    isPlainObject(data) ? Object.keys(data) : data,
+    `holds neither a DC/OS config.yaml with a ${ROOT_PATH} key nor that section itself (found ${typeName(data)}${keys})`,
+    `add a ${ROOT_PATH}: mapping with vtep_subnet, vtep_mac_oui and overlays, or give no file to use the defaults`,
+  );
+  return undefined;
+}
+
+const nestPath = (issue: ConfigIssue): ConfigIssue => ({ ...issue, path: issue.path === ROOT_PATH ? ROOT_PATH : `${ROOT_PATH}.${issue.path}` });
+
+/**
+ * Parses and checks config text. Paths of issues inside a whole config.yaml
+ * start with "dcos_overlay_network." so they point at the right place.
+ */
+export function parseConfigText(text: string, sourceName: string): ConfigCheck {
+  const sink = newSink();
+  const document = parseDocument(text.replace(/^\uFEFF/, ''), { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    syntaxIssues(text, sourceName, sink, document.errors);
+    return sink;
+  }
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    addError(sink, sourceName, undefined, `cannot be read as data: ${error instanceof Error ? error.message : String(error)}`, 'remove YAML anchors/aliases and custom tags');
+    return sink;
+  }
+  const found = findSection(data, sourceName, sink);
+  if (!found) return sink;
+  const check = checkConfig(found.section);
+  if (!found.nested) return check;
+  return { ...check, errors: check.errors.map(nestPath), warnings: check.warnings.map(nestPath) };
+}
