@@ -56,11 +56,25 @@ export interface Store {
    * Commits the changes atomically and durably (on disk / on a quorum) before
    * resolving. Concurrent calls may be committed together (group commit); each
    * resolves with the revision of its own last change. Revisions only grow.
+   * Every change gets its own revision (a delete of an unknown ip too); an
+   * empty list resolves with the current revision. The changes are copied at
+   * the call, so mutating them afterwards changes nothing stored.
+   * Rejects with VxnetError 'BAD_REQUEST' (naming the field) for a malformed
+   * change, and 'STORE_UNAVAILABLE' when the batch could not be stored: then
+   * nothing of that batch was written, for any of its callers.
    */
   commit(changes: Change[]): Promise<number>;
   /**
    * Calls `onChange` for every change committed after `sinceRevision`, by
    * anyone (another master too), in revision order. Returns a function that stops it.
+   * Retained changes are replayed synchronously before it returns, then live
+   * ones follow. Stores keep a bounded history (default the last 10,000
+   * changes): a `sinceRevision` older than that, or newer than the current
+   * revision, throws VxnetError 'CONFLICT' ("revision N is compacted; oldest
+   * retained is M: resynchronise from a snapshot"); the caller then takes a
+   * snapshot() and watches from its revision. The change objects passed to
+   * `onChange` are shared: treat them as read-only. `onChange` must not throw;
+   * one that does is stopped (and reported as a process warning).
    */
   watch(sinceRevision: number, onChange: (change: StoredChange) => void): () => void;
   close(): Promise<void>;
