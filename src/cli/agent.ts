@@ -1,4 +1,109 @@
-import type { Command } from 'commander';
+// `vxnet agent` and `vxnet agent cleanup`: wiring only.
 
-/** Placeholder until the owner of this command lands it. */
-export function registerAgentCommands(_program: Command): void {}
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { cleanup } from '../agent/cleanup.js';
+import { buildAgentHttp } from '../agent/http.js';
+import { execFileArgv } from '../agent/linux/exec.js';
+import { AgentLoop } from '../agent/loop.js';
+import { MasterClient } from '../agent/master-client.js';
+import { checkAgentFlags, type RawAgentFlags } from '../agent/options.js';
+
+const DEFAULT_STATE_DIR = '/var/lib/vxnet';
+const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
+
+const log = (message: string): void => {
+  process.stderr.write(`${new Date().toISOString()} vxnet-agent: ${message}\n`);
+};
+
+function fail(message: string): void {
+  process.stderr.write(`vxnet agent: ${message}\n`);
+  process.exitCode = 1;
+}
+
+async function readToken(path: string | undefined): Promise<string | undefined | Error> {
+  if (!path) return undefined;
+  try {
+    const token = (await readFile(path, 'utf8')).trim();
+    return token || new Error(`--token-file ${path} is empty: put the master's bearer token in it`);
+  } catch (err) {
+    return new Error(`--token-file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): pass a readable file holding the token`);
+  }
+}
+
+interface AgentCliOptions extends RawAgentFlags {
+  tokenFile?: string;
+  subnet: boolean;
+  mesosBridge: boolean;
+  dockerBridge: boolean;
+}
+
+async function runAgent(opts: AgentCliOptions): Promise<void> {
+  const { flags, errors } = checkAgentFlags(opts);
+  const token = await readToken(opts.tokenFile);
+  if (token instanceof Error) errors.push(token.message);
+  if (!flags || errors.length > 0) return fail(errors.join('\n'));
+  const master = new MasterClient({ urls: flags.masters, ...(typeof token === 'string' ? { token } : {}), log });
+  const loop = new AgentLoop(
+    {
+      ip: flags.ip,
+      stateDir: opts.stateDir,
+      cniConfDir: opts.cniConfDir,
+      mtu: flags.mtu,
+      vxlanPort: flags.vxlanPort,
+      networkConfig: { allocate_subnet: opts.subnet, mesos_bridge: opts.mesosBridge, docker_bridge: opts.dockerBridge },
+      maxAttempts: flags.maxAttempts,
+      tickMs: flags.tickMs,
+    },
+    { exec: execFileArgv, master, log },
+  );
+  const app = buildAgentHttp(() => loop.state());
+  try {
+    await app.listen({ host: flags.listen.host, port: flags.listen.port });
+  } catch (err) {
+    return fail(`cannot listen on ${opts.listen}: ${(err as Error).message}: choose another --listen HOST:PORT`);
+  }
+  log(`listening on ${opts.listen}, masters ${flags.masters.join(', ')}`);
+  const stop = new AbortController();
+  // The data plane stays in place on exit, so containers keep talking across a restart.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
+  await loop.run(stop.signal);
+  await app.close();
+  log('stopped; data plane left in place');
+}
+
+export function registerAgentCommands(program: Command): void {
+  const agent = program
+    .command('agent')
+    .description('run the vxnet agent: registers with the master and programs this host\'s overlays')
+    .option('--master <urls>', 'master URL(s), comma-separated')
+    .option('--ip <ip>', 'this host\'s underlay IPv4 address')
+    .option('--listen <host:port>', 'agent API address', ':5051')
+    .option('--token-file <file>', 'file with the bearer token for the master\'s write endpoints')
+    .option('--state-dir <dir>', 'state directory (host-local IPAM data lives in <dir>/ipam)', DEFAULT_STATE_DIR)
+    .option('--cni-conf-dir <dir>', 'where the CNI conflists are written', DEFAULT_CNI_CONF_DIR)
+    .option('--cni-bin-dir <dir>', 'where the CNI plugins are', '/usr/lib/cni')
+    .option('--mtu <mtu>', 'container (bridge) MTU', '1420')
+    .option('--vxlan-port <port>', 'VXLAN UDP port', '64000')
+    .option('--max-attempts <n>', 'configuration attempts before an overlay is left FAILED', '4')
+    .option('--tick-ms <ms>', 'how often the kernel is re-checked for drift', '1000')
+    .option('--no-subnet', 'ask for no overlay subnets (a master node: VTEP and routes only)')
+    .option('--no-mesos-bridge', 'do not create the m-<overlay> CNI bridges')
+    .option('--no-docker-bridge', 'do not create the d-<overlay> Docker bridges')
+    .action(async (opts: AgentCliOptions) => runAgent(opts));
+
+  agent
+    .command('cleanup')
+    .description('remove everything the agent created on this host (idempotent)')
+    .option('--state-dir <dir>', 'the agent\'s state directory', DEFAULT_STATE_DIR)
+    .option('--cni-conf-dir <dir>', 'the agent\'s CNI conf directory', DEFAULT_CNI_CONF_DIR)
+    .action(async (opts: { stateDir: string; cniConfDir: string }) => {
+      try {
+        const result = await cleanup(execFileArgv, opts);
+        for (const item of result.removed) process.stdout.write(`removed ${item}\n`);
+        if (result.errors.length > 0) fail(result.errors.join('\n'));
+      } catch (err) {
+        fail(err instanceof Error ? err.message : String(err));
+      }
+    });
+}

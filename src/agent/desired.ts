@@ -1,0 +1,166 @@
+// Pure: the master's view (my AgentInfo and my peers') plus local options ->
+// the kernel state this host should have. Bad values from the master become
+// problems scoped to an overlay (or to the whole host), never exceptions.
+
+import type { AgentInfo, AgentNetworkConfig, AgentOverlayInfo, VxlanBackend } from '../api/types.js';
+import { VTEP_NAME, VXLAN_VNI } from '../api/types.js';
+import { addressAt, formatIpWithLength, mustCidr } from '../net/ip.js';
+import type { DesiredState, FdbSpec, LinkSpec, NeighbourSpec, RouteSpec } from './model.js';
+import { canonicalCidr, canonicalIp, canonicalIpWithLength, canonicalMac, overlayNameProblem } from './names.js';
+
+export interface DesiredOptions {
+  /** Container MTU of the bridges (--mtu). */
+  bridgeMtu: number;
+  vxlanPort: number;
+  networkConfig: AgentNetworkConfig;
+}
+
+/** The underlay interface holding the agent IP, as observed; undefined when none does. */
+export interface Underlay {
+  dev: string;
+  mtu: number;
+}
+
+export interface Problem {
+  /** Overlay name; undefined when it affects every overlay. */
+  scope?: string;
+  message: string;
+}
+
+export interface DesiredResult {
+  desired: DesiredState;
+  /** Make this host's overlays fail. */
+  problems: Problem[];
+  /** Bad peer data: that peer is skipped, this host carries on. */
+  warnings: string[];
+}
+
+/** VXLAN over IPv4 adds 50 bytes. */
+export const VXLAN_OVERHEAD = 50;
+
+interface Vtep {
+  ip: string;
+  ipWithLength: string;
+  ip6?: string;
+  ip6WithLength?: string;
+  mac: string;
+  mtu?: number;
+}
+
+function parseVtep(backend: VxlanBackend | undefined): Vtep | string {
+  if (!backend) return 'has no backend.vxlan';
+  const ipWithLength = canonicalIpWithLength(backend.vtep_ip);
+  const mac = canonicalMac(backend.vtep_mac);
+  if (!ipWithLength) return `backend.vxlan.vtep_ip ${JSON.stringify(backend.vtep_ip)} is not "address/length"`;
+  if (!mac) return `backend.vxlan.vtep_mac ${JSON.stringify(backend.vtep_mac)} is not a MAC address`;
+  const vtep: Vtep = { ip: ipWithLength.split('/')[0]!, ipWithLength, mac };
+  if (backend.vtep_ip6 !== undefined) {
+    const ip6WithLength = canonicalIpWithLength(backend.vtep_ip6);
+    if (!ip6WithLength) return `backend.vxlan.vtep_ip6 ${JSON.stringify(backend.vtep_ip6)} is not "address/length"`;
+    vtep.ip6WithLength = ip6WithLength;
+    vtep.ip6 = ip6WithLength.slice(0, ip6WithLength.lastIndexOf('/'));
+  }
+  if (backend.vtep_mtu !== undefined) {
+    if (!Number.isInteger(backend.vtep_mtu) || backend.vtep_mtu < 552 || backend.vtep_mtu > 65535) {
+      return `backend.vxlan.vtep_mtu ${JSON.stringify(backend.vtep_mtu)} is not an MTU between 552 and 65535`;
+    }
+    vtep.mtu = backend.vtep_mtu;
+  }
+  return vtep;
+}
+
+/** The gateway address of a bridge half: its first usable address, with the half's length. */
+export function bridgeAddress(half: string): string | undefined {
+  const canonical = canonicalCidr(half);
+  if (!canonical) return undefined;
+  const cidr = mustCidr(canonical);
+  return formatIpWithLength(addressAt(cidr, 1n), cidr.length);
+}
+
+function bridgeLink(overlay: AgentOverlayInfo, which: 'mesos_bridge' | 'docker_bridge', mtu: number): LinkSpec | string | undefined {
+  const bridge = overlay[which];
+  if (!bridge) return undefined;
+  const name = overlay.info.name;
+  const expected = `${which === 'mesos_bridge' ? 'm' : 'd'}-${name}`;
+  if (bridge.name !== expected) return `${which}.name ${JSON.stringify(bridge.name)} should be "${expected}"`;
+  const addresses: string[] = [];
+  for (const [field, half] of [['ip', bridge.ip], ['ip6', bridge.ip6]] as const) {
+    if (half === undefined) continue;
+    const address = bridgeAddress(half);
+    if (!address) return `${which}.${field} ${JSON.stringify(half)} is not a network`;
+    addresses.push(address);
+  }
+  return { name: expected, kind: 'bridge', mtu, addresses, scope: name };
+}
+
+/** Overlay subnets of one agent that can be routed, per overlay. */
+function peerRoutes(peer: AgentInfo, vtep: Vtep, mine: Vtep): RouteSpec[] {
+  const routes: RouteSpec[] = [];
+  for (const overlay of peer.overlays) {
+    if (overlayNameProblem(overlay.info?.name)) continue;
+    const subnet = canonicalCidr(overlay.subnet);
+    if (subnet) routes.push({ dst: subnet, via: vtep.ip, scope: overlay.info.name });
+    const subnet6 = canonicalCidr(overlay.subnet6);
+    if (subnet6 && vtep.ip6 && mine.ip6) routes.push({ dst: subnet6, via: vtep.ip6, scope: overlay.info.name });
+  }
+  return routes;
+}
+
+export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Underlay | undefined, options: DesiredOptions): DesiredResult {
+  const problems: Problem[] = [];
+  const warnings: string[] = [];
+  const links: LinkSpec[] = [];
+  const neighbours: NeighbourSpec[] = [];
+  const fdb: FdbSpec[] = [];
+  const routes: RouteSpec[] = [];
+
+  for (const overlay of me.overlays) {
+    const nameProblem = overlayNameProblem(overlay.info?.name);
+    if (nameProblem) { problems.push({ message: nameProblem }); continue; }
+    const name = overlay.info.name;
+    if (options.networkConfig.allocate_subnet && !overlay.subnet && !overlay.subnet6) {
+      problems.push({ scope: name, message: overlay.state?.error ?? `the master allocated no subnet in overlay ${name} to this agent` });
+      continue;
+    }
+    const wanted = [
+      options.networkConfig.mesos_bridge ? 'mesos_bridge' : undefined,
+      options.networkConfig.docker_bridge ? 'docker_bridge' : undefined,
+    ] as const;
+    for (const which of wanted) {
+      if (!which) continue;
+      const link = bridgeLink(overlay, which, options.bridgeMtu);
+      if (typeof link === 'string') problems.push({ scope: name, message: `overlay ${name}: ${link}` });
+      else if (link) links.push(link);
+    }
+  }
+
+  const mine = parseVtep(me.overlays[0]?.backend?.vxlan);
+  if (typeof mine === 'string') {
+    if (me.overlays.length > 0) problems.push({ message: `this agent's overlay info ${mine}` });
+  } else if (!underlay) {
+    problems.push({ message: `no interface on this host holds the agent IP ${me.ip}: pass --ip with an address assigned to this host's underlay interface` });
+  } else {
+    links.unshift({
+      name: VTEP_NAME,
+      kind: 'vxlan',
+      mtu: mine.mtu ?? underlay.mtu - VXLAN_OVERHEAD,
+      mac: mine.mac,
+      addresses: [mine.ipWithLength, ...(mine.ip6WithLength ? [mine.ip6WithLength] : [])],
+      vxlan: { vni: VXLAN_VNI, port: options.vxlanPort, local: me.ip, dev: underlay.dev, learning: false },
+    });
+    for (const peer of peers) {
+      if (peer.ip === me.ip) continue;
+      const peerIp = canonicalIp(peer.ip);
+      const vtep = parseVtep(peer.overlays[0]?.backend?.vxlan);
+      if (!peerIp || typeof vtep === 'string') {
+        if (peer.overlays.length > 0) warnings.push(`peer ${JSON.stringify(peer.ip)} ignored: ${peerIp ? vtep : 'ip is not an address'}`);
+        continue;
+      }
+      neighbours.push({ ip: vtep.ip, mac: vtep.mac });
+      if (vtep.ip6 && mine.ip6) neighbours.push({ ip: vtep.ip6, mac: vtep.mac });
+      fdb.push({ mac: vtep.mac, dst: peerIp });
+      routes.push(...peerRoutes(peer, vtep, mine));
+    }
+  }
+  return { desired: { links, neighbours, fdb, routes }, problems, warnings };
+}

@@ -1,0 +1,25 @@
+// The one place that starts processes: argv arrays only, never a shell.
+
+import { spawn } from 'node:child_process';
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program with arguments and optional stdin; never throws for a non-zero exit. */
+export type Exec = (file: string, args: readonly string[], stdin?: string) => Promise<ExecResult>;
+
+export const execFileArgv: Exec = (file, args, stdin) =>
+  new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: `${file}: ${e.message}` }));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.stdin.on('error', () => {});
+    child.stdin.end(stdin ?? '');
+  });

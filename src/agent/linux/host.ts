@@ -1,0 +1,53 @@
+// Files on the host: CNI conflists (written atomically, only when changed),
+// forwarding sysctls, and the host-local IPAM store.
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { IpamFile } from '../containers.js';
+
+const readOrUndefined = (path: string): Promise<string | undefined> => readFile(path, 'utf8').catch(() => undefined);
+
+/** Writes via a temp file and rename; returns false when the content was already there. */
+export async function writeFileIfChanged(path: string, dir: string, content: string): Promise<boolean> {
+  if ((await readOrUndefined(path)) === content) return false;
+  await mkdir(dir, { recursive: true });
+  const temp = join(dir, `.vxnet-${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, content, { mode: 0o644 });
+    await rename(temp, path);
+  } finally {
+    await rm(temp, { force: true });
+  }
+  return true;
+}
+
+/** Removes `vxnet-*.conflist` files in `dir` except those named in `keep`. */
+export async function removeConflists(dir: string, keep: ReadonlySet<string>): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const stale = names.filter((n) => /^vxnet-.+\.conflist$/.test(n) && !keep.has(n));
+  await Promise.all(stale.map((n) => rm(join(dir, n), { force: true })));
+  return stale;
+}
+
+/** Sets a forwarding sysctl of this network namespace to 1 when it is not. */
+export async function enableSysctl(path: '/proc/sys/net/ipv4/ip_forward' | '/proc/sys/net/ipv6/conf/all/forwarding'): Promise<void> {
+  if ((await readOrUndefined(path))?.trim() === '1') return;
+  await writeFile(path, '1\n');
+}
+
+/** Every address file under `<ipamDir>/<network>/`. */
+export async function readIpamFiles(ipamDir: string): Promise<IpamFile[]> {
+  const networks = await readdir(ipamDir, { withFileTypes: true }).catch(() => []);
+  const files: IpamFile[] = [];
+  for (const network of networks) {
+    if (!network.isDirectory()) continue;
+    const dir = join(ipamDir, network.name);
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!/^[0-9a-fA-F.:]+$/.test(name)) continue;
+      const content = await readOrUndefined(join(dir, name));
+      if (content !== undefined) files.push({ network: network.name, name, content });
+    }
+  }
+  return files;
+}

@@ -1,0 +1,205 @@
+// The agent's level-triggered loop. Watch events only update what the master
+// says and wake the loop; every pass re-observes the kernel and applies the
+// difference, and a periodic tick repairs drift. Nothing is torn down on stop.
+
+import { join } from 'node:path';
+import type { AgentInfo, AgentNetworkConfig, AgentOverlayState, ContainersReport, StatusReport, WatchEvent } from '../api/types.js';
+import { renderConflist, conflistFileName } from './cni-conf.js';
+import { containersFromIpam } from './containers.js';
+import { computeDesired } from './desired.js';
+import type { Exec } from './linux/exec.js';
+import { execute } from './linux/execute.js';
+import { enableSysctl, readIpamFiles, removeConflists, writeFileIfChanged } from './linux/host.js';
+import { applyNft, nftTables } from './linux/nft.js';
+import { observe } from './linux/observe.js';
+import { findUnderlay } from './linux/parse.js';
+import type { MasterClient } from './master-client.js';
+import { natSubnets, renderNat } from './nat.js';
+import { plan } from './plan.js';
+import { SHARED, StatusTracker } from './status.js';
+
+export interface AgentOptions {
+  ip: string;
+  stateDir: string;
+  cniConfDir: string;
+  mtu: number;
+  vxlanPort: number;
+  networkConfig: AgentNetworkConfig;
+  maxAttempts: number;
+  tickMs: number;
+}
+
+export interface AgentDeps {
+  exec: Exec;
+  master: MasterClient;
+  log: (message: string) => void;
+}
+
+/** What identifies an allocation; status changes the agent itself reports are left out. */
+const allocationKey = (info: AgentInfo): string => JSON.stringify(info.overlays.map(({ state: _state, ...rest }) => rest));
+
+export class AgentLoop {
+  private me: AgentInfo | undefined;
+  private readonly peers = new Map<string, AgentInfo>();
+  private synced = false;
+  private needsRegistration = true;
+  private readonly status: StatusTracker;
+  private attempts = 0;
+  private wakeUp: () => void = () => {};
+  private lastNat = '';
+  private reported = { status: '', containers: '' };
+  private reporting = false;
+
+  constructor(private readonly options: AgentOptions, private readonly deps: AgentDeps) {
+    this.status = new StatusTracker(options.maxAttempts);
+  }
+
+  private get ipamDir(): string {
+    return join(this.options.stateDir, 'ipam');
+  }
+
+  wake(): void {
+    this.wakeUp();
+  }
+
+  private setMe(info: AgentInfo): void {
+    if (!this.me || allocationKey(this.me) !== allocationKey(info)) this.status.reset(info.overlays.map((o) => o.info.name));
+    this.me = info;
+  }
+
+  onWatchEvent(event: WatchEvent): void {
+    if (event.type === 'resync') {
+      this.peers.clear();
+      for (const agent of event.state.agents) this.peers.set(agent.ip, agent);
+      this.synced = true;
+    } else if (event.type === 'put') {
+      this.peers.set(event.agent.ip, event.agent);
+    } else {
+      this.peers.delete(event.ip);
+    }
+    const mine = this.peers.get(this.options.ip);
+    if (mine) this.setMe(mine);
+    else if (this.synced && this.me) this.needsRegistration = true; // deleted at the master
+    this.wake();
+  }
+
+  /** Runs until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    void this.deps.master.watch((e) => this.onWatchEvent(e), signal);
+    signal.addEventListener('abort', () => this.wake(), { once: true });
+    while (!signal.aborted) {
+      if (this.needsRegistration) await this.register(signal);
+      const woken = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.tickMs);
+        this.wakeUp = () => { clearTimeout(timer); resolve(); };
+      });
+      if (!signal.aborted) await this.pass().catch((err: unknown) => this.deps.log(`pass failed: ${String(err)}`));
+      await woken;
+    }
+  }
+
+  private async register(signal: AbortSignal): Promise<void> {
+    this.needsRegistration = false;
+    const info = await this.deps.master.register({ ip: this.options.ip, network_config: this.options.networkConfig }, signal);
+    if (info) {
+      this.setMe(info);
+      this.deps.log(`registered ${this.options.ip} with ${info.overlays.length} overlay(s)`);
+    }
+  }
+
+  /** One level-triggered pass; waits for the first full state so a restart never removes live peers. */
+  async pass(): Promise<void> {
+    const me = this.me;
+    if (!me || !this.synced) return;
+    const errors = new Map<string, string[]>();
+    const fail = (scope: string | undefined, message: string): void => {
+      errors.set(scope ?? SHARED, [...(errors.get(scope ?? SHARED) ?? []), message]);
+    };
+    const skipped = this.status.skipped();
+    if (!skipped.has(SHARED)) {
+      const observed = await observe(this.deps.exec);
+      const underlay = findUnderlay(observed.links, this.options.ip);
+      const { desired, problems, warnings } = computeDesired(me, [...this.peers.values()], underlay, { ...this.options, bridgeMtu: this.options.mtu });
+      warnings.forEach((w) => this.deps.log(w));
+      const planned = plan(desired, observed, skipped);
+      [...problems, ...planned.problems].forEach((p) => fail(p.scope, p.message));
+      if (planned.ops.length > 0) {
+        this.attempts++;
+        for (const f of await execute(this.deps.exec, planned.ops)) fail(f.op.scope, `${f.op.kind}: ${f.error}`);
+      }
+      await this.ensureHost(me, fail);
+      await this.ensureCni(me, skipped, fail);
+    }
+    this.status.record(errors);
+    await this.report(me.ip);
+  }
+
+  private async ensureHost(me: AgentInfo, fail: (scope: string | undefined, message: string) => void): Promise<void> {
+    const subnets = natSubnets(me);
+    const script = renderNat(subnets);
+    try {
+      const tables = await nftTables(this.deps.exec);
+      const missing = (subnets.v4.length > 0 && !tables.has('ip')) || (subnets.v6.length > 0 && !tables.has('ip6'));
+      if (script !== this.lastNat || missing) {
+        await applyNft(this.deps.exec, script);
+        this.lastNat = script;
+      }
+      await enableSysctl('/proc/sys/net/ipv4/ip_forward');
+      if (subnets.v6.length > 0) await enableSysctl('/proc/sys/net/ipv6/conf/all/forwarding');
+    } catch (err) {
+      fail(undefined, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private async ensureCni(me: AgentInfo, skipped: Set<string>, fail: (scope: string | undefined, message: string) => void): Promise<void> {
+    const keep = new Set<string>();
+    for (const overlay of me.overlays) {
+      const name = overlay.info.name;
+      const file = conflistFileName(name);
+      if (skipped.has(name)) { keep.add(file); continue; }
+      if (!this.options.networkConfig.mesos_bridge) continue;
+      const text = renderConflist(overlay, { mtu: this.options.mtu, ipamDir: this.ipamDir });
+      if (!text) continue;
+      keep.add(file);
+      try {
+        await writeFileIfChanged(join(this.options.cniConfDir, file), this.options.cniConfDir, text);
+      } catch (err) {
+        fail(name, `writing ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    await removeConflists(this.options.cniConfDir, keep).catch(() => []);
+  }
+
+  /** Sends status and containers when they changed; never blocks the loop on the master. */
+  private async report(ip: string): Promise<void> {
+    if (this.reporting) return;
+    const status: StatusReport = this.status.report();
+    const containers: ContainersReport = { containers: containersFromIpam(await readIpamFiles(this.ipamDir)) };
+    const statusText = JSON.stringify(status);
+    const containersText = JSON.stringify(containers);
+    if (statusText === this.reported.status && containersText === this.reported.containers) return;
+    this.reporting = true;
+    void (async () => {
+      try {
+        if (statusText !== this.reported.status) {
+          await this.deps.master.putStatus(ip, status);
+          this.reported.status = statusText;
+        }
+        if (containersText !== this.reported.containers) {
+          await this.deps.master.putContainers(ip, containers);
+          this.reported.containers = containersText;
+        }
+      } catch (err) {
+        this.deps.log(`report to master failed: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        this.reporting = false;
+      }
+    })();
+  }
+
+  /** GET /overlay-agent/overlay. */
+  state(): AgentOverlayState {
+    const overlays = (this.me?.overlays ?? []).map((o) => ({ ...o, state: this.status.statusOf(o.info.name) ?? o.state }));
+    return { ip: this.options.ip, overlays, configuration_attempts: this.attempts };
+  }
+}

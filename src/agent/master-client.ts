@@ -1,0 +1,110 @@
+// Talks to the master(s): registration with backoff across every --master
+// URL, status and container reports, and the watch stream.
+
+import type { AgentInfo, ContainersReport, RegisterRequest, StatusReport, WatchEvent } from '../api/types.js';
+import { VxnetError } from '../errors.js';
+import { backoffDelay, SseParser } from './sse.js';
+
+export interface MasterClientOptions {
+  urls: string[];
+  token?: string;
+  random?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  log?: (message: string) => void;
+}
+
+const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+
+export class MasterClient {
+  private current = 0;
+  private readonly random: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly log: (message: string) => void;
+
+  constructor(private readonly options: MasterClientOptions) {
+    if (options.urls.length === 0) throw new VxnetError('BAD_REQUEST', 'no master URL given: pass --master http://HOST:PORT');
+    this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.log = options.log ?? (() => {});
+  }
+
+  private url(path: string): string {
+    return `${this.options.urls[this.current % this.options.urls.length]!.replace(/\/+$/, '')}${path}`;
+  }
+
+  private headers(write: boolean): Record<string, string> {
+    const h: Record<string, string> = write ? { 'content-type': 'application/json' } : {};
+    if (write && this.options.token) h.authorization = `Bearer ${this.options.token}`;
+    return h;
+  }
+
+  private async send(method: string, path: string, body: unknown): Promise<unknown> {
+    const res = await fetch(this.url(path), { method, headers: this.headers(true), body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    if (!res.ok) throw new VxnetError('PRECONDITION', `${method} ${this.url(path)} answered ${res.status}: ${text.slice(0, 300)}`);
+    return text ? JSON.parse(text) : undefined;
+  }
+
+  /** Retries (rotating through the masters) until it succeeds or `signal` aborts. */
+  async retry<T>(what: string, call: () => Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        const delay = backoffDelay(attempt, this.random);
+        this.log(`${what} via ${this.url('')} failed (${err instanceof Error ? err.message : String(err)}); retrying in ${delay} ms`);
+        this.current++;
+        await this.sleep(delay, signal);
+      }
+    }
+    return undefined;
+  }
+
+  register(req: RegisterRequest, signal: AbortSignal): Promise<AgentInfo | undefined> {
+    return this.retry('registration', async () => (await this.send('POST', '/overlay-master/agents', req)) as AgentInfo, signal);
+  }
+
+  async putStatus(ip: string, report: StatusReport): Promise<void> {
+    await this.send('PUT', `/overlay-master/agents/${encodeURIComponent(ip)}/status`, report);
+  }
+
+  async putContainers(ip: string, report: ContainersReport): Promise<void> {
+    await this.send('PUT', `/overlay-master/agents/${encodeURIComponent(ip)}/containers`, report);
+  }
+
+  /**
+   * Follows the watch stream, reconnecting (with its last revision) after
+   * every break, until `signal` aborts.
+   */
+  async watch(onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+    let since = 0;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        const res = await fetch(this.url(`/overlay-master/watch?since=${since}`), { headers: { accept: 'text/event-stream' }, signal });
+        if (!res.ok || !res.body) throw new Error(`answered ${res.status}`);
+        const parser = new SseParser();
+        const decoder = new TextDecoder();
+        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+          for (const sse of parser.feed(decoder.decode(chunk, { stream: true }))) {
+            const event = JSON.parse(sse.data) as WatchEvent;
+            if (typeof event.revision === 'number') since = event.revision;
+            failures = 0;
+            onEvent(event);
+          }
+        }
+        throw new Error('stream ended');
+      } catch (err) {
+        if (signal.aborted) return;
+        const delay = backoffDelay(failures++, this.random);
+        this.log(`watch via ${this.url('')} broke (${err instanceof Error ? err.message : String(err)}); reconnecting in ${delay} ms`);
+        this.current++;
+        await this.sleep(delay, signal);
+      }
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// Pure: the agent's command-line values -> validated options, with every
+// problem naming the flag, the value and the fix.
+
+import { parseIp } from '../net/ip.js';
+
+export interface RawAgentFlags {
+  master?: string;
+  ip?: string;
+  listen: string;
+  stateDir: string;
+  cniConfDir: string;
+  mtu: string;
+  vxlanPort: string;
+  maxAttempts: string;
+  tickMs: string;
+}
+
+export interface Listen {
+  host: string;
+  port: number;
+}
+
+export interface CheckedFlags {
+  masters: string[];
+  ip: string;
+  listen: Listen;
+  mtu: number;
+  vxlanPort: number;
+  maxAttempts: number;
+  tickMs: number;
+}
+
+function integer(flag: string, value: string, min: number, max: number, errors: string[]): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) errors.push(`${flag} ${JSON.stringify(value)} is not valid: use a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export function parseListen(text: string): Listen | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  const host = m[1] ?? m[2] ?? '';
+  if (host !== '' && host !== 'localhost' && !parseIp(host)) return undefined;
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+export function checkAgentFlags(raw: RawAgentFlags): { flags?: CheckedFlags; errors: string[] } {
+  const errors: string[] = [];
+  const masters = (raw.master ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (masters.length === 0) errors.push('--master is missing: pass the master URL(s), e.g. --master http://198.18.0.254:5050');
+  for (const url of masters) {
+    let ok = false;
+    try { ok = ['http:', 'https:'].includes(new URL(url).protocol); } catch { ok = false; }
+    if (!ok) errors.push(`--master ${JSON.stringify(url)} is not an http(s) URL: use e.g. http://198.18.0.254:5050`);
+  }
+  const ip = parseIp(raw.ip ?? '');
+  if (!raw.ip) errors.push('--ip is missing: pass this host\'s underlay IPv4 address, e.g. --ip 198.18.0.1');
+  else if (!ip || ip.family !== 4) errors.push(`--ip ${JSON.stringify(raw.ip)} is not an IPv4 address: pass this host's underlay IPv4 address, e.g. --ip 198.18.0.1`);
+  const listen = parseListen(raw.listen);
+  if (!listen) errors.push(`--listen ${JSON.stringify(raw.listen)} is not HOST:PORT: use e.g. :5051 or 127.0.0.1:5051`);
+  const mtu = integer('--mtu', raw.mtu, 552, 9000, errors);
+  const vxlanPort = integer('--vxlan-port', raw.vxlanPort, 1, 65535, errors);
+  const maxAttempts = integer('--max-attempts', raw.maxAttempts, 1, 1000, errors);
+  const tickMs = integer('--tick-ms', raw.tickMs, 50, 60_000, errors);
+  if (errors.length > 0 || !listen) return { errors };
+  return { flags: { masters, ip: raw.ip!, listen, mtu, vxlanPort, maxAttempts, tickMs }, errors };
+}
