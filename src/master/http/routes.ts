@@ -1,0 +1,86 @@
+// HTTP routes of the master: translate requests to MasterService calls and
+// answers back. Validation lives in ../requests.ts, status codes in error-map.ts.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { MasterMetrics } from '../metrics.js';
+import { agentIp, parseContainers, parseDelete, parseRegister, parseSince, parseStatus } from '../requests.js';
+import type { MasterService } from '../service.js';
+import { VxnetError } from '../../errors.js';
+import type { WatchClient } from '../watch-hub.js';
+
+type IpParams = { Params: { ip: string } };
+
+export interface RouteDeps {
+  service: MasterService;
+  metrics: MasterMetrics;
+  /** Throws UNAUTHORIZED/FORBIDDEN; absent when no token is configured. */
+  authorize?: (authorization: string | undefined) => void;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { service, metrics } = deps;
+  // Writes check the token before the body is even parsed.
+  const write = deps.authorize
+    ? { onRequest: async (req: FastifyRequest) => deps.authorize!(req.headers.authorization) }
+    : {};
+  const pathIp = (req: FastifyRequest<IpParams>): string => agentIp(req.params.ip, 'ip (in the path)');
+
+  app.post('/overlay-master/agents', write, async (req) => {
+    try {
+      return await service.register(parseRegister(req.body));
+    } catch (e) {
+      if (e instanceof VxnetError && e.code === 'POOL_EXHAUSTED') metrics.exhausted.inc();
+      throw e;
+    }
+  });
+
+  app.get('/overlay-master/state', async (_req, reply) => reply.type(JSON_TYPE).send(service.stateJson()));
+
+  app.get<IpParams>('/overlay-master/agents/:ip', async (req) => {
+    const ip = pathIp(req);
+    const info = service.agent(ip);
+    if (!info) throw new VxnetError('NOT_FOUND', `agent ${ip} is not registered; GET /overlay-master/state lists the agents`);
+    return info;
+  });
+
+  app.put<IpParams>('/overlay-master/agents/:ip/status', write, async (req) => service.reportStatus(pathIp(req), parseStatus(req.body)));
+
+  app.put<IpParams>('/overlay-master/agents/:ip/containers', write, async (req) =>
+    service.reportContainers(pathIp(req), parseContainers(req.body)),
+  );
+
+  app.post('/overlay-master/agents/delete', write, async (req, reply) => {
+    await service.deleteAgents(parseDelete(req.body));
+    return reply.type(JSON_TYPE).send(service.stateJson());
+  });
+
+  app.get('/overlay-master/containers', async () => service.containers());
+
+  app.get<{ Querystring: { since?: string } }>('/overlay-master/watch', async (req, reply) => {
+    const since = parseSince(req.query.since);
+    openWatch(service, req, reply, since);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', agents: service.agentCount, revision: service.revision }));
+
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+}
+
+/** Takes the socket over from fastify and hands it to the watch hub as an SSE stream. */
+function openWatch(service: MasterService, req: FastifyRequest, reply: FastifyReply, since: number | undefined): void {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.flushHeaders();
+  const client: WatchClient = {
+    write: (frame) => res.write(frame),
+    get pendingBytes() {
+      return res.writableLength;
+    },
+    close: () => res.end(),
+  };
+  const unsubscribe = service.hub.subscribe(client, since);
+  req.raw.socket.on('close', unsubscribe);
+}

@@ -1,0 +1,73 @@
+// Prometheus metrics of the master, on a registry of its own (no globals).
+
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PoolUsage } from '../alloc/allocator.js';
+import type { MasterObserver } from './service.js';
+
+export interface MetricsSource {
+  agentCount: number;
+  usage(): PoolUsage[];
+  hub: { clientCount: number };
+}
+
+export interface MasterMetrics {
+  registry: Registry;
+  observer: MasterObserver;
+  /** Counts a refused registration (exhaustion). */
+  exhausted: Counter;
+}
+
+export function createMetrics(source: () => MetricsSource | undefined): MasterMetrics {
+  const registry = new Registry();
+  const usage = (kind: PoolUsage['kind']) => (source()?.usage() ?? []).filter((u) => u.kind === kind);
+  new Gauge({
+    name: 'vxnet_agents',
+    help: 'Registered agents',
+    registers: [registry],
+    collect() {
+      this.set(source()?.agentCount ?? 0);
+    },
+  });
+  for (const [name, help, pick] of [
+    ['vxnet_overlay_subnets_used', 'Agent subnets in use per overlay and family', (u: PoolUsage) => u.used],
+    ['vxnet_overlay_subnets_free', 'Agent subnets free per overlay and family', (u: PoolUsage) => u.total - u.used],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['overlay', 'family'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const u of usage('overlay')) this.set({ overlay: u.name, family: `ipv${u.family}` }, pick(u));
+      },
+    });
+  }
+  new Gauge({
+    name: 'vxnet_vtep_addresses_free',
+    help: 'VTEP addresses free per family',
+    labelNames: ['family'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const u of usage('vtep')) this.set({ family: `ipv${u.family}` }, u.total - u.used);
+    },
+  });
+  new Gauge({
+    name: 'vxnet_watch_streams',
+    help: 'Open watch streams',
+    registers: [registry],
+    collect() {
+      this.set(source()?.hub.clientCount ?? 0);
+    },
+  });
+  const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+  const registration = new Histogram({ name: 'vxnet_registration_seconds', help: 'Registration latency until durable', buckets, registers: [registry] });
+  const commit = new Histogram({ name: 'vxnet_store_commit_seconds', help: 'Store commit latency', buckets, registers: [registry] });
+  const exhausted = new Counter({ name: 'vxnet_registrations_refused_total', help: 'Registrations refused for lack of a VTEP address', registers: [registry] });
+  return {
+    registry,
+    exhausted,
+    observer: { registration: (s) => registration.observe(s), commit: (s) => commit.observe(s) },
+  };
+}

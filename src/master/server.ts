@@ -1,0 +1,59 @@
+// Builds the master's HTTP server (fastify) around a MasterService and runs it.
+
+import Fastify, { type FastifyInstance } from 'fastify';
+import { bearerCheck } from './http/auth.js';
+import { BODY_LIMIT, toErrorReply } from './http/error-map.js';
+import { registerRoutes } from './http/routes.js';
+import type { MasterMetrics } from './metrics.js';
+import type { MasterService } from './service.js';
+
+export interface MasterServerOptions {
+  service: MasterService;
+  metrics: MasterMetrics;
+  token?: string;
+  /** pino level; requests themselves are never logged one by one. */
+  logLevel?: string;
+}
+
+const PING_MS = 15_000;
+
+export function buildMasterApp(options: MasterServerOptions): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: { level: options.logLevel ?? 'warn' },
+    disableRequestLogging: true,
+    // Agent IPs in paths are short; bigger URLs are junk.
+    maxParamLength: 64,
+  });
+  // Only JSON bodies are accepted: anything else is a 415, not a string body.
+  app.removeContentTypeParser(['text/plain']);
+
+  app.setErrorHandler((err, req, reply) => {
+    const mapped = toErrorReply(err, req.headers['content-type']);
+    if (mapped.internal) req.log.error({ err }, 'internal error');
+    void reply.status(mapped.status).send(mapped.body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}; the API lives under /overlay-master/` } });
+  });
+
+  registerRoutes(app, {
+    service: options.service,
+    metrics: options.metrics,
+    ...(options.token !== undefined && { authorize: bearerCheck(options.token) }),
+  });
+
+  const ping = setInterval(() => options.service.hub.ping(), PING_MS);
+  ping.unref();
+  app.addHook('onClose', async () => clearInterval(ping));
+  return app;
+}
+
+/** Listens and returns the base URL (the real port when 0 was asked). */
+export async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const realPort = address && typeof address === 'object' ? address.port : port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return `http://${shownHost}:${realPort}`;
+}
