@@ -229,6 +229,9 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       expect(await pending).toBe(1);
       const err = await rejection(store.commit([{ type: 'delete', ip: '10.0.0.1' }]));
       expect(err.code).toBe('STORE_UNAVAILABLE');
+      expect((await rejection(store.snapshot())).code).toBe('STORE_UNAVAILABLE');
+      expect(thrown(() => store.watch(0, () => {})).code).toBe('STORE_UNAVAILABLE');
+      await store.close();
     });
   });
 }

@@ -3,6 +3,7 @@
 // JSON copies in and out), just without the disk.
 
 import type { NetworkConfig } from '../../config/types.js';
+import { VxnetError } from '../../errors.js';
 import { decodeChange, encodeChanges, type EncodedChange } from '../change-codec.js';
 import { GroupCommit } from '../group-commit.js';
 import { historyLimitOf, type StoreOptions } from '../options.js';
@@ -19,6 +20,7 @@ export class MemoryStore implements Store {
   private readonly historyLimit: number;
   private readonly hub = new WatchHub();
   private readonly group: GroupCommit;
+  private closed = false;
 
   constructor(options?: StoreOptions) {
     this.historyLimit = historyLimitOf(options);
@@ -26,6 +28,7 @@ export class MemoryStore implements Store {
   }
 
   async snapshot(): Promise<Snapshot> {
+    this.ensureOpen();
     const rows = [...this.agents.entries()].sort(([ipA, a], [ipB, b]) => a.seq - b.seq || (ipA < ipB ? -1 : ipA > ipB ? 1 : 0));
     return {
       revision: this.revision,
@@ -39,6 +42,7 @@ export class MemoryStore implements Store {
   }
 
   watch(sinceRevision: number, onChange: (change: StoredChange) => void): () => void {
+    this.ensureOpen();
     const oldest = this.history[this.historyStart]?.revision ?? this.revision + 1;
     const since = checkWatchStart(sinceRevision, this.revision, oldest);
     const backlog = this.history.slice(this.historyStart).filter((c) => c.revision > since);
@@ -47,7 +51,12 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     await this.group.close();
+    this.closed = true;
     this.hub.clear();
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new VxnetError('STORE_UNAVAILABLE', 'the memory store is closed: create a new one');
   }
 
   private write(batch: EncodedChange[]): number {

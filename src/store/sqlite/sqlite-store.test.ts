@@ -140,6 +140,13 @@ describe('SqliteStore on disk', () => {
     await reopened.close();
   });
 
+  it('refuses a size cap that is not a positive whole number and keeps the directory usable', async () => {
+    const dir = tempDir();
+    const err: unknown = await SqliteStore.open(dir, { maxDatabaseBytes: Number.NaN }).catch((e: unknown) => e);
+    expect(String(err)).toContain('maxDatabaseBytes is NaN: pass a positive whole number of bytes');
+    await (await SqliteStore.open(dir)).close();
+  });
+
   it('keeps only the newest changes for replay, also across reopen', async () => {
     const dir = tempDir();
     const store = await SqliteStore.open(dir, { historyLimit: 4 });

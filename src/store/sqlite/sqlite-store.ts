@@ -64,9 +64,13 @@ export class SqliteStore implements Store {
     createDirectory(absDir);
     const unlock = lockDirectory(absDir);
     const file = join(absDir, DB_FILE);
+    let db: Database.Database | undefined;
     try {
-      const db = openDatabase(file);
+      db = openDatabase(file);
       if (options?.maxDatabaseBytes !== undefined) {
+        if (!Number.isSafeInteger(options.maxDatabaseBytes) || options.maxDatabaseBytes < 1) {
+          throw new VxnetError('BAD_REQUEST', `maxDatabaseBytes is ${String(options.maxDatabaseBytes)}: pass a positive whole number of bytes, or omit it for no cap`);
+        }
         const pageSize = db.pragma('page_size', { simple: true }) as number;
         db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize))}`);
       }
@@ -74,6 +78,7 @@ export class SqliteStore implements Store {
       const revision = Number(sql.getMeta.get('revision')?.value ?? 0);
       return new SqliteStore(db, sql, file, historyLimit, unlock, revision, options);
     } catch (err) {
+      db?.close();
       unlock();
       throw err;
     }
