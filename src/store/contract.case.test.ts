@@ -205,6 +205,22 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       expect(snap.revision).toBe(Math.max(...revisions));
     });
 
+    it('batches commits made from separate callbacks of one event-loop turn', async () => {
+      const flushes: FlushInfo[] = [];
+      const store = await open({ onFlush: (info) => flushes.push(info) });
+      const revisions = await Promise.all(
+        Array.from(
+          { length: 8 },
+          (_, i) =>
+            new Promise<number>((resolve, reject) => {
+              setImmediate(() => store.commit([{ type: 'put', record: agentRecord(`10.2.0.${i}`, i) }]).then(resolve, reject));
+            }),
+        ),
+      );
+      expect(new Set(revisions).size).toBe(8);
+      expect(flushes.map((f) => f.callers)).toEqual([8]);
+    });
+
     it('stops a watcher that throws without failing the commit or other watchers', async () => {
       const store = await open();
       const good: number[] = [];

@@ -68,7 +68,12 @@ export function lockDirectory(dir: string): () => void {
     } catch (err) {
       throw unavailable(dir, path, err);
     }
-    const owner = readOwner(path);
+    let owner = readOwner(path);
+    if (owner === undefined) {
+      // Another opener may have created the file and not yet written its PID.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      owner = readOwner(path);
+    }
     const stale = owner === undefined ? false : owner === process.pid ? !heldHere.has(path) : !isAlive(owner);
     if (owner !== undefined && !stale) {
       throw new VxnetError(

@@ -81,6 +81,13 @@ describe('SqliteStore on disk', () => {
     await store.close();
   });
 
+  it('refuses a lock file without a PID rather than guessing', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'vxnet.lock'), '');
+    const err = await openError(dir);
+    expect(err.message).toBe(`the lock file ${join(dir, 'vxnet.lock')} holds no PID: if no vxnet master uses ${dir}, delete it and start again`);
+  });
+
   it('reports a corrupt database file with its path and the fix', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'vxnet.db'), 'this is not sqlite '.repeat(500));
