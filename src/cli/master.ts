@@ -1,4 +1,92 @@
-import type { Command } from 'commander';
+// `vxnet master`, `vxnet state` and `vxnet network delete`.
 
-/** Placeholder until the owner of this command lands it. */
-export function registerMasterCommands(_program: Command): void {}
+import type { Command } from 'commander';
+import type { ContainerInfo, MasterState } from '../api/types.js';
+import { isVxnetError } from '../errors.js';
+import { planNetworkDelete } from '../master/network-delete.js';
+import { runMaster } from '../master/run.js';
+import { formatState } from '../master/state-table.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+
+const fail = (prefix: string, message: string): void => {
+  process.stderr.write(`${prefix}: ${message}\n`);
+  process.exitCode = 1;
+};
+
+async function getJson<T>(base: string, path: string): Promise<T> {
+  const res = await fetch(new URL(path, base), { signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+async function showState(options: { master: string; json?: boolean }): Promise<void> {
+  let base: URL;
+  try {
+    base = new URL(options.master);
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    return fail('vxnet state', `--master ${JSON.stringify(options.master)} is not an http(s) URL; give e.g. http://127.0.0.1:5050`);
+  }
+  try {
+    const state = await getJson<MasterState>(base.href, '/overlay-master/state');
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
+      return;
+    }
+    const containers = await getJson<{ containers: (ContainerInfo & { agent: string })[] }>(base.href, '/overlay-master/containers').catch(() => ({ containers: [] }));
+    process.stdout.write(formatState(state, containers.containers));
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code;
+    const why = cause ?? (e instanceof Error ? e.message : String(e));
+    fail('vxnet state', `cannot read the state from ${base.href} (${why}); start a master with "vxnet master" or pass --master URL`);
+  }
+}
+
+async function deleteNetwork(name: string, options: { data: string }): Promise<void> {
+  let store: SqliteStore | undefined;
+  try {
+    store = await SqliteStore.open(options.data);
+    const plan = planNetworkDelete(await store.snapshot(), name, options.data);
+    await store.commit(plan.changes);
+    process.stdout.write(
+      `deleted overlay ${name} from ${options.data}: freed its subnets on ${plan.agents} agent(s)` +
+        `${plan.fromConfig ? ' and removed it from the stored config' : ''}. ` +
+        `Agents drop its bridges, routes and NAT rules when they next sync; run "vxnet agent cleanup" on hosts that are gone.\n`,
+    );
+  } catch (e) {
+    if (!isVxnetError(e)) throw e;
+    fail('vxnet network delete', e.message);
+  } finally {
+    await store?.close();
+  }
+}
+
+export function registerMasterCommands(program: Command): void {
+  program
+    .command('master')
+    .description('run the master: allocation, durable state and the DC/OS-shaped HTTP API')
+    .option('--config <file>', 'DC/OS config.yaml or its dcos_overlay_network section (default: the seed networks)')
+    .requiredOption('--data <dir>', 'directory of the embedded store (created if missing)')
+    .option('--listen <host:port>', 'address of the HTTP API', '127.0.0.1:5050')
+    .option('--token-file <file>', 'require "Authorization: Bearer <token>" on write endpoints')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug (requests are never logged one by one)', 'warn')
+    .action(async (opts: { config?: string; data: string; listen: string; tokenFile?: string; logLevel: string }) => {
+      process.exitCode = await runMaster(opts);
+    });
+
+  program
+    .command('state')
+    .description("print the master's networks, agents and containers")
+    .option('--master <url>', 'master URL', 'http://127.0.0.1:5050')
+    .option('--json', 'print /overlay-master/state as JSON')
+    .action(showState);
+
+  const network = program.command('network').description('manage overlay networks in a stopped master\'s store');
+  network
+    .command('delete')
+    .description('free every allocation of an overlay and remove it from the stored config (the master must be stopped)')
+    .argument('<name>', 'overlay name')
+    .requiredOption('--data <dir>', "the master's --data directory")
+    .action(deleteNetwork);
+}

@@ -1,6 +1,6 @@
 // Builds the master's HTTP server (fastify) around a MasterService and runs it.
 
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { bearerCheck } from './http/auth.js';
 import { BODY_LIMIT, toErrorReply } from './http/error-map.js';
 import { registerRoutes } from './http/routes.js';
@@ -21,9 +21,9 @@ export function buildMasterApp(options: MasterServerOptions): FastifyInstance {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: { level: options.logLevel ?? 'warn' },
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Agent IPs in paths are short; bigger URLs are junk.
-    maxParamLength: 64,
+    routerOptions: { maxParamLength: 64 },
   });
   // Only JSON bodies are accepted: anything else is a 415, not a string body.
   app.removeContentTypeParser(['text/plain']);
