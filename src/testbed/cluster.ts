@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MasterState } from '../api/types.js';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from '../config/types.js';
-import { inNetns, run, type RunResult } from './exec.js';
+import { inHostNetns, inNetns, run, type RunResult } from './exec.js';
 import { forwardTcp, freePort, type Forwarder } from './forward.js';
 import { makeRunPrefix, runNames, type RunNames } from './names.js';
 import { killSync, startProcess, stopProcess, type Proc } from './process.js';
@@ -53,7 +53,7 @@ export interface Cluster {
   hosts: Host[];
   startAgent(h: Host): Promise<Proc>;
   stopAgent(h: Host): Promise<void>;
-  /** Runs the vxnet CLI inside host h's namespace. */
+  /** Runs the vxnet CLI in host h's network namespace (and this mount namespace: see inHostNetns). */
   vxnet(h: Host, args: string[]): Promise<RunResult>;
   state(): Promise<MasterState>;
   /** Waits until the master lists every running agent with all overlays STATUS_OK. */
@@ -167,7 +167,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         await stopProcess(h.agent);
         procs.delete(h.agent);
       },
-      vxnet: (h, args) => run(inNetns(h.ns, ['node', CLI, ...args]), { timeoutMs: 60_000 }),
+      vxnet: (h, args) => run(inHostNetns(h.ns, ['node', CLI, ...args]), { timeoutMs: 60_000 }),
       async state() {
         const r = await fetch(`${localMasterUrl}/overlay-master/state`);
         if (!r.ok) throw new Error(`GET /overlay-master/state: ${r.status}`);

@@ -44,3 +44,9 @@ export function runSyncQuiet(argv: readonly string[]): boolean {
 
 /** The argv that runs `argv` inside network namespace `ns`. */
 export const inNetns = (ns: string, argv: readonly string[]): string[] => ['ip', 'netns', 'exec', ns, ...argv];
+
+/**
+ * The argv that runs `argv` in host namespace `ns` while staying in this mount
+ * namespace, so network namespaces it creates (containers) are visible to all.
+ */
+export const inHostNetns = (ns: string, argv: readonly string[]): string[] => ['nsenter', `--net=/run/netns/${ns}`, '--', ...argv];
