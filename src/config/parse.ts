@@ -19,7 +19,7 @@ function syntaxIssues(text: string, sourceName: string, sink: IssueSink, errors:
     addError(
       sink,
       position ? `${sourceName}:${position.line}:${position.col}` : sourceName,
-      position ? lineAt(text, position.line) : undefined,
+      position ? lineAt(text, position.line) || undefined : undefined,
       `YAML syntax error at ${where}: ${headline}`,
       `fix the syntax at ${where} (check indentation, a missing ":" or an unclosed quote or bracket)`,
     );

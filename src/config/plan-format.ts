@@ -17,7 +17,7 @@ export function formatCount(n: bigint): string {
 function familyLines(overlay: OverlayCapacity, f: FamilyCapacity): string[] {
   const reserved = f.family === 4 ? 'network, gateway and broadcast' : 'network and gateway';
   return [
-    `  IPv${f.family} ${f.subnet}, prefix /${f.prefix}`,
+    `  IPv${f.family} ${f.subnet}, ${f.family === 4 ? 'prefix' : 'prefix6'} /${f.prefix}`,
     `    agent subnets           ${formatCount(f.agentSubnets)}`,
     `    addresses per agent     ${formatCount(f.addressesPerAgent)}`,
     `    bridge halves           /${f.bridgeHalfPrefix} each: m-${overlay.name} (lower), d-${overlay.name} (upper)`,
@@ -32,7 +32,7 @@ export function formatPlan(plan: CapacityPlan): string {
   for (const overlay of plan.overlays) {
     lines.push(`Overlay ${overlay.name}${overlay.enabled ? '' : ' (disabled: no new allocations)'}`);
     for (const f of [overlay.ipv4, overlay.ipv6]) if (f) lines.push(...familyLines(overlay, f));
-    lines.push(`  max agents            ${formatCount(overlay.maxAgents)}, limited by ${overlay.limitedBy.join(' and ')}`);
+    lines.push(`  max agents              ${formatCount(overlay.maxAgents)}, limited by ${overlay.limitedBy.join(' and ')}`);
   }
   lines.push(`Cluster: at most ${formatCount(plan.cluster.maxAgents)} agents with every enabled overlay, limited by ${plan.cluster.limitedBy.join(' and ')}`);
   return `${lines.join('\n')}\n`;

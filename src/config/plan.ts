@@ -81,7 +81,8 @@ function tightest(limits: Limit[]): { maxAgents: bigint; limitedBy: string[] } {
 
 function planFamily(subnet: string | undefined, prefix: number | undefined): FamilyCapacity | undefined {
   if (subnet === undefined || prefix === undefined) return undefined;
-  return { subnet, ...familyCapacity(mustCidr(subnet), prefix) };
+  const { family, ...counts } = familyCapacity(mustCidr(subnet), prefix);
+  return { family, subnet, ...counts };
 }
 
 function planOverlay(overlay: OverlayConfig, index: number, vtepLimits: Limit[]): OverlayCapacity {
