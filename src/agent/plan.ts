@@ -30,8 +30,10 @@ function sameVxlan(link: LinkSpec, observed: ObservedLink): boolean {
 interface LinkPlan {
   early: Op[];
   addresses: Op[];
-  /** The VTEP is (re)created or gets a new MAC: the kernel drops its entries. */
-  vtepReset: boolean;
+  /** The VTEP is (re)created: its entries and routes vanish. */
+  vtepRecreated: boolean;
+  /** The VTEP gets a new MAC: the kernel drops its neighbour entries. */
+  vtepNewMac: boolean;
 }
 
 function planLink(link: LinkSpec, observed: ObservedLink | undefined, problems: Problem[]): LinkPlan {
@@ -39,12 +41,13 @@ function planLink(link: LinkSpec, observed: ObservedLink | undefined, problems: 
   const fresh = (): LinkPlan => ({
     early: [{ kind: 'link-add', link, scope }],
     addresses: link.addresses.map((address) => ({ kind: 'addr-add', dev: link.name, address, scope })),
-    vtepReset: link.kind === 'vxlan',
+    vtepRecreated: link.kind === 'vxlan',
+    vtepNewMac: false,
   });
   if (!observed) return fresh();
   if (observed.alias !== OWNER_ALIAS) {
     problems.push({ scope, message: `interface ${link.name} exists but was not created by vxnet: remove it or rename it` });
-    return { early: [], addresses: [], vtepReset: false };
+    return { early: [], addresses: [], vtepRecreated: false, vtepNewMac: false };
   }
   if (observed.kind !== link.kind || (link.kind === 'vxlan' && !sameVxlan(link, observed))) {
     const plan = fresh();
@@ -62,7 +65,7 @@ function planLink(link: LinkSpec, observed: ObservedLink | undefined, problems: 
     ...observed.addresses.filter((a) => !want.has(a)).sort().map((address): Op => ({ kind: 'addr-del', dev: link.name, address, scope })),
     ...link.addresses.filter((a) => !have.has(a)).map((address): Op => ({ kind: 'addr-add', dev: link.name, address, scope })),
   ];
-  return { early, addresses, vtepReset: link.kind === 'vxlan' && set.mac !== undefined };
+  return { early, addresses, vtepRecreated: false, vtepNewMac: link.kind === 'vxlan' && set.mac !== undefined };
 }
 
 /** Skips ops of overlays whose attempts are used up. */
@@ -72,24 +75,27 @@ export function plan(desired: DesiredState, observed: ObservedState, skipScopes:
   const desiredLinks = byKey(desired.links, (l) => l.name);
   const early: Op[] = [];
   const addresses: Op[] = [];
-  let vtepReset = false;
+  let vtepRecreated = false;
+  let vtepNewMac = false;
   for (const link of desired.links) {
     const p = planLink(link, observedLinks.get(link.name), problems);
     early.push(...p.early);
     addresses.push(...p.addresses);
-    vtepReset ||= p.vtepReset;
+    vtepRecreated ||= p.vtepRecreated;
+    vtepNewMac ||= p.vtepNewMac;
   }
   const staleLinks = observed.links
     .filter((l) => l.alias === OWNER_ALIAS && !desiredLinks.has(l.name))
     .map((l) => l.name)
     .sort();
   const vtepWanted = desiredLinks.has(VTEP_NAME);
-  const vtepVanishes = vtepReset || !vtepWanted;
-  const vtepIsOurs = vtepReset || observedLinks.get(VTEP_NAME)?.alias === OWNER_ALIAS;
+  const vtepVanishes = vtepRecreated || !vtepWanted;
+  const vtepIsOurs = vtepRecreated || observedLinks.get(VTEP_NAME)?.alias === OWNER_ALIAS;
 
-  // Entries on a VTEP that is about to be recreated or deleted vanish with it.
-  const seenNeigh = byKey(vtepVanishes ? [] : observed.neighbours, (n) => n.ip);
-  const seenFdb = vtepVanishes ? [] : observed.fdb;
+  // Entries on a VTEP that is about to be recreated or deleted vanish with it;
+  // a new MAC flushes its neighbour and FDB entries.
+  const seenNeigh = byKey(vtepVanishes || vtepNewMac ? [] : observed.neighbours, (n) => n.ip);
+  const seenFdb = vtepVanishes || vtepNewMac ? [] : observed.fdb;
   const seenRoutes = byKey(observed.routes.filter((r) => !(vtepVanishes && r.dev === VTEP_NAME)), (r) => r.dst);
   const wantNeigh = byKey(vtepWanted && vtepIsOurs ? desired.neighbours : [], (n) => n.ip);
   const wantFdb = byKey(vtepWanted && vtepIsOurs ? desired.fdb : [], (f) => f.mac);
