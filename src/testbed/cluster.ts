@@ -1,13 +1,13 @@
 // A whole test cluster: underlay, a real master in the root namespace, a real
 // `vxnet agent` per host namespace. Torn down on teardown(), on process exit
 // and on SIGINT/SIGTERM; processes are stopped by PID.
-import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MasterState } from '../api/types.js';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from '../config/types.js';
-import { inHostNetns, inNetns, run, type RunResult } from './exec.js';
+import { inHostNetns, inNetns, run, runSyncQuiet, type RunResult } from './exec.js';
 import { forwardTcp, freePort, type Forwarder } from './forward.js';
 import { makeRunPrefix, runNames, type RunNames } from './names.js';
 import { killSync, startProcess, stopProcess, type Proc } from './process.js';
@@ -55,11 +55,24 @@ export interface Cluster {
   stopAgent(h: Host): Promise<void>;
   /** Runs the vxnet CLI in host h's network namespace (and this mount namespace: see inHostNetns). */
   vxnet(h: Host, args: string[]): Promise<RunResult>;
+  /** `vxnet container run` on host h; resolves with the container's IP. Removed on teardown. */
+  runContainer(h: Host, name: string, network: string, cmd?: string[]): Promise<string>;
+  removeContainer(h: Host, name: string): Promise<void>;
   state(): Promise<MasterState>;
   /** Waits until the master lists every running agent with all overlays STATUS_OK. */
   waitAllOk(timeoutMs?: number): Promise<MasterState>;
   teardown(): Promise<void>;
   leftovers(): Promise<string[]>;
+}
+
+export const containerDirs = (h: Host): string[] => ['--cni-conf-dir', h.cniConfDir, '--state-dir', h.containersDir];
+
+function containerPid(h: Host, name: string): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(h.containersDir, `${name}.json`), 'utf8')) as { pid?: number }).pid;
+  } catch {
+    return undefined;
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -92,15 +105,27 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const names = runNames(makeRunPrefix());
   const tmpDir = mkdtempSync(join(tmpdir(), `vxnet-${names.prefix}-`));
   const procs = new Set<Proc>();
+  const containers = new Map<string, Host>();
+  // Containers die with their namespace; their commands are stopped by recorded PID.
+  const dropContainers = (sync: boolean) => {
+    for (const [name, h] of containers) {
+      const pid = containerPid(h, name);
+      if (pid) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+      runSyncQuiet(['ip', 'netns', 'del', name]);
+    }
+    if (sync) containers.clear();
+  };
   let underlay: Underlay | undefined;
   let forwarder: Forwarder | undefined;
   const entry = {
     sync() {
+      dropContainers(true);
       for (const p of procs) killSync(p);
       underlay?.destroySync();
       rmSync(tmpDir, { recursive: true, force: true });
     },
     async async() {
+      dropContainers(true);
       await Promise.all([...procs].map((p) => stopProcess(p)));
       procs.clear();
       await forwarder?.close();
@@ -168,6 +193,17 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         procs.delete(h.agent);
       },
       vxnet: (h, args) => run(inHostNetns(h.ns, ['node', CLI, ...args]), { timeoutMs: 60_000 }),
+      async runContainer(h, name, network, cmd = []) {
+        containers.set(name, h);
+        const r = await cluster.vxnet(h, ['container', 'run', ...containerDirs(h), name, '--network', network, ...(cmd.length ? ['--', ...cmd] : [])]);
+        if (r.code !== 0) throw new Error(`container run ${name} on ${h.ns} failed: ${r.stderr.trim()}`);
+        return r.stdout.trim();
+      },
+      async removeContainer(h, name) {
+        const r = await cluster.vxnet(h, ['container', 'rm', ...containerDirs(h), name]);
+        if (r.code !== 0) throw new Error(`container rm ${name} on ${h.ns} failed: ${r.stderr.trim()}`);
+        containers.delete(name);
+      },
       async state() {
         const r = await fetch(`${localMasterUrl}/overlay-master/state`);
         if (!r.ok) throw new Error(`GET /overlay-master/state: ${r.status}`);
