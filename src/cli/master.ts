@@ -37,8 +37,8 @@ async function showState(options: { master: string; json?: boolean }): Promise<v
     const containers = await getJson<{ containers: (ContainerInfo & { agent: string })[] }>(base.href, '/overlay-master/containers').catch(() => ({ containers: [] }));
     process.stdout.write(formatState(state, containers.containers));
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code;
-    const why = cause ?? (e instanceof Error ? e.message : String(e));
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
     fail('vxnet state', `cannot read the state from ${base.href} (${why}); start a master with "vxnet master" or pass --master URL`);
   }
 }
