@@ -36,23 +36,31 @@ function freeBlockNear(cidr: Cidr, after: bigint, taken: Cidr[]): Cidr | undefin
   return undefined;
 }
 
-/** Networks of one family may not overlap: the VTEP pool and every overlay subnet. */
+/** Each suggestion scans every network; a few are enough for a human. */
+const MAX_SUGGESTIONS = 20;
+
+/**
+ * Networks of one family may not overlap: the VTEP pool and every overlay
+ * subnet. A sweep in address order keeps this O(n log n) for long lists; each
+ * overlapping network is reported once, against the widest-reaching one before it.
+ */
 function checkFamilyOverlaps(sink: IssueSink, claims: Claim[]): void {
   const taken = [...claims.map((c) => c.cidr), ...specialRanges()];
-  for (let j = 1; j < claims.length; j++) {
-    const later = claims[j]!;
-    for (let i = 0; i < j; i++) {
-      const earlier = claims[i]!;
-      if (!overlaps(earlier.cidr, later.cidr)) continue;
-      const free = freeBlockNear(later.cidr, lastAddress(earlier.cidr), taken);
+  const sorted = claims.map((claim, order) => ({ claim, order })).sort((a, b) => (a.claim.cidr.base === b.claim.cidr.base ? a.order - b.order : a.claim.cidr.base < b.claim.cidr.base ? -1 : 1));
+  let reach: Claim | undefined;
+  let suggestionsLeft = MAX_SUGGESTIONS;
+  for (const { claim } of sorted) {
+    if (reach && claim.cidr.base <= lastAddress(reach.cidr)) {
+      const free = suggestionsLeft-- > 0 ? freeBlockNear(claim.cidr, lastAddress(reach.cidr), taken) : undefined;
       addError(
         sink,
-        later.path,
-        later.text,
-        `overlaps ${earlier.path} (${earlier.text}): an address would belong to two networks`,
-        free ? `use a network that overlaps none of the others, e.g. ${formatCidr(free)}` : `move it out of ${formatCidr(earlier.cidr)}`,
+        claim.path,
+        claim.text,
+        `overlaps ${reach.path} (${reach.text}): an address would belong to two networks`,
+        free ? `use a network that overlaps none of the others, e.g. ${formatCidr(free)}` : `move it out of ${formatCidr(reach.cidr)}`,
       );
     }
+    if (!reach || lastAddress(claim.cidr) > lastAddress(reach.cidr)) reach = claim;
   }
 }
 

@@ -123,6 +123,23 @@ describe('checkConfig errors: one case per rule', () => {
     expect(paths).toEqual(['vtep_mac_oui', 'vtep_mtu', 'overlays[1].name', 'overlays[1].prefix']);
   });
 
+  it('reports each network that overlaps, naming the one it overlaps', () => {
+    const raw = withTop({ overlays: [{ name: 'wide', subnet: '10.0.0.0/16', prefix: 24 }, { name: 'a', subnet: '10.0.1.0/24', prefix: 26 }, { name: 'b', subnet: '10.0.2.0/24', prefix: 26 }] });
+    const errors = checkConfig(raw).errors;
+    expect(errors.map((e) => [e.path, e.rule.slice(0, 32)])).toEqual([
+      ['overlays[1].subnet', 'overlaps overlays[0].subnet (10.'],
+      ['overlays[2].subnet', 'overlaps overlays[0].subnet (10.'],
+    ]);
+    expect(errors[0]!.fix).toContain('e.g. 10.1.0.0/24');
+  });
+
+  it('checks a long overlay list without quadratic work', () => {
+    const overlays = Array.from({ length: 3000 }, (_, i) => ({ name: `n${i}`, subnet: `10.${i >> 8}.${i & 255}.0/24`, prefix: 26 }));
+    overlays.push({ name: 'late', subnet: '10.0.0.0/8', prefix: 24 });
+    const check = checkConfig(withTop({ overlays }));
+    expect(check.errors.filter((e) => e.rule.startsWith('overlaps'))).toHaveLength(3000);
+  });
+
   it('never throws, whatever the input', () => {
     const field = fc.oneof(fc.anything(), fc.string(), fc.integer({ min: -1, max: 140 }), fc.constantFrom('10.0.0.0/8', 'fd00::/8', '1.2.3.4/33', '::/0'));
     const overlay = fc.dictionary(fc.constantFrom('name', 'subnet', 'prefix', 'subnet6', 'prefix6', 'enabled', 'x'), field);
