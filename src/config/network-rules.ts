@@ -110,7 +110,21 @@ function vtepLengthFor(agents: bigint): number | undefined {
   return undefined;
 }
 
-function warnFamily(sink: IssueSink, overlay: ParsedOverlay, family: Family, cidr: Cidr, prefix: number, prefixPath: string, vtepPool: bigint | undefined, vtepText: string | undefined): void {
+/** A VTEP pool as the user wrote it, with its capacity. */
+interface Pool {
+  path: 'vtep_subnet' | 'vtep_subnet6';
+  text: string;
+  vteps: bigint;
+}
+
+function pools(vteps: ParsedVteps): Pool[] {
+  const found: Pool[] = [];
+  if (vteps.v4) found.push({ path: 'vtep_subnet', text: vteps.v4Text ?? formatCidr(vteps.v4), vteps: vtepCapacity(vteps.v4) });
+  if (vteps.v6) found.push({ path: 'vtep_subnet6', text: vteps.v6Text ?? formatCidr(vteps.v6), vteps: vtepCapacity(vteps.v6) });
+  return found;
+}
+
+function warnFamily(sink: IssueSink, overlay: ParsedOverlay, family: Family, cidr: Cidr, prefix: number, prefixPath: string, pool: Pool | undefined): void {
   const capacity = familyCapacity(cidr, prefix);
   const label = overlay.name ?? `overlays[${overlay.index}]`;
   if (capacity.agentSubnets === 1n) {
@@ -135,27 +149,30 @@ function warnFamily(sink: IssueSink, overlay: ParsedOverlay, family: Family, cid
     );
   }
   // IPv6 space is not scarce, so unreachable IPv6 agent subnets are no mistake.
-  if (family === 4 && vtepPool !== undefined && vtepPool < capacity.agentSubnets) {
-    const length = vtepLengthFor(capacity.agentSubnets);
+  if (family === 4 && pool && pool.vteps < capacity.agentSubnets) {
+    const length = pool.path === 'vtep_subnet' ? vtepLengthFor(capacity.agentSubnets) : undefined;
     addWarning(
       sink,
-      'vtep_subnet',
-      vtepText,
-      `the VTEP pool holds ${vtepPool} addresses, fewer than the ${capacity.agentSubnets} agent subnets of ${label}: the cluster stops at ${vtepPool} agents and the rest of ${formatCidr(cidr)} is never used`,
-      length ? `widen vtep_subnet to a /${length} (${vtepCapacity({ family: 4, base: 0n, length })} VTEPs), or shorten the prefix` : 'shorten the overlay prefix; even a /8 VTEP pool is smaller',
+      pool.path,
+      pool.text,
+      `the VTEP pool holds ${pool.vteps} addresses, fewer than the ${capacity.agentSubnets} agent subnets of ${label}: the cluster stops at ${pool.vteps} agents and the rest of ${formatCidr(cidr)} is never used`,
+      length ? `widen vtep_subnet to a /${length} (${vtepCapacity({ family: 4, base: 0n, length })} VTEPs), or shorten the prefix` : `widen ${pool.path}, or shorten the overlay prefix`,
     );
   }
 }
 
 export function capacityWarnings(sink: IssueSink, vteps: ParsedVteps, overlays: ParsedOverlay[]): void {
-  const pools = [vteps.v4, vteps.v6].filter((c): c is Cidr => c !== undefined).map(vtepCapacity);
-  const vtepPool = pools.length ? pools.reduce((a, b) => (a < b ? a : b)) : undefined;
-  if (vteps.v4 && vtepCapacity(vteps.v4) > 0n && vtepCapacity(vteps.v4) < SMALL_AGENT_COUNT) {
-    addWarning(sink, 'vtep_subnet', formatCidr(vteps.v4), `holds only ${vtepCapacity(vteps.v4)} VTEP addresses, so at most that many agents (masters included) can join`, 'use a wider network, e.g. a /20 (4094 VTEPs)');
+  const found = pools(vteps);
+  for (const pool of found) {
+    if (pool.vteps > 0n && pool.vteps < SMALL_AGENT_COUNT) {
+      addWarning(sink, pool.path, pool.text, `holds only ${pool.vteps} VTEP addresses, so at most that many agents (masters included) can join`, `use a wider network, e.g. a ${pool.path === 'vtep_subnet' ? '/20 (4094 VTEPs)' : '/64'}`);
+    }
   }
+  // The smaller pool is the one that stops registrations.
+  const binding = found.reduce<Pool | undefined>((min, p) => (min === undefined || p.vteps < min.vteps ? p : min), undefined);
   for (const overlay of overlays) {
     for (const f of overlay.families) {
-      if (f.prefix !== undefined && f.prefix >= f.cidr.length) warnFamily(sink, overlay, f.family, f.cidr, f.prefix, f.prefixPath, vtepPool, vteps.v4 && formatCidr(vteps.v4));
+      if (f.prefix !== undefined && f.prefix >= f.cidr.length) warnFamily(sink, overlay, f.family, f.cidr, f.prefix, f.prefixPath, binding);
     }
   }
   if (overlays.length > 0 && overlays.every((o) => !o.enabled)) {

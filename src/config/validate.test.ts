@@ -179,6 +179,8 @@ const warningCases: { description: string; raw: Raw; path: string; rule: RegExp;
   { description: 'few containers per bridge half', raw: withOverlay(0, { prefix: 28 }), path: 'overlays[0].prefix', rule: /\(\/29\) only 5 container/, fix: /24 gives 125/ },
   { description: 'a VTEP pool smaller than an overlay', raw: withTop({ vtep_subnet: '198.15.0.0/24', overlays: [{ name: 'big', subnet: '44.128.0.0/16', prefix: 24 }] }, ['vtep_subnet6']), path: 'vtep_subnet', rule: /254 addresses, fewer than the 256 agent subnets of big/, fix: /\/23 \(510 VTEPs\)/ },
   { description: 'a tiny VTEP pool', raw: withTop({ vtep_subnet: '198.15.0.0/30' }), path: 'vtep_subnet', rule: /only 2 VTEP addresses/, fix: /\/20/ },
+  { description: 'a tiny IPv6 VTEP pool', raw: withTop({ vtep_subnet6: 'fd03::/127' }), path: 'vtep_subnet6', rule: /only 1 VTEP addresses/, fix: /\/64/ },
+  { description: 'an IPv6 VTEP pool smaller than an IPv4 overlay', raw: withTop({ vtep_subnet6: 'fd03::/121' }), path: 'vtep_subnet6', rule: /127 addresses, fewer than the 128 agent subnets of dcos-1/, fix: /widen vtep_subnet6/ },
   { description: 'every overlay disabled', raw: { ...base(), overlays: (base().overlays as Raw[]).map((o) => ({ ...o, enabled: false })) }, path: 'overlays', rule: /every overlay is disabled/, fix: /enabled: true/ },
 ];
 
