@@ -119,6 +119,16 @@ describe('register', () => {
     expect(two.overlays.six).toEqual({ subnet6: 'fd02:0:0:1::/64' });
   });
 
+  it('re-registering a dual-stack agent keeps its IPv6 VTEP and subnets, with or without the stored record', () => {
+    const a = new Allocator(DUAL_STACK);
+    a.register(req('10.0.0.1'));
+    const stored = a.register(req('10.0.0.2'));
+    const before = a.usage();
+    expect(a.register(req('10.0.0.2'), stored)).toEqual(stored);
+    expect({ ...a.register(req('10.0.0.2')), seq: stored.seq }).toEqual(stored);
+    expect(a.usage()).toEqual(before);
+  });
+
   it('with allocate_subnet false, the agent gets a VTEP and no subnet', () => {
     const a = new Allocator(TWO_OVERLAYS);
     const master = a.register(req('10.0.0.9', { allocate_subnet: false, mesos_bridge: false, docker_bridge: false }));
