@@ -7,3 +7,5 @@ export * from './process.js';
 export * from './underlay.js';
 export * from './wait.js';
 export * from './forward.js';
+export * from './udp.js';
+export * from './kernel.js';

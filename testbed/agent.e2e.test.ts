@@ -1,0 +1,122 @@
+// The agent's data plane on real kernels: a real master and two real agents in
+// host namespaces of a per-run test bed. Checks the kernel state they build,
+// drift repair, restart without reprogramming, peer removal and cleanup.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentOverlayState, MasterState } from '../src/api/types.js';
+import { AGENT_PORT, inNetns, ping, runOk, startCluster, waitFor, type Cluster, type Host } from '../src/testbed/index.js';
+
+let cluster: Cluster;
+let state: MasterState;
+
+const ipj = async (ns: string, args: string[]): Promise<Record<string, unknown>[]> =>
+  JSON.parse((await runOk(['ip', '-n', ns, '-j', ...args])) || '[]') as Record<string, unknown>[];
+const info = (h: Host) => state.agents.find((a) => a.ip === h.ip)!;
+const vtepOf = (h: Host) => info(h).overlays[0]!.backend.vxlan;
+const neighbours = async (h: Host) => (await ipj(h.ns, ['neigh', 'show', 'dev', 'vtep1024', 'nud', 'permanent'])).map((n) => `${n.dst} ${n.lladdr}`);
+const fdb = async (h: Host) =>
+  (JSON.parse(await runOk(['bridge', '-n', h.ns, '-j', 'fdb', 'show', 'dev', 'vtep1024'])) as { mac: string; dst?: string }[])
+    .filter((f) => f.dst).map((f) => `${f.mac} ${f.dst}`);
+const routes = async (h: Host) => (await ipj(h.ns, ['route', 'show', 'proto', '177'])).map((r) => `${r.dst} via ${r.gateway} dev ${r.dev}`).sort();
+const ifindex = async (h: Host) => (await ipj(h.ns, ['link', 'show', 'vtep1024']))[0]?.ifindex;
+const agentState = async (h: Host) => (await (await fetch(`http://${h.ip}:${AGENT_PORT}/overlay-agent/overlay`)).json()) as AgentOverlayState;
+
+beforeAll(async () => {
+  cluster = await startCluster({ hosts: 2 });
+  state = await cluster.waitAllOk(30_000);
+});
+
+afterAll(async () => {
+  await cluster?.teardown();
+  if (cluster) expect(await cluster.leftovers()).toEqual([]);
+});
+
+describe('vxnet agent on real kernels', () => {
+  it('builds the VTEP, bridges, peer entries, NAT table and conflists the master describes', async () => {
+    const [h1, h2] = cluster.hosts as [Host, Host];
+    const link = (await ipj(h1.ns, ['-d', 'addr', 'show', 'vtep1024']))[0]!;
+    const vx = (link.linkinfo as { info_data: Record<string, unknown> }).info_data;
+    expect({ id: vx.id, port: vx.port, local: vx.local, learning: vx.learning, dev: vx.link }).toEqual({ id: 1024, port: 64000, local: h1.ip, learning: false, dev: 'ul0' });
+    expect(link.address).toBe(vtepOf(h1).vtep_mac);
+    expect(link.mtu).toBe(1450);
+    expect((link.addr_info as { local: string; prefixlen: number; scope: string }[]).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`)).toEqual([vtepOf(h1).vtep_ip]);
+
+    for (const o of info(h1).overlays) {
+      const bridges = await ipj(h1.ns, ['-d', 'addr', 'show', o.mesos_bridge!.name]);
+      expect(bridges[0]?.mtu).toBe(1420);
+      const first = o.mesos_bridge!.ip!.replace(/\.0\/25$/, '.1/25');
+      expect((bridges[0]!.addr_info as { local: string; prefixlen: number }[]).map((a) => `${a.local}/${a.prefixlen}`)).toContain(first);
+      expect(existsSync(join(h1.cniConfDir, `vxnet-${o.info.name}.conflist`))).toBe(true);
+    }
+
+    const peerVtep = vtepOf(h2).vtep_ip.split('/')[0];
+    expect(await neighbours(h1)).toEqual([`${peerVtep} ${vtepOf(h2).vtep_mac}`]);
+    expect(await fdb(h1)).toEqual([`${vtepOf(h2).vtep_mac} ${h2.ip}`]);
+    expect(await routes(h1)).toEqual(info(h2).overlays.map((o) => `${o.subnet} via ${peerVtep} dev vtep1024`).sort());
+    expect(await runOk(inNetns(h1.ns, ['nft', 'list', 'table', 'ip', 'vxnet']))).toContain('masquerade');
+
+    // Real packets over the VXLAN: h1 reaches h2's bridge address through its route.
+    const h2Bridge = info(h2).overlays[0]!.mesos_bridge!.ip!.replace(/\.0\/25$/, '.1');
+    expect(await ping(h1.ns, h2Bridge)).toBe(true);
+
+    const reported = await agentState(h1);
+    expect(reported.ip).toBe(h1.ip);
+    expect(reported.overlays.map((o) => o.state.status)).toEqual(['STATUS_OK', 'STATUS_OK']);
+    expect(reported.configuration_attempts).toBeGreaterThanOrEqual(1);
+  });
+
+  it('repairs a neighbour entry deleted by hand within 2 s', async () => {
+    const [h1, h2] = cluster.hosts as [Host, Host];
+    const peerVtep = vtepOf(h2).vtep_ip.split('/')[0]!;
+    await runOk(['ip', '-n', h1.ns, 'neigh', 'del', peerVtep, 'dev', 'vtep1024']);
+    const started = Date.now();
+    expect(await neighbours(h1)).toEqual([]);
+    await waitFor('the neighbour entry to come back', async () => (await neighbours(h1)).length === 1, { timeoutMs: 2_000, intervalMs: 50 });
+    expect(Date.now() - started).toBeLessThanOrEqual(2_000);
+  });
+
+  it('restarts without recreating the VTEP and leaves the data plane up while stopped', async () => {
+    const [h1, h2] = cluster.hosts as [Host, Host];
+    const before = await ifindex(h1);
+    await cluster.stopAgent(h1);
+    expect(await ifindex(h1)).toBe(before);
+    expect(await fdb(h1)).toHaveLength(1);
+    await cluster.startAgent(h1);
+    const restarted = await waitFor('the restarted agent to report OK', async () => {
+      const s = await agentState(h1).catch(() => undefined);
+      return s?.overlays.length && s.overlays.every((o) => o.state.status === 'STATUS_OK') ? s : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 100 });
+    expect(await ifindex(h1)).toBe(before);
+    expect(restarted.configuration_attempts).toBe(0); // nothing needed fixing
+    expect(await fdb(h1)).toEqual([`${vtepOf(h2).vtep_mac} ${h2.ip}`]);
+  });
+
+  it('removes a peer deleted at the master within 2 s', async () => {
+    const [h1, h2] = cluster.hosts as [Host, Host];
+    await cluster.stopAgent(h2); // a running agent would register again
+    const res = await fetch(`${cluster.localMasterUrl}/overlay-master/agents/delete`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents: [h2.ip] }),
+    });
+    expect(res.status).toBe(200);
+    const started = Date.now();
+    await waitFor('h2 entries gone from h1', async () =>
+      (await neighbours(h1)).length === 0 && (await fdb(h1)).length === 0 && (await routes(h1)).length === 0, { timeoutMs: 2_000, intervalMs: 50 });
+    expect(Date.now() - started).toBeLessThanOrEqual(2_000);
+  });
+
+  it('agent cleanup removes everything the agent made, twice in a row, and nothing else', async () => {
+    const h1 = cluster.hosts[0]!;
+    await cluster.stopAgent(h1);
+    for (let round = 0; round < 2; round++) {
+      const r = await cluster.vxnet(h1, ['agent', 'cleanup', '--state-dir', h1.stateDir, '--cni-conf-dir', h1.cniConfDir]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const links = (await ipj(h1.ns, ['link', 'show'])).map((l) => l.ifname);
+    expect(links.sort()).toEqual(['lo', 'ul0']);
+    expect(await routes(h1)).toEqual([]);
+    expect((await runOk(inNetns(h1.ns, ['nft', 'list', 'tables']))).trim()).toBe('');
+    expect(readdirSync(h1.cniConfDir)).toEqual([]);
+    expect(existsSync(join(h1.stateDir, 'ipam'))).toBe(false);
+  });
+});

@@ -1,0 +1,121 @@
+// Real packets across 3 host namespaces on both seed overlays: reachability,
+// overlay-to-overlay routing, masquerade to the underlay, restarts, repair and
+// deletion of peers. One cluster for the file; the tests run in order.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentInfo } from '../src/api/types.js';
+import { peerEntries, ping, run, inNetns, startCluster, udpListener, udpSend, waitFor, type Cluster, type Host } from '../src/testbed/index.js';
+
+let c: Cluster;
+interface Ctr { name: string; host: Host; network: string; ip: string }
+const ctrs: Ctr[] = [];
+const bare = (cidr: string) => cidr.split('/')[0]!;
+
+/** Runs async jobs with bounded concurrency (2 shared cores). */
+async function pool<T, R>(items: T[], width: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  }));
+  return out;
+}
+
+beforeAll(async () => {
+  c = await startCluster({ hosts: 3, outside: true });
+  await c.waitAllOk();
+  for (const h of c.hosts) {
+    for (const [k, network] of ['dcos-1', 'dcos-1', 'dcos-2'].entries()) {
+      const name = c.names.container(`h${h.index}c${k}`);
+      ctrs.push({ name, host: h, network, ip: await c.runContainer(h, name, network, ['sleep', '600']) });
+    }
+  }
+});
+
+afterAll(async () => {
+  await c?.teardown();
+  if (c) expect(await waitFor('nothing left behind', async () => ((await c.leftovers()).length === 0 ? [] : undefined), { timeoutMs: 10_000 })).toEqual([]);
+});
+
+describe('overlays across hosts', () => {
+  it('every container reaches every other container on the same overlay', async () => {
+    const pairs = ctrs.flatMap((a) => ctrs.filter((b) => b !== a && b.network === a.network).map((b) => [a, b] as const));
+    expect(pairs.length).toBe(30 + 6);
+    const results = await pool(pairs, 6, async ([a, b]) => `${a.name}->${b.name} ${(await ping(a.name, b.ip, { timeoutS: 2 })) ? 'ok' : 'FAIL'}`);
+    expect(results.filter((r) => r.endsWith('FAIL'))).toEqual([]);
+  });
+
+  it('routes between overlays without NAT: the receiver sees the sender\'s container IP', async () => {
+    const from = ctrs.find((x) => x.network === 'dcos-1' && x.host.index === 1)!;
+    const to = ctrs.find((x) => x.network === 'dcos-2' && x.host.index === 2)!;
+    const listener = await udpListener(to.name, to.ip, 7001);
+    await udpSend(from.name, to.ip, 7001);
+    expect(await listener.source).toBe(from.ip);
+  });
+
+  it('masquerades egress to an underlay host outside the overlays to the agent\'s IP', async () => {
+    const outside = c.underlay.outside!;
+    for (const from of [ctrs[0]!, ctrs[5]!]) {
+      const listener = await udpListener(outside.ns, outside.ip, 7002);
+      await udpSend(from.name, outside.ip, 7002);
+      expect(await listener.source).toBe(from.host.ip);
+    }
+  });
+
+  it('an agent restart under a continuous ping loses no packets', async () => {
+    const a = ctrs.find((x) => x.host.index === 1 && x.network === 'dcos-1')!;
+    const b = ctrs.find((x) => x.host.index === 2 && x.network === 'dcos-1')!;
+    const pinging = run(inNetns(a.name, ['ping', '-n', '-q', '-i', '0.05', '-c', '120', '-W', '1', b.ip]), { timeoutMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    for (const h of [c.hosts[0]!, c.hosts[1]!]) {
+      await c.stopAgent(h);
+      await c.startAgent(h);
+    }
+    await c.waitAllOk();
+    const r = await pinging;
+    expect(r.stdout).toMatch(/120 packets transmitted, 120 received/);
+  });
+
+  it('repairs a route, neighbour and FDB entry deleted by hand within 2 s', async () => {
+    const state = await c.state();
+    const peer = state.agents.find((x) => x.ip === c.hosts[1]!.ip)!;
+    const vx = peer.overlays[0]!.backend.vxlan;
+    const subnet = peer.overlays.find((o) => o.info.name === 'dcos-1')!.subnet!;
+    const ns = c.hosts[0]!.ns;
+    const before = await peerEntries(ns);
+    expect(before.routes).toContain(subnet);
+    await run(['ip', '-n', ns, 'route', 'del', subnet]);
+    await run(['ip', '-n', ns, 'neigh', 'del', bare(vx.vtep_ip), 'dev', 'vtep1024']);
+    await run(['bridge', '-n', ns, 'fdb', 'del', vx.vtep_mac, 'dev', 'vtep1024', 'dst', peer.ip]);
+    expect((await peerEntries(ns)).routes).not.toContain(subnet);
+    const t0 = Date.now();
+    await waitFor('the deleted entries to come back', async () => JSON.stringify(await peerEntries(ns)) === JSON.stringify(before), { timeoutMs: 2_000, intervalMs: 50 });
+    expect(Date.now() - t0).toBeLessThanOrEqual(2_000);
+  });
+
+  it('POST /overlay-master/agents/delete removes that agent\'s entries on every peer within 2 s', async () => {
+    const gone = c.hosts[2]!;
+    await c.stopAgent(gone);
+    const info = (await c.state()).agents.find((a) => a.ip === gone.ip) as AgentInfo;
+    const vx = info.overlays[0]!.backend.vxlan;
+    const subnets = info.overlays.map((o) => o.subnet!);
+    const mentions = (e: Awaited<ReturnType<typeof peerEntries>>) =>
+      [...e.routes.filter((r) => subnets.includes(r)), ...e.neighbours.filter((n) => n.startsWith(`${bare(vx.vtep_ip)} `)), ...e.fdb.filter((f) => f.startsWith(vx.vtep_mac))];
+    for (const h of c.hosts.slice(0, 2)) expect(mentions(await peerEntries(h.ns)).length).toBe(4);
+    const t0 = Date.now();
+    const res = await fetch(`${c.localMasterUrl}/overlay-master/agents/delete`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents: [gone.ip] }),
+    });
+    expect(res.status).toBe(200);
+    for (const h of c.hosts.slice(0, 2)) {
+      await waitFor(`${h.ns} to drop ${gone.ip}`, async () => mentions(await peerEntries(h.ns)).length === 0, { timeoutMs: 2_000, intervalMs: 25 });
+    }
+    expect(Date.now() - t0).toBeLessThanOrEqual(2_000);
+    // The remaining hosts still reach each other.
+    const a = ctrs.find((x) => x.host.index === 1)!;
+    const b = ctrs.find((x) => x.host.index === 2 && x.network === a.network)!;
+    expect(await ping(a.name, b.ip)).toBe(true);
+  });
+});
