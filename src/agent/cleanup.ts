@@ -2,12 +2,12 @@
 // nothing else. Planning against an empty desired state deletes exactly the
 // owned links and routes; the kernel drops the VTEP's entries with it.
 
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Exec } from './linux/exec.js';
 import { execute } from './linux/execute.js';
 import { removeConflists } from './linux/host.js';
-import { applyNft } from './linux/nft.js';
+import { applyNft, nftTables } from './linux/nft.js';
 import { observe } from './linux/observe.js';
 import { removeNatScript } from './nat.js';
 import { plan } from './plan.js';
@@ -29,13 +29,19 @@ export async function cleanup(exec: Exec, dirs: { stateDir: string; cniConfDir: 
   }
   errors.push(...failures.map((f) => `${f.op.kind}: ${f.error}`));
   try {
-    await applyNft(exec, removeNatScript());
-    removed.push('nftables tables ip/ip6 vxnet (if present)');
+    const tables = await nftTables(exec);
+    if (tables.size > 0) {
+      await applyNft(exec, removeNatScript());
+      removed.push(...[...tables].sort().map((family) => `nftables table ${family} vxnet`));
+    }
   } catch (err) {
     errors.push(err instanceof Error ? err.message : String(err));
   }
   for (const file of await removeConflists(dirs.cniConfDir, new Set())) removed.push(join(dirs.cniConfDir, file));
-  await rm(join(dirs.stateDir, 'ipam'), { recursive: true, force: true });
-  removed.push(join(dirs.stateDir, 'ipam'));
+  const ipam = join(dirs.stateDir, 'ipam');
+  if (await stat(ipam).then(() => true, () => false)) {
+    await rm(ipam, { recursive: true, force: true });
+    removed.push(ipam);
+  }
   return { removed, errors };
 }

@@ -97,10 +97,14 @@ export function registerAgentCommands(program: Command): void {
     .description('remove everything the agent created on this host (idempotent)')
     .option('--state-dir <dir>', 'the agent\'s state directory', DEFAULT_STATE_DIR)
     .option('--cni-conf-dir <dir>', 'the agent\'s CNI conf directory', DEFAULT_CNI_CONF_DIR)
-    .action(async (opts: { stateDir: string; cniConfDir: string }) => {
+    .action(async (local: { stateDir: string; cniConfDir: string }, cmd: Command) => {
+      // Commander hands the shared flags to the parent `agent` command unless given after them.
+      const pick = (key: 'stateDir' | 'cniConfDir'): string =>
+        cmd.getOptionValueSource(key) === 'cli' ? local[key] : (agent.opts()[key] as string);
       try {
-        const result = await cleanup(execFileArgv, opts);
+        const result = await cleanup(execFileArgv, { stateDir: pick('stateDir'), cniConfDir: pick('cniConfDir') });
         for (const item of result.removed) process.stdout.write(`removed ${item}\n`);
+        if (result.removed.length === 0 && result.errors.length === 0) process.stdout.write('nothing to remove\n');
         if (result.errors.length > 0) fail(result.errors.join('\n'));
       } catch (err) {
         fail(err instanceof Error ? err.message : String(err));
