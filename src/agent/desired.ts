@@ -113,6 +113,8 @@ export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Unde
   const neighbours: NeighbourSpec[] = [];
   const fdb: FdbSpec[] = [];
   const routes: RouteSpec[] = [];
+  // A spec that cannot be worked out leaves the existing link alone: deleting it would cut traffic.
+  const keep: string[] = [];
 
   for (const overlay of me.overlays) {
     const nameProblem = overlayNameProblem(overlay.info?.name);
@@ -129,7 +131,10 @@ export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Unde
     for (const which of wanted) {
       if (!which) continue;
       const link = bridgeLink(overlay, which, options.bridgeMtu);
-      if (typeof link === 'string') problems.push({ scope: name, message: `overlay ${name}: ${link}` });
+      if (typeof link === 'string') {
+        problems.push({ scope: name, message: `overlay ${name}: ${link}` });
+        keep.push(`${which === 'mesos_bridge' ? 'm' : 'd'}-${name}`);
+      }
       else if (link) links.push(link);
     }
   }
@@ -137,7 +142,9 @@ export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Unde
   const mine = parseVtep(me.overlays[0]?.backend?.vxlan);
   if (typeof mine === 'string') {
     if (me.overlays.length > 0) problems.push({ message: `this agent's overlay info ${mine}` });
+    keep.push(VTEP_NAME);
   } else if (!underlay) {
+    keep.push(VTEP_NAME);
     problems.push({ message: `no interface on this host holds the agent IP ${me.ip}: pass --ip with an address assigned to this host's underlay interface` });
   } else {
     links.unshift({
@@ -162,5 +169,5 @@ export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Unde
       routes.push(...peerRoutes(peer, vtep, mine));
     }
   }
-  return { desired: { links, neighbours, fdb, routes }, problems, warnings };
+  return { desired: { links, neighbours, fdb, routes, keep }, problems, warnings };
 }

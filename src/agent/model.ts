@@ -52,6 +52,8 @@ export interface DesiredState {
   neighbours: NeighbourSpec[];
   fdb: FdbSpec[];
   routes: RouteSpec[];
+  /** Owned links to leave as they are although not desired (their spec could not be worked out). */
+  keep?: string[];
 }
 
 export interface ObservedLink {

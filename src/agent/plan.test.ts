@@ -146,3 +146,12 @@ describe('plan', () => {
     ]);
   });
 });
+
+describe('plan when this host\'s own spec is incomplete', () => {
+  it('keeps a working VTEP and its entries when the underlay address vanished', () => {
+    const observed = converged([2]);
+    const { desired, problems } = computeDesired(agent(1), [agent(2)], undefined, options);
+    expect(problems).toHaveLength(1);
+    expect(plan(desired, observed).ops).toEqual([]);
+  });
+});

@@ -85,7 +85,7 @@ export function plan(desired: DesiredState, observed: ObservedState, skipScopes:
     vtepNewMac ||= p.vtepNewMac;
   }
   const staleLinks = observed.links
-    .filter((l) => l.alias === OWNER_ALIAS && !desiredLinks.has(l.name))
+    .filter((l) => l.alias === OWNER_ALIAS && !desiredLinks.has(l.name) && !desired.keep?.includes(l.name))
     .map((l) => l.name)
     .sort();
   const vtepWanted = desiredLinks.has(VTEP_NAME);
