@@ -21,3 +21,21 @@ export async function peerEntries(ns: string, vtep = 'vtep1024'): Promise<PeerEn
     fdb: fdb.filter((f) => f.dst).map((f) => `${f.mac} ${f.dst}`).sort(),
   };
 }
+
+// The underlay's own IPv6 link-local address appears some time after the link
+// comes up; it is not the agent's doing, so snapshots leave it out.
+const underlayIpv6 = (line: string) => /\bul0\b/.test(line) && /fe80|ff00|inet6/.test(line);
+
+/** Everything in a host namespace an agent could add, as comparable text. */
+export async function hostSnapshot(ns: string): Promise<Record<string, string[]>> {
+  const lines = async (argv: string[]) =>
+    (await runOk(argv)).split('\n').map((l) => l.trim()).filter((l) => l && !underlayIpv6(l)).sort();
+  return {
+    links: await lines(['ip', '-n', ns, '-o', 'link', 'show']).then((l) => l.map((x) => x.split(':')[1]!.trim().split('@')[0]!)),
+    addresses: await lines(['ip', '-n', ns, '-o', 'addr', 'show']).then((l) => l.map((x) => x.split(/\s+/).slice(1, 4).join(' '))),
+    routes: await lines(['ip', '-n', ns, 'route', 'show', 'table', 'all']),
+    neighbours: await lines(['ip', '-n', ns, 'neigh', 'show', 'nud', 'permanent']),
+    fdb: await lines(['bridge', '-n', ns, 'fdb', 'show']),
+    nftables: await lines(['ip', 'netns', 'exec', ns, 'nft', 'list', 'ruleset']),
+  };
+}
