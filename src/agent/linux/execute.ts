@@ -36,7 +36,9 @@ export function opLines(op: Op): string[] {
     case 'link-del':
       return [`link del dev ${op.name}`];
     case 'addr-add':
-      return [`addr replace ${op.address} dev ${op.dev}`];
+      // Allocated addresses are unique; without nodad an IPv6 address on a
+      // bridge with no ports yet stays tentative and unusable.
+      return [`addr replace ${op.address} dev ${op.dev}${op.address.includes(':') ? ' nodad' : ''}`];
     case 'addr-del':
       return [`addr del ${op.address} dev ${op.dev}`];
     case 'neigh-replace':
