@@ -1,4 +1,29 @@
+// `vxnet demo`: the README's main command (root only).
 import type { Command } from 'commander';
+import { runDemo } from '../testbed/demo.js';
+import { checkPreconditions } from '../testbed/preconditions.js';
 
-/** Placeholder until the demo lands. */
-export function registerDemoCommand(_program: Command): void {}
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('a local cluster: master, 3 host namespaces with agents, containers on dcos-1 and dcos-2, and a ping matrix')
+    .option('--port <port>', 'master API port on 127.0.0.1', '5050')
+    .option('--no-wait', 'tear everything down right after the ping matrix')
+    .action(async (o: { port: string; wait: boolean }) => {
+      const problems = checkPreconditions();
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`--port ${JSON.stringify(o.port)} is not a TCP port: give 1-65535, e.g. --port 5050`);
+      if (problems.length) {
+        process.stderr.write(problems.map((p) => `vxnet demo: ${p}\n`).join(''));
+        process.exitCode = 1;
+        return;
+      }
+      try {
+        const ok = await runDemo({ port, wait: o.wait, out: (t) => process.stdout.write(`${t}\n`) });
+        process.exitCode = ok ? 0 : 1;
+      } catch (e) {
+        process.stderr.write(`vxnet demo: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}

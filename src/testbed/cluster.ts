@@ -211,12 +211,19 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       },
       async waitAllOk(timeoutMs = 30_000) {
         const running = hosts.filter((h) => h.agent?.isRunning()).map((h) => h.ip);
-        return waitFor('every agent to report all overlays STATUS_OK', async () => {
-          for (const h of hosts) if (h.agent && !h.agent.isRunning()) throw new WaitAborted(`agent on ${h.ns} exited:\n${h.agent.log().slice(-2000)}`);
-          const s = await cluster.state();
-          const ok = running.every((ip) => s.agents.find((a) => a.ip === ip)?.overlays.every((o) => o.state.status === 'STATUS_OK'));
-          return ok ? s : undefined;
-        }, { timeoutMs, intervalMs: 200 });
+        let last = 'no answer from the master';
+        try {
+          return await waitFor('every agent to report all overlays STATUS_OK', async () => {
+            for (const h of hosts) if (h.agent && !h.agent.isRunning()) throw new WaitAborted(`agent on ${h.ns} exited:\n${h.agent.log().slice(-2000)}`);
+            const s = await cluster.state();
+            last = JSON.stringify(s.agents.map((a) => [a.ip, a.overlays.map((o) => o.state)]));
+            const ok = running.every((ip) => s.agents.find((a) => a.ip === ip)?.overlays.every((o) => o.state.status === 'STATUS_OK'));
+            return ok ? s : undefined;
+          }, { timeoutMs, intervalMs: 200 });
+        } catch (e) {
+          const logs = hosts.map((h) => `--- ${h.agent?.name} log:\n${h.agent?.log().slice(-1200) ?? ''}`).join('\n');
+          throw new Error(`${(e as Error).message}\nmaster state: ${last}\n${logs}`);
+        }
       },
       teardown: () => entry.async(),
       async leftovers() {

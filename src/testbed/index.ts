@@ -9,3 +9,6 @@ export * from './wait.js';
 export * from './forward.js';
 export * from './udp.js';
 export * from './kernel.js';
+export * from './pool.js';
+export * from './matrix.js';
+export * from './preconditions.js';

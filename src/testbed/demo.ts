@@ -1,0 +1,64 @@
+// `vxnet demo`: a master on the embedded store with the seed's networks, three
+// host namespaces with agents, containers on both overlays, and the ping matrix.
+import { startCluster, type Cluster } from './cluster.js';
+import { freePortCheck } from './forward.js';
+import { containerTable, pingMatrix, type MatrixContainer } from './matrix.js';
+import { ping } from './ping.js';
+import { pool } from './pool.js';
+import { waitFor } from './wait.js';
+
+export interface DemoOptions {
+  port: number;
+  wait: boolean;
+  out: (text: string) => void;
+}
+
+const LAYOUT = [
+  { suffix: 'a', network: 'dcos-1' },
+  { suffix: 'b', network: 'dcos-1' },
+  { suffix: 'c', network: 'dcos-2' },
+];
+
+/** Runs the demo; resolves with true when every pair in the matrix answered. */
+export async function runDemo(opts: DemoOptions): Promise<boolean> {
+  const { out } = opts;
+  await freePortCheck('127.0.0.1', opts.port);
+  out('starting a master (SQLite store, seed networks dcos-1 and dcos-2) and 3 hosts with agents...');
+  const cluster: Cluster = await startCluster({ hosts: 3, masterListen: { host: '127.0.0.1', port: opts.port }, preferOctet: 0 });
+  let allOk = false;
+  try {
+    out(`run prefix ${cluster.names.prefix}; underlay ${cluster.underlay.net}.0/24; master for the hosts at ${cluster.masterUrl}`);
+    await cluster.waitAllOk(60_000);
+    const ctrs: (MatrixContainer & { ns: string })[] = [];
+    for (const h of cluster.hosts) {
+      for (const { suffix, network } of LAYOUT) {
+        const label = `h${h.index}-${suffix}`;
+        const ns = cluster.names.container(label);
+        const ip = await cluster.runContainer(h, ns, network, ['sleep', 'infinity']);
+        ctrs.push({ label, ns, host: `${h.ns} (${h.ip})`, network, ip });
+      }
+    }
+    out(`\n${containerTable(ctrs)}\n`);
+    const pairs = ctrs.flatMap((_, i) => ctrs.map((__, j) => [i, j] as const)).filter(([i, j]) => i !== j);
+    const reached = new Set<string>();
+    await pool(pairs, 6, async ([i, j]) => {
+      if (await ping(ctrs[i]!.ns, ctrs[j]!.ip, { timeoutS: 2 })) reached.add(`${i},${j}`);
+    });
+    allOk = reached.size === pairs.length;
+    out(`ping matrix (dcos-1 <-> dcos-2 is routed without NAT):\n${pingMatrix(ctrs, (i, j) => reached.has(`${i},${j}`))}\n`);
+    out(allOk ? `all ${pairs.length} pairs reachable` : `${pairs.length - reached.size} of ${pairs.length} pairs FAILED`);
+    out(`\nAPI: ${cluster.localMasterUrl}/overlay-master/state  (also /overlay-master/containers, /metrics)`);
+    out(`try: ip netns exec ${ctrs[0]!.ns} ping ${ctrs[4]!.ip}`);
+    if (opts.wait) {
+      out('running until Ctrl-C; then everything is removed');
+      await new Promise<never>(() => undefined);
+    }
+  } finally {
+    await cluster.teardown();
+    const left = await waitFor('the demo to leave nothing behind', async () => ((await cluster.leftovers()).length === 0 ? [] : undefined), { timeoutMs: 10_000 }).catch(
+      async () => cluster.leftovers(),
+    );
+    out(left.length ? `left behind: ${left.join(', ')}` : 'removed everything');
+  }
+  return allOk;
+}
