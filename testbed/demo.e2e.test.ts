@@ -1,0 +1,36 @@
+// `vxnet demo --no-wait` end to end: an all-ok matrix and nothing left behind.
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { CLI, freePort, leftovers, run, runNames } from '../src/testbed/index.js';
+
+describe('vxnet demo', () => {
+  it('prints an all-ok ping matrix with each container\'s host and IP, then removes everything', async () => {
+    const port = await freePort('127.0.0.1');
+    const r = await run(['node', CLI, 'demo', '--no-wait', '--port', String(port)], { timeoutMs: 110_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const prefix = /run prefix (vx[0-9a-f]{4})/.exec(r.stdout)?.[1];
+    expect(prefix).toBeDefined();
+    const table = r.stdout.split('\n').filter((l) => /^h\d-[abc]\s/.test(l));
+    // 9 rows in the container table, 9 in the matrix.
+    expect(table.length).toBe(18);
+    const containerRows = table.slice(0, 9);
+    expect(containerRows.filter((l) => / dcos-1 /.test(l)).length).toBe(6);
+    expect(containerRows.every((l) => /\(198\.18\.\d+\.[123]\)\s+dcos-[12]\s+192\.168\.\d+\.\d+$/.test(l))).toBe(true);
+    const cells = table.slice(9).flatMap((l) => l.trim().split(/\s+/).slice(1));
+    expect(cells.length).toBe(81);
+    expect(cells.filter((x) => x === 'ok').length).toBe(72);
+    expect(r.stdout).toContain('all 72 pairs reachable');
+    expect(r.stdout).toContain(`http://127.0.0.1:${port}/overlay-master/state`);
+    expect(r.stdout).toContain('removed everything');
+    expect(await leftovers(runNames(prefix!))).toEqual([]);
+    expect(readdirSync(tmpdir()).filter((d) => d.startsWith(`vxnet-${prefix}-`))).toEqual([]);
+  });
+
+  it('refuses to run without root, saying so', async () => {
+    if (!existsSync('/usr/bin/setpriv')) return;
+    const r = await run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'node', CLI, 'demo', '--no-wait']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('vxnet demo: must run as root');
+  });
+});
