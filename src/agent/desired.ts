@@ -106,6 +106,35 @@ function peerRoutes(peer: AgentInfo, vtep: Vtep, mine: Vtep): RouteSpec[] {
   return routes;
 }
 
+interface PeerEntries {
+  neighbours: NeighbourSpec[];
+  fdb: FdbSpec;
+  routes: RouteSpec[];
+}
+
+// Peers arrive as immutable objects from the watch; parsing a thousand of them
+// on every pass would dominate a one-peer change, so results are kept per object.
+const peerMemo = new WeakMap<AgentInfo, { mine: Vtep; entries: PeerEntries | string }>();
+
+function peerEntries(peer: AgentInfo, mine: Vtep): PeerEntries | string {
+  const memo = peerMemo.get(peer);
+  if (memo && memo.mine.ip6 === mine.ip6) return memo.entries;
+  const peerIp = canonicalIp(peer.ip);
+  const vtep = parseVtep(peer.overlays[0]?.backend?.vxlan);
+  let entries: PeerEntries | string;
+  if (!peerIp || typeof vtep === 'string') {
+    entries = `peer ${JSON.stringify(peer.ip)} ignored: ${peerIp ? vtep : 'ip is not an address'}`;
+  } else {
+    entries = {
+      neighbours: [{ ip: vtep.ip, mac: vtep.mac }, ...(vtep.ip6 && mine.ip6 ? [{ ip: vtep.ip6, mac: vtep.mac }] : [])],
+      fdb: { mac: vtep.mac, dst: peerIp },
+      routes: peerRoutes(peer, vtep, mine),
+    };
+  }
+  peerMemo.set(peer, { mine, entries });
+  return entries;
+}
+
 export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Underlay | undefined, options: DesiredOptions): DesiredResult {
   const problems: Problem[] = [];
   const warnings: string[] = [];
@@ -157,16 +186,14 @@ export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Unde
     });
     for (const peer of peers) {
       if (peer.ip === me.ip) continue;
-      const peerIp = canonicalIp(peer.ip);
-      const vtep = parseVtep(peer.overlays[0]?.backend?.vxlan);
-      if (!peerIp || typeof vtep === 'string') {
-        if (peer.overlays.length > 0) warnings.push(`peer ${JSON.stringify(peer.ip)} ignored: ${peerIp ? vtep : 'ip is not an address'}`);
+      const entries = peerEntries(peer, mine);
+      if (typeof entries === 'string') {
+        if (peer.overlays.length > 0) warnings.push(entries);
         continue;
       }
-      neighbours.push({ ip: vtep.ip, mac: vtep.mac });
-      if (vtep.ip6 && mine.ip6) neighbours.push({ ip: vtep.ip6, mac: vtep.mac });
-      fdb.push({ mac: vtep.mac, dst: peerIp });
-      routes.push(...peerRoutes(peer, vtep, mine));
+      neighbours.push(...entries.neighbours);
+      fdb.push(entries.fdb);
+      routes.push(...entries.routes);
     }
   }
   return { desired: { links, neighbours, fdb, routes, keep }, problems, warnings };

@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import type { AgentInfo, AgentNetworkConfig, AgentOverlayState, ContainersReport, StatusReport, WatchEvent } from '../api/types.js';
 import { renderConflist, conflistFileName } from './cni-conf.js';
 import { containersFromIpam } from './containers.js';
-import { computeDesired } from './desired.js';
+import { applyOps } from './apply.js';
+import { computeDesired, type Underlay } from './desired.js';
+import type { ObservedState } from './model.js';
 import type { Exec } from './linux/exec.js';
-import { execute } from './linux/execute.js';
+import { execute, type OpFailure } from './linux/execute.js';
 import { enableSysctl, readIpamFiles, removeConflists, writeFileIfChanged } from './linux/host.js';
 import { applyNft, nftTables } from './linux/nft.js';
 import { observe } from './linux/observe.js';
@@ -46,6 +48,11 @@ export class AgentLoop {
   private readonly status: StatusTracker;
   private attempts = 0;
   private wakeUp: () => void = () => {};
+  /** The kernel state as of the last full observation plus the ops applied since. */
+  private believed: ObservedState | undefined;
+  private underlay: Underlay | undefined;
+  private fullPassDue = true;
+  private lastWarnings = '';
   private lastNat = '';
   private reported = { status: '', containers: '' };
   private reporting = false;
@@ -63,7 +70,10 @@ export class AgentLoop {
   }
 
   private setMe(info: AgentInfo): void {
-    if (!this.me || allocationKey(this.me) !== allocationKey(info)) this.status.reset(info.overlays.map((o) => o.info.name));
+    if (!this.me || allocationKey(this.me) !== allocationKey(info)) {
+      this.status.reset(info.overlays.map((o) => o.info.name));
+      this.fullPassDue = true;
+    }
     this.me = info;
   }
 
@@ -90,10 +100,15 @@ export class AgentLoop {
     while (!signal.aborted) {
       if (this.needsRegistration) await this.register(signal);
       const woken = new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.tickMs);
+        const timer = setTimeout(() => { this.fullPassDue = true; resolve(); }, this.options.tickMs);
         this.wakeUp = () => { clearTimeout(timer); resolve(); };
       });
-      if (!signal.aborted) await this.pass().catch((err: unknown) => this.deps.log(`pass failed: ${String(err)}`));
+      if (!signal.aborted) {
+        await this.pass().catch((err: unknown) => {
+          this.believed = undefined;
+          this.deps.log(`pass failed: ${String(err)}`);
+        });
+      }
       await woken;
     }
   }
@@ -107,10 +122,31 @@ export class AgentLoop {
     }
   }
 
-  /** One level-triggered pass; waits for the first full state so a restart never removes live peers. */
+  /**
+   * One level-triggered pass; waits for the first full state so a restart
+   * never removes live peers. Ticks (and anything unusual) re-observe the
+   * kernel; a watch event plans against the belief, so a peer change costs
+   * one plan and one batch.
+   */
   async pass(): Promise<void> {
     const me = this.me;
     if (!me || !this.synced) return;
+    if (this.fullPassDue || !this.believed) return this.fullPass(me);
+    const { desired } = computeDesired(me, [...this.peers.values()], this.underlay, { ...this.options, bridgeMtu: this.options.mtu });
+    const planned = plan(desired, this.believed, this.status.skipped());
+    if (planned.ops.length === 0) return;
+    this.attempts++;
+    const failures = await execute(this.deps.exec, planned.ops);
+    this.believed = applyOps(this.believed, planned.ops);
+    if (failures.length > 0) {
+      this.fullPassDue = true; // record the errors with a full look at the kernel
+      this.wake();
+    }
+  }
+
+  private async fullPass(me: AgentInfo): Promise<void> {
+    this.fullPassDue = false;
+    this.believed = undefined;
     const errors = new Map<string, string[]>();
     const fail = (scope: string | undefined, message: string): void => {
       errors.set(scope ?? SHARED, [...(errors.get(scope ?? SHARED) ?? []), message]);
@@ -118,15 +154,19 @@ export class AgentLoop {
     const skipped = this.status.skipped();
     if (!skipped.has(SHARED)) {
       const observed = await observe(this.deps.exec);
-      const underlay = findUnderlay(observed.links, this.options.ip);
-      const { desired, problems, warnings } = computeDesired(me, [...this.peers.values()], underlay, { ...this.options, bridgeMtu: this.options.mtu });
-      warnings.forEach((w) => this.deps.log(w));
+      this.underlay = findUnderlay(observed.links, this.options.ip);
+      const { desired, problems, warnings } = computeDesired(me, [...this.peers.values()], this.underlay, { ...this.options, bridgeMtu: this.options.mtu });
+      if (warnings.join('\n') !== this.lastWarnings) warnings.forEach((w) => this.deps.log(w));
+      this.lastWarnings = warnings.join('\n');
       const planned = plan(desired, observed, skipped);
       [...problems, ...planned.problems].forEach((p) => fail(p.scope, p.message));
+      let failures: OpFailure[] = [];
       if (planned.ops.length > 0) {
         this.attempts++;
-        for (const f of await execute(this.deps.exec, planned.ops)) fail(f.op.scope, `${f.op.kind}: ${f.error}`);
+        failures = await execute(this.deps.exec, planned.ops);
+        failures.forEach((f) => fail(f.op.scope, `${f.op.kind}: ${f.error}`));
       }
+      if (failures.length === 0) this.believed = applyOps(observed, planned.ops);
       await this.ensureHost(me, fail);
       await this.ensureCni(me, skipped, fail);
     }

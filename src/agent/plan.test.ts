@@ -1,47 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { computeDesired } from './desired.js';
 import { agent } from './fixtures.test-helpers.js';
+import { applyOps } from './apply.js';
 import { emptyObserved, OWNER_ALIAS, type DesiredState, type ObservedLink, type ObservedState, type Op } from './model.js';
 import { plan } from './plan.js';
 
 const options = { bridgeMtu: 1420, vxlanPort: 64000, networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true } };
 const underlay = { dev: 'eth9', mtu: 1500 };
 const desiredFor = (peers: number[]): DesiredState => computeDesired(agent(1), peers.map((i) => agent(i)), underlay, options).desired;
-
-/** A small model of what the kernel does with each op, for "plan again yields nothing". */
-function applyOps(state: ObservedState, ops: Op[]): ObservedState {
-  const s: ObservedState = structuredClone(state);
-  const link = (name: string): ObservedLink | undefined => s.links.find((l) => l.name === name);
-  for (const op of ops) {
-    switch (op.kind) {
-      case 'link-add': {
-        const l = op.link;
-        s.links.push({ name: l.name, kind: l.kind, alias: OWNER_ALIAS, mtu: l.mtu, mac: l.mac ?? '02:00:00:00:00:99', up: true, addresses: [], ...(l.vxlan ? { vxlan: { ...l.vxlan } } : {}) });
-        break;
-      }
-      case 'link-set': {
-        const l = link(op.name)!;
-        if (op.mtu) l.mtu = op.mtu;
-        if (op.up) l.up = true;
-        if (op.mac) { l.mac = op.mac; if (l.kind === 'vxlan') { s.neighbours = []; s.fdb = []; } }
-        break;
-      }
-      case 'link-del':
-        s.links = s.links.filter((l) => l.name !== op.name);
-        if (op.name === 'vtep1024') { s.neighbours = []; s.fdb = []; s.routes = s.routes.filter((r) => r.dev !== 'vtep1024'); }
-        break;
-      case 'addr-add': link(op.dev)!.addresses.push(op.address); break;
-      case 'addr-del': link(op.dev)!.addresses = link(op.dev)!.addresses.filter((a) => a !== op.address); break;
-      case 'neigh-replace': s.neighbours = [...s.neighbours.filter((n) => n.ip !== op.ip), { ip: op.ip, mac: op.mac }]; break;
-      case 'neigh-del': s.neighbours = s.neighbours.filter((n) => n.ip !== op.ip); break;
-      case 'fdb-replace': s.fdb = [...s.fdb.filter((f) => f.mac !== op.mac), { mac: op.mac, dst: op.dst }]; break;
-      case 'fdb-del': s.fdb = s.fdb.filter((f) => !(f.mac === op.mac && f.dst === op.dst)); break;
-      case 'route-replace': s.routes = [...s.routes.filter((r) => r.dst !== op.dst), { dst: op.dst, via: op.via, dev: 'vtep1024' }]; break;
-      case 'route-del': s.routes = s.routes.filter((r) => r.dst !== op.dst); break;
-    }
-  }
-  return s;
-}
 
 const eth9: ObservedLink = { name: 'eth9', kind: 'veth', mtu: 1500, mac: '02:00:00:00:00:01', up: true, addresses: ['198.18.0.1/24'] };
 const converged = (peers: number[]): ObservedState => {

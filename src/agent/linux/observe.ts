@@ -17,19 +17,23 @@ async function readJson(exec: Exec, file: string, args: string[]): Promise<unkno
   }
 }
 
+/** Two processes: one `ip -batch` for links, neighbours and routes (both families), one `bridge` for the FDB. */
 export async function observe(exec: Exec): Promise<ObservedState> {
-  const proto = String(ROUTE_PROTO);
-  const [links, neigh, fdb, routes4, routes6] = await Promise.all([
-    readJson(exec, 'ip', ['-j', '-d', 'addr', 'show']),
-    readJson(exec, 'ip', ['-j', 'neigh', 'show', 'nud', 'permanent']),
+  const lines = ['addr show', 'neigh show nud permanent', `route show table all proto ${ROUTE_PROTO}`];
+  const [ipOut, fdb] = await Promise.all([
+    exec('ip', ['-j', '-d', '-batch', '-'], `${lines.join('\n')}\n`),
     readJson(exec, 'bridge', ['-j', 'fdb', 'show']),
-    readJson(exec, 'ip', ['-j', '-4', 'route', 'show', 'proto', proto]),
-    readJson(exec, 'ip', ['-j', '-6', 'route', 'show', 'proto', proto]),
   ]);
-  return {
-    links: parseLinks(links),
-    neighbours: parseNeighbours(neigh),
-    fdb: parseFdb(fdb),
-    routes: [...parseRoutes(routes4), ...parseRoutes(routes6)],
-  };
+  const outputs = ipOut.stdout.split('\n').filter((l) => l.trim() !== '');
+  if (ipOut.code !== 0 || outputs.length !== lines.length) {
+    throw new VxnetError('KERNEL', `ip -j -batch (${lines.join('; ')}) failed: ${ipOut.stderr.trim() || `printed ${outputs.length} of ${lines.length} answers`}`);
+  }
+  const [links, neigh, routes] = outputs.map((text, i) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new VxnetError('KERNEL', `ip ${lines[i]} printed no JSON: ${text.slice(0, 200)}`);
+    }
+  });
+  return { links: parseLinks(links), neighbours: parseNeighbours(neigh), fdb: parseFdb(fdb), routes: parseRoutes(routes) };
 }

@@ -71,7 +71,8 @@ export function parseRoutes(json: unknown): ObservedState['routes'] {
     const dst = canonicalCidr(r.dst);
     const via = canonicalIp(r.gateway);
     const dev = str(r.dev);
-    return dst && via && dev ? [{ dst, via, dev }] : [];
+    const mainTable = r.table === undefined || r.table === 'main';
+    return dst && via && dev && mainTable ? [{ dst, via, dev }] : [];
   });
 }
 
