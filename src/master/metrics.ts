@@ -1,6 +1,6 @@
 // Prometheus metrics of the master, on a registry of its own (no globals).
 
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PoolUsage } from '../alloc/allocator.js';
 import type { MasterObserver } from './service.js';
 
@@ -19,6 +19,8 @@ export interface MasterMetrics {
 
 export function createMetrics(source: () => MetricsSource | undefined): MasterMetrics {
   const registry = new Registry();
+  // Process figures (RSS, heap, event-loop lag, open fds) come with prom-client.
+  collectDefaultMetrics({ register: registry });
   const usage = (kind: PoolUsage['kind']) => (source()?.usage() ?? []).filter((u) => u.kind === kind);
   new Gauge({
     name: 'vxnet_agents',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { AgentInfo } from '../api/types.js';
 import type { NetworkConfig } from '../config/types.js';
 import { VxnetError } from '../errors.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
@@ -16,6 +17,7 @@ const config: NetworkConfig = {
 };
 const all = { allocate_subnet: true, mesos_bridge: true, docker_bridge: true };
 const reg = (ip: string) => ({ ip, networkConfig: all });
+const parsed = (json: Promise<string>) => json.then((t) => JSON.parse(t) as AgentInfo);
 
 /** A real MemoryStore whose disk can be made to fail. */
 class FlakyStore extends MemoryStore {
@@ -31,7 +33,7 @@ const start = (store: Store, c = config) => MasterService.start(store, c, { data
 describe('MasterService', () => {
   it('answers the same IP with the same allocation, and concurrent duplicates allocate once', async () => {
     const svc = await start(new MemoryStore());
-    const answers = await Promise.all([svc.register(reg('10.0.0.1')), svc.register(reg('10.0.0.1')), svc.register(reg('10.0.0.2'))]);
+    const answers = await Promise.all([parsed(svc.register(reg('10.0.0.1'))), parsed(svc.register(reg('10.0.0.1'))), parsed(svc.register(reg('10.0.0.2')))]);
     expect(answers[0]).toEqual(answers[1]);
     expect(answers[0]!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
     expect(answers[2]!.overlays.map((o) => o.subnet)).toEqual(['44.128.1.0/24', '44.129.1.0/24']);
@@ -40,23 +42,23 @@ describe('MasterService', () => {
 
   it('marks only the full overlay failed and refuses when no VTEP is left', async () => {
     const svc = await start(new MemoryStore());
-    for (const n of [1, 2]) await svc.register(reg(`10.0.0.${n}`));
-    const third = await svc.register(reg('10.0.0.3'));
+    for (const n of [1, 2]) await parsed(svc.register(reg(`10.0.0.${n}`)));
+    const third = await parsed(svc.register(reg('10.0.0.3')));
     expect(third.overlays[0]!.state).toEqual({ status: 'STATUS_FAILED', error: 'no free /24 left in overlay a (2 of 2 in use)' });
     expect(third.overlays[1]!.subnet).toBe('44.129.2.0/24');
-    for (const n of [4, 5, 6]) await svc.register(reg(`10.0.0.${n}`));
+    for (const n of [4, 5, 6]) await parsed(svc.register(reg(`10.0.0.${n}`)));
     await expect(svc.register(reg('10.0.0.7'))).rejects.toMatchObject({ code: 'POOL_EXHAUSTED' });
   });
 
   it('recovers every allocation from the store and keeps registration order', async () => {
     const store = new MemoryStore();
     const first = await start(store);
-    const a = await first.register(reg('10.0.0.9'));
+    const a = await parsed(first.register(reg('10.0.0.9')));
     await first.register(reg('10.0.0.3'));
     const second = await start(store);
     expect(second.state().agents.map((x) => x.ip)).toEqual(['10.0.0.9', '10.0.0.3']);
-    expect(await second.register(reg('10.0.0.9'))).toEqual(a);
-    expect((await second.register(reg('10.0.0.4'))).overlays[1]!.subnet).toBe('44.129.2.0/24');
+    expect(await parsed(second.register(reg('10.0.0.9')))).toEqual(a);
+    expect((await parsed(second.register(reg('10.0.0.4')))).overlays[1]!.subnet).toBe('44.129.2.0/24');
   });
 
   it('gives existing agents an overlay added across a restart', async () => {
@@ -82,28 +84,29 @@ describe('MasterService', () => {
     await expect(svc.register(reg('10.0.0.1'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('disk full') });
     store.failing = false;
     expect(svc.agent('10.0.0.1')).toBeUndefined();
-    expect((await svc.register(reg('10.0.0.2'))).overlays[0]!.subnet).toBe('44.128.0.0/24');
+    expect((await parsed(svc.register(reg('10.0.0.2')))).overlays[0]!.subnet).toBe('44.128.0.0/24');
   });
 
   it('frees deleted agents so a re-registration gets identical values', async () => {
     const svc = await start(new MemoryStore());
-    const before = await svc.register(reg('10.0.0.1'));
-    await svc.register(reg('10.0.0.2'));
-    const state = await svc.deleteAgents(['10.0.0.1', '10.0.0.77']);
+    const before = await parsed(svc.register(reg('10.0.0.1')));
+    await parsed(svc.register(reg('10.0.0.2')));
+    const state = JSON.parse(await svc.deleteAgents(['10.0.0.1', '10.0.0.77'])) as { agents: AgentInfo[] };
     expect(state.agents.map((a) => a.ip)).toEqual(['10.0.0.2']);
-    expect(await svc.register(reg('10.0.0.1'))).toEqual(before);
+    expect(await parsed(svc.register(reg('10.0.0.1')))).toEqual(before);
   });
 
   it('records status and containers, rejecting unknown overlays and agents', async () => {
     const svc = await start(new MemoryStore());
-    await svc.register(reg('10.0.0.1'));
-    const info = await svc.reportStatus('10.0.0.1', { overlays: [{ name: 'a', status: 'STATUS_OK' }] });
+    await parsed(svc.register(reg('10.0.0.1')));
+    const info = await parsed(svc.reportStatus('10.0.0.1', { overlays: [{ name: 'a', status: 'STATUS_OK' }] }));
     expect(info.overlays.map((o) => o.state.status)).toEqual(['STATUS_OK', 'STATUS_CONFIGURING']);
     await expect(svc.reportStatus('10.0.0.1', { overlays: [{ name: 'zz', status: 'STATUS_OK' }] })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(svc.reportStatus('10.0.0.5', { overlays: [] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await svc.reportContainers('10.0.0.1', { containers: [{ id: 'c1', network: 'a', ip: '44.128.0.2', interface: 'eth0' }] });
     expect(svc.containers().containers).toEqual([{ agent: '10.0.0.1', id: 'c1', network: 'a', ip: '44.128.0.2', interface: 'eth0' }]);
     expect(JSON.parse(svc.stateJson())).toEqual(svc.state());
+    expect(svc.state().agents[0]).toEqual(svc.agent('10.0.0.1'));
   });
 
   it('publishes every change to watchers in revision order', async () => {

@@ -11,7 +11,7 @@ import { KeyedLock } from './keyed-lock.js';
 import { reconcile } from './reconcile.js';
 import type { ParsedRegister } from './requests.js';
 import { agentInfo } from './view.js';
-import { WatchHub, type WatchHubOptions } from './watch-hub.js';
+import { deleteEvent, putEvent, WatchHub, type WatchHubOptions } from './watch-hub.js';
 
 export interface MasterObserver {
   /** Seconds from request to durable answer, for registrations that wrote. */
@@ -41,12 +41,18 @@ const storeError = (e: unknown): VxnetError =>
 
 export class MasterService {
   private readonly records = new Map<string, AgentRecord>();
-  /** Agent views in registration order (Map keeps first-insertion order). */
-  private readonly views = new Map<string, AgentInfo>();
+  /**
+   * Each agent's AgentInfo as JSON, in registration order (a Map keeps
+   * first-insertion order). Serialised once per change and reused for the
+   * answer, the watch event and /state; strings also weigh less than objects.
+   * Recovered agents start as undefined and are serialised on first use, so
+   * a restart answers sooner.
+   */
+  private readonly agentJson = new Map<string, string | undefined>();
+  private readonly networkJson: string;
   private readonly locks = new KeyedLock();
   private applyTail: Promise<void> = Promise.resolve();
   private nextSeq: number;
-  private stateText?: string;
   readonly hub: WatchHub;
 
   private constructor(
@@ -57,9 +63,13 @@ export class MasterService {
     revision: number,
     private readonly options: MasterServiceOptions,
   ) {
-    for (const r of records) this.remember(r);
+    this.networkJson = JSON.stringify(config);
+    for (const r of records) {
+      this.records.set(r.ip, r);
+      this.agentJson.set(r.ip, undefined);
+    }
     this.nextSeq = records.reduce((max, r) => Math.max(max, r.seq), 0) + 1;
-    this.hub = new WatchHub(revision, () => this.state(), options.watch);
+    this.hub = new WatchHub(revision, () => this.stateJson(), options.watch);
   }
 
   /**
@@ -99,18 +109,23 @@ export class MasterService {
     return this.allocator.usage();
   }
 
+  /** The agent's AgentInfo as JSON, or undefined when it is not registered. */
+  agentText(ip: string): string | undefined {
+    return this.records.has(ip) ? this.jsonOf(ip) : undefined;
+  }
+
   agent(ip: string): AgentInfo | undefined {
-    return this.views.get(ip);
+    const text = this.agentText(ip);
+    return text === undefined ? undefined : (JSON.parse(text) as AgentInfo);
   }
 
   state(): MasterState {
-    return { network: this.config, agents: [...this.views.values()] };
+    return JSON.parse(this.stateJson()) as MasterState;
   }
 
-  /** The state serialised, cached until the next change. */
+  /** The whole MasterState as JSON, joined from the agents' JSON (no serialising). Callers cache it by `revision`. */
   stateJson(): string {
-    this.stateText ??= JSON.stringify(this.state());
-    return this.stateText;
+    return `{"network":${this.networkJson},"agents":[${[...this.agentJson.keys()].map((ip) => this.jsonOf(ip)).join(',')}]}`;
   }
 
   containers(): { containers: (ContainerInfo & { agent: string })[] } {
@@ -120,13 +135,13 @@ export class MasterService {
     return { containers };
   }
 
-  /** Same IP, same answer; the allocation is durable before this resolves. */
-  async register(req: ParsedRegister): Promise<AgentInfo> {
+  /** Same IP, same answer (AgentInfo JSON); the allocation is durable before this resolves. */
+  async register(req: ParsedRegister): Promise<string> {
     const started = this.now();
     return this.locks.run(req.ip, async () => {
       const existing = this.records.get(req.ip);
       const next = this.allocator.register({ ip: req.ip, networkConfig: req.networkConfig, seq: existing?.seq ?? this.nextSeq }, existing);
-      if (existing && canonical(existing) === canonical(next)) return this.views.get(req.ip)!;
+      if (existing && canonical(existing) === canonical(next)) return this.jsonOf(req.ip);
       if (!existing) this.nextSeq++;
       try {
         await this.commitInOrder([{ type: 'put', record: next }], (rev) => this.applyPut(next, rev));
@@ -136,12 +151,12 @@ export class MasterService {
         throw storeError(e);
       }
       this.options.observer?.registration?.((this.now() - started) / 1000);
-      return this.views.get(req.ip)!;
+      return this.jsonOf(req.ip);
     });
   }
 
-  /** Records each named overlay's state as the agent reports it. */
-  async reportStatus(ip: string, report: StatusReport): Promise<AgentInfo> {
+  /** Records each named overlay's state as the agent reports it; answers the AgentInfo JSON. */
+  async reportStatus(ip: string, report: StatusReport): Promise<string> {
     report.overlays.forEach((o, i) => this.checkOverlayName(o.name, `overlays[${i}].name`));
     return this.update(ip, (r) => {
       const status = { ...r.status };
@@ -151,13 +166,13 @@ export class MasterService {
   }
 
   /** Replaces the list of containers attached on the agent. */
-  async reportContainers(ip: string, report: ContainersReport): Promise<AgentInfo> {
+  async reportContainers(ip: string, report: ContainersReport): Promise<string> {
     report.containers.forEach((c, i) => this.checkOverlayName(c.network, `containers[${i}].network`));
     return this.update(ip, (r) => ({ ...r, containers: report.containers }));
   }
 
-  /** Frees the agents' allocations durably (unknown IPs are ignored) and answers with the full state. */
-  async deleteAgents(ips: readonly string[]): Promise<MasterState> {
+  /** Frees the agents' allocations durably (unknown IPs are ignored); answers the full state's JSON. */
+  async deleteAgents(ips: readonly string[]): Promise<string> {
     await this.locks.runAll(ips, async () => {
       const known = ips.filter((ip) => this.records.has(ip));
       // One commit per agent: each delete gets its own revision in the watch.
@@ -165,7 +180,7 @@ export class MasterService {
         (e: unknown) => Promise.reject(storeError(e)),
       );
     });
-    return this.state();
+    return this.stateJson();
   }
 
   /** Waits for in-flight commits and closes every watch stream. The caller closes the store. */
@@ -174,15 +189,20 @@ export class MasterService {
     this.hub.closeAll();
   }
 
-  private async update(ip: string, change: (r: AgentRecord) => AgentRecord): Promise<AgentInfo> {
+  private async update(ip: string, change: (r: AgentRecord) => AgentRecord): Promise<string> {
     return this.locks.run(ip, async () => {
       const record = this.records.get(ip);
       if (!record) throw new VxnetError('NOT_FOUND', `agent ${ip} is not registered; register it first with POST /overlay-master/agents`);
       const next = change(record);
-      if (canonical(next) === canonical(record)) return this.views.get(ip)!;
+      if (canonical(next) === canonical(record)) return this.jsonOf(ip);
       await this.commitInOrder([{ type: 'put', record: next }], (rev) => this.applyPut(next, rev)).catch((e: unknown) => Promise.reject(storeError(e)));
-      return this.views.get(ip)!;
+      return this.jsonOf(ip);
     });
+  }
+
+  /** The JSON of a registered agent, serialised now if it was not yet. */
+  private jsonOf(ip: string): string {
+    return this.agentJson.get(ip) ?? this.remember(this.records.get(ip)!);
   }
 
   private checkOverlayName(name: string, field: string): void {
@@ -219,26 +239,23 @@ export class MasterService {
     return outcome.revision;
   }
 
-  private remember(record: AgentRecord): AgentInfo {
-    const view = agentInfo(record, this.config);
+  private remember(record: AgentRecord): string {
+    const json = JSON.stringify(agentInfo(record, this.config));
     this.records.set(record.ip, record);
-    this.views.set(record.ip, view);
-    this.stateText = undefined;
-    return view;
+    this.agentJson.set(record.ip, json);
+    return json;
   }
 
   private applyPut(record: AgentRecord, revision: number): void {
-    const view = this.remember(record);
-    this.hub.publish({ type: 'put', revision, agent: view });
+    this.hub.publish(putEvent(revision, this.remember(record)));
   }
 
   private applyDelete(ip: string, revision: number): void {
     const record = this.records.get(ip);
     if (record) this.allocator.release(record);
     this.records.delete(ip);
-    this.views.delete(ip);
-    this.stateText = undefined;
-    this.hub.publish({ type: 'delete', revision, ip });
+    this.agentJson.delete(ip);
+    this.hub.publish(deleteEvent(revision, ip));
   }
 
   private now(): number {

@@ -15,33 +15,29 @@ import type { NetworkConfig, OverlayConfig } from '../config/types.js';
 import { bridgeHalves, vtepWithLength } from '../alloc/allocator.js';
 import type { AgentRecord, OverlayAllocation } from '../store/store.js';
 
-function bridgeHalf(subnet: string | undefined, half: 0 | 1): string | undefined {
-  if (subnet === undefined) return undefined;
-  const { mesos, docker } = bridgeHalves(subnet);
-  return half === 0 ? mesos : docker;
-}
+type Halves = { mesos: string; docker: string } | undefined;
 
-function bridge(prefix: 'm' | 'd', name: string, alloc: OverlayAllocation): BridgeInfo | undefined {
-  const half = prefix === 'm' ? 0 : 1;
-  const ip = bridgeHalf(alloc.subnet, half);
-  const ip6 = bridgeHalf(alloc.subnet6, half);
+function bridge(prefix: 'm' | 'd', name: string, v4: Halves, v6: Halves): BridgeInfo | undefined {
+  const pick = (h: Halves) => (h === undefined ? undefined : prefix === 'm' ? h.mesos : h.docker);
+  const ip = pick(v4);
+  const ip6 = pick(v6);
   if (ip === undefined && ip6 === undefined) return undefined;
   return { name: `${prefix}-${name}`, ...(ip !== undefined && { ip }), ...(ip6 !== undefined && { ip6 }) };
 }
 
-function overlayInfo(record: AgentRecord, overlay: OverlayConfig, config: NetworkConfig): AgentOverlayInfo {
+function overlayInfo(record: AgentRecord, overlay: OverlayConfig, backend: AgentOverlayInfo['backend']): AgentOverlayInfo {
   const alloc: OverlayAllocation = record.overlays[overlay.name] ?? {};
-  const info: AgentOverlayInfo = { info: overlay, backend: { vxlan: vxlanBackend(record, config) }, state: overlayState(record, overlay.name) };
+  const info: AgentOverlayInfo = { info: overlay, backend, state: overlayState(record, overlay.name) };
   if (alloc.subnet !== undefined) info.subnet = alloc.subnet;
   if (alloc.subnet6 !== undefined) info.subnet6 = alloc.subnet6;
-  if (record.networkConfig.mesos_bridge) {
-    const mesos = bridge('m', overlay.name, alloc);
-    if (mesos) info.mesos_bridge = mesos;
-  }
-  if (record.networkConfig.docker_bridge) {
-    const docker = bridge('d', overlay.name, alloc);
-    if (docker) info.docker_bridge = docker;
-  }
+  const { mesos_bridge: mesos, docker_bridge: docker } = record.networkConfig;
+  if (!mesos && !docker) return info;
+  const v4 = alloc.subnet === undefined ? undefined : bridgeHalves(alloc.subnet);
+  const v6 = alloc.subnet6 === undefined ? undefined : bridgeHalves(alloc.subnet6);
+  const mesosBridge = mesos ? bridge('m', overlay.name, v4, v6) : undefined;
+  const dockerBridge = docker ? bridge('d', overlay.name, v4, v6) : undefined;
+  if (mesosBridge) info.mesos_bridge = mesosBridge;
+  if (dockerBridge) info.docker_bridge = dockerBridge;
   return info;
 }
 
@@ -76,7 +72,9 @@ export function listedOverlays(record: AgentRecord, config: NetworkConfig): Over
 
 /** DC/OS AgentInfo of one agent. */
 export function agentInfo(record: AgentRecord, config: NetworkConfig): AgentInfo {
-  return { ip: record.ip, overlays: listedOverlays(record, config).map((o) => overlayInfo(record, o, config)) };
+  // One backend object per agent: every overlay shares the agent's VTEP.
+  const backend = { vxlan: vxlanBackend(record, config) };
+  return { ip: record.ip, overlays: listedOverlays(record, config).map((o) => overlayInfo(record, o, backend)) };
 }
 
 /** DC/OS MasterState: the config echoed, agents in registration order. */

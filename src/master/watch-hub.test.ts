@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MasterState, WatchEvent } from '../api/types.js';
-import { WatchHub, type WatchClient } from './watch-hub.js';
+import { deleteEvent, WatchHub, type WatchClient } from './watch-hub.js';
 
 class Recorder implements WatchClient {
   frames: string[] = [];
@@ -19,11 +19,12 @@ class Recorder implements WatchClient {
 }
 
 const state: MasterState = { network: { vtep_subnet: '198.15.0.0/20', vtep_mac_oui: '70:B3:D5:00:00:00', overlays: [] }, agents: [] };
-const del = (revision: number): WatchEvent => ({ type: 'delete', revision, ip: `10.0.0.${revision}` });
+const del = (revision: number) => deleteEvent(revision, `10.0.0.${revision}`);
+const stateJson = () => JSON.stringify(state);
 
 describe('WatchHub', () => {
   it('starts a fresh client with a resync at the current revision', () => {
-    const hub = new WatchHub(7, () => state);
+    const hub = new WatchHub(7, stateJson);
     const c = new Recorder();
     hub.subscribe(c, undefined);
     expect(c.events()).toEqual([{ type: 'resync', revision: 7, state }]);
@@ -31,7 +32,7 @@ describe('WatchHub', () => {
   });
 
   it('sends live events to every client as the same string', () => {
-    const hub = new WatchHub(0, () => state);
+    const hub = new WatchHub(0, stateJson);
     const a = new Recorder();
     const b = new Recorder();
     hub.subscribe(a, undefined);
@@ -42,7 +43,7 @@ describe('WatchHub', () => {
   });
 
   it('replays exactly the missed events for a since inside the history', () => {
-    const hub = new WatchHub(0, () => state, { historySize: 4 });
+    const hub = new WatchHub(0, stateJson, { historySize: 4 });
     for (let r = 1; r <= 5; r++) hub.publish(del(r));
     const c = new Recorder();
     hub.subscribe(c, 2);
@@ -53,7 +54,7 @@ describe('WatchHub', () => {
   });
 
   it('resyncs a since older than the history or newer than the hub', () => {
-    const hub = new WatchHub(0, () => state, { historySize: 4 });
+    const hub = new WatchHub(0, stateJson, { historySize: 4 });
     for (let r = 1; r <= 6; r++) hub.publish(del(r));
     const old = new Recorder();
     hub.subscribe(old, 1);
@@ -67,7 +68,7 @@ describe('WatchHub', () => {
   });
 
   it('drops a client that is too far behind and stops writing to unsubscribed ones', () => {
-    const hub = new WatchHub(0, () => state, { maxPendingBytes: 10 });
+    const hub = new WatchHub(0, stateJson, { maxPendingBytes: 10 });
     const slow = new Recorder();
     const gone = new Recorder();
     hub.subscribe(slow, undefined);
@@ -82,7 +83,7 @@ describe('WatchHub', () => {
   });
 
   it('refuses a revision that does not grow', () => {
-    const hub = new WatchHub(3, () => state);
+    const hub = new WatchHub(3, stateJson);
     expect(() => hub.publish(del(3))).toThrow(/not after 3/);
   });
 });

@@ -1,12 +1,12 @@
 // Fan-out of agent-record changes to watch streams, with a bounded history.
 //
-// Each event is serialised once into an SSE frame and the same string is
-// written to every client, so 10,000 watchers cost one JSON.stringify per
-// change. A client that reconnects with `since` inside the history gets
+// Each event arrives already serialised (the service serialises every agent
+// once) and becomes one SSE frame; the same string is written to every
+// client, so 10,000 watchers cost no JSON work at all. A client that reconnects with `since` inside the history gets
 // exactly the frames it missed; anything older (or newer than us, e.g. after a
 // store reset) gets one `resync` frame with the whole state.
 
-import type { MasterState, WatchEvent } from '../api/types.js';
+import type { WatchEvent } from '../api/types.js';
 
 /** One open watch stream. `write` returns false when the client is backed up. */
 export interface WatchClient {
@@ -16,17 +16,39 @@ export interface WatchClient {
   close(): void;
 }
 
-interface Entry {
-  revision: number;
-  frame: string;
-}
+/** Ring entries keep the event, not its frame: the frame is rebuilt only for a replay. */
+type Entry = SerialisedEvent;
 
 export const PING_FRAME = ': ping\n\n';
 
-/** `id: <rev>\nevent: <type>\ndata: <json>\n\n`. */
-export function sseFrame(event: WatchEvent): string {
-  return `id: ${event.revision}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+/** A WatchEvent whose JSON is already built (`data` is the whole event's JSON). */
+export interface SerialisedEvent {
+  type: WatchEvent['type'];
+  revision: number;
+  data: string;
 }
+
+/** `id: <rev>\nevent: <type>\ndata: <json>\n\n`. */
+export const sseFrame = (event: SerialisedEvent): string => `id: ${event.revision}\nevent: ${event.type}\ndata: ${event.data}\n\n`;
+
+/** Event JSON from an agent's JSON, without parsing it again. */
+export const putEvent = (revision: number, agentJson: string): SerialisedEvent => ({
+  type: 'put',
+  revision,
+  data: `{"type":"put","revision":${revision},"agent":${agentJson}}`,
+});
+
+export const deleteEvent = (revision: number, ip: string): SerialisedEvent => ({
+  type: 'delete',
+  revision,
+  data: `{"type":"delete","revision":${revision},"ip":${JSON.stringify(ip)}}`,
+});
+
+export const resyncEvent = (revision: number, stateJson: string): SerialisedEvent => ({
+  type: 'resync',
+  revision,
+  data: `{"type":"resync","revision":${revision},"state":${stateJson}}`,
+});
 
 export interface WatchHubOptions {
   /** How many recent events a reconnect can replay. */
@@ -48,11 +70,11 @@ export class WatchHub {
 
   /**
    * @param revision the revision the current state is at.
-   * @param currentState builds the whole state at the hub's current revision.
+   * @param currentStateJson the whole MasterState's JSON at the hub's current revision.
    */
   constructor(
     revision: number,
-    private readonly currentState: () => MasterState,
+    private readonly currentStateJson: () => string,
     options: WatchHubOptions = {},
   ) {
     this.ring = new Array<Entry | undefined>(options.historySize ?? 4096);
@@ -70,9 +92,10 @@ export class WatchHub {
   }
 
   /** Publishes a change; revisions must grow. */
-  publish(event: WatchEvent): void {
+  publish(event: SerialisedEvent): void {
     if (event.revision <= this.current) throw new RangeError(`watch revision ${event.revision} is not after ${this.current}`);
-    const entry = { revision: event.revision, frame: sseFrame(event) };
+    const entry = event;
+    this.resyncCache = undefined;
     if (this.count === this.ring.length) {
       this.historyFrom = this.ring[this.start]!.revision;
       this.ring[this.start] = entry;
@@ -82,7 +105,7 @@ export class WatchHub {
       this.count++;
     }
     this.current = event.revision;
-    this.broadcast(entry.frame);
+    if (this.clients.size > 0) this.broadcast(sseFrame(entry));
   }
 
   /**
@@ -92,7 +115,7 @@ export class WatchHub {
   subscribe(client: WatchClient, since: number | undefined): () => void {
     const replay = since !== undefined && since > 0 && since >= this.historyFrom && since <= this.current;
     if (replay) {
-      for (const entry of this.entriesAfter(since)) client.write(entry.frame);
+      for (const entry of this.entriesAfter(since)) client.write(sseFrame(entry));
     } else {
       client.write(this.resyncFrame());
     }
@@ -119,7 +142,7 @@ export class WatchHub {
 
   private resyncFrame(): string {
     if (this.resyncCache?.revision !== this.current) {
-      const frame = sseFrame({ type: 'resync', revision: this.current, state: this.currentState() });
+      const frame = sseFrame(resyncEvent(this.current, this.currentStateJson()));
       this.resyncCache = { revision: this.current, frame };
     }
     return this.resyncCache.frame;

@@ -27,34 +27,40 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     : {};
   const pathIp = (req: FastifyRequest<IpParams>): string => agentIp(req.params.ip, 'ip (in the path)');
 
-  app.post('/overlay-master/agents', write, async (req) => {
+  app.post('/overlay-master/agents', write, async (req, reply) => {
     try {
-      return await service.register(parseRegister(req.body));
+      return reply.type(JSON_TYPE).send(await service.register(parseRegister(req.body)));
     } catch (e) {
       if (e instanceof VxnetError && e.code === 'POOL_EXHAUSTED') metrics.exhausted.inc();
       throw e;
     }
   });
 
-  app.get('/overlay-master/state', async (_req, reply) => reply.type(JSON_TYPE).send(service.stateJson()));
-
-  app.get<IpParams>('/overlay-master/agents/:ip', async (req) => {
-    const ip = pathIp(req);
-    const info = service.agent(ip);
-    if (!info) throw new VxnetError('NOT_FOUND', `agent ${ip} is not registered; GET /overlay-master/state lists the agents`);
-    return info;
+  // The state as bytes, rebuilt only after a change: a GET is then one socket write.
+  let stateCache: { revision: number; body: Buffer } | undefined;
+  app.get('/overlay-master/state', async (_req, reply) => {
+    if (stateCache?.revision !== service.revision) stateCache = { revision: service.revision, body: Buffer.from(service.stateJson()) };
+    return reply.type(JSON_TYPE).send(stateCache.body);
   });
 
-  app.put<IpParams>('/overlay-master/agents/:ip/status', write, async (req) => service.reportStatus(pathIp(req), parseStatus(req.body)));
+  app.get<IpParams>('/overlay-master/agents/:ip', async (req, reply) => {
+    const ip = pathIp(req);
+    const info = service.agentText(ip);
+    if (info === undefined) throw new VxnetError('NOT_FOUND', `agent ${ip} is not registered; GET /overlay-master/state lists the agents`);
+    return reply.type(JSON_TYPE).send(info);
+  });
 
-  app.put<IpParams>('/overlay-master/agents/:ip/containers', write, async (req) =>
-    service.reportContainers(pathIp(req), parseContainers(req.body)),
+  app.put<IpParams>('/overlay-master/agents/:ip/status', write, async (req, reply) =>
+    reply.type(JSON_TYPE).send(await service.reportStatus(pathIp(req), parseStatus(req.body))),
   );
 
-  app.post('/overlay-master/agents/delete', write, async (req, reply) => {
-    await service.deleteAgents(parseDelete(req.body));
-    return reply.type(JSON_TYPE).send(service.stateJson());
-  });
+  app.put<IpParams>('/overlay-master/agents/:ip/containers', write, async (req, reply) =>
+    reply.type(JSON_TYPE).send(await service.reportContainers(pathIp(req), parseContainers(req.body))),
+  );
+
+  app.post('/overlay-master/agents/delete', write, async (req, reply) =>
+    reply.type(JSON_TYPE).send(await service.deleteAgents(parseDelete(req.body))),
+  );
 
   app.get('/overlay-master/containers', async () => service.containers());
 
