@@ -125,7 +125,18 @@ export class MasterService {
 
   /** The whole MasterState as JSON, joined from the agents' JSON (no serialising). Callers cache it by `revision`. */
   stateJson(): string {
-    return `{"network":${this.networkJson},"agents":[${[...this.agentJson.keys()].map((ip) => this.jsonOf(ip)).join(',')}]}`;
+    return this.statePieces().join('');
+  }
+
+  /** The pieces whose concatenation is stateJson(), so a caller can encode them without one big string. */
+  statePieces(): string[] {
+    const pieces = [`{"network":${this.networkJson},"agents":[`];
+    for (const ip of this.agentJson.keys()) {
+      if (pieces.length > 1) pieces.push(',');
+      pieces.push(this.jsonOf(ip));
+    }
+    pieces.push(']}');
+    return pieces;
   }
 
   containers(): { containers: (ContainerInfo & { agent: string })[] } {

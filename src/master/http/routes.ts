@@ -39,7 +39,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   // The state as bytes, rebuilt only after a change: a GET is then one socket write.
   let stateCache: { revision: number; body: Buffer } | undefined;
   app.get('/overlay-master/state', async (_req, reply) => {
-    if (stateCache?.revision !== service.revision) stateCache = { revision: service.revision, body: Buffer.from(service.stateJson()) };
+    if (stateCache?.revision !== service.revision) stateCache = { revision: service.revision, body: encode(service.statePieces()) };
     return reply.type(JSON_TYPE).send(stateCache.body);
   });
 
@@ -72,6 +72,16 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/healthz', async () => ({ status: 'ok', agents: service.agentCount, revision: service.revision }));
 
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+}
+
+/** UTF-8 of the joined pieces, written straight into one buffer (no multi-MB temporary strings). */
+function encode(pieces: string[]): Buffer {
+  let total = 0;
+  for (const p of pieces) total += Buffer.byteLength(p);
+  const body = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (const p of pieces) offset += body.write(p, offset);
+  return body;
 }
 
 /** Takes the socket over from fastify and hands it to the watch hub as an SSE stream. */

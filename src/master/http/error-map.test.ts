@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { VxnetError } from '../../errors.js';
+import { bearerCheck } from './auth.js';
+import { toErrorReply } from './error-map.js';
+
+describe('toErrorReply', () => {
+  it.each([
+    ['BAD_REQUEST', 400],
+    ['NOT_FOUND', 404],
+    ['POOL_EXHAUSTED', 503],
+    ['STORE_UNAVAILABLE', 503],
+    ['UNAUTHORIZED', 401],
+    ['FORBIDDEN', 403],
+  ] as const)('maps %s to %i with its message', (code, status) => {
+    const r = toErrorReply(new VxnetError(code, 'why and fix'));
+    expect(r).toEqual({ status, body: { error: { code, message: 'why and fix' } }, internal: false });
+  });
+
+  it('maps framework body errors to our codes and words', () => {
+    expect(toErrorReply({ statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE', message: 'x' }).body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    const media = toErrorReply({ statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', message: 'x' }, 'text/csv');
+    expect(media.body.error).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type "text/csv" is not supported; send JSON with Content-Type: application/json' });
+    expect(toErrorReply({ statusCode: 400, message: 'Unexpected token' }).body.error.message).toBe('body is not valid JSON (Unexpected token); send a JSON object');
+  });
+
+  it('hides our own bugs behind a 500 without details and flags them for the log', () => {
+    const r = toErrorReply(new TypeError('secret internals at foo.js:1'));
+    expect(r).toEqual({ status: 500, body: { error: { code: 'INTERNAL', message: "internal error in the master; see its log" } }, internal: true });
+  });
+});
+
+describe('bearerCheck', () => {
+  const check = bearerCheck('s3cret-token-value');
+  it('accepts the right token and tells missing from wrong', () => {
+    expect(() => check('Bearer s3cret-token-value')).not.toThrow();
+    expect(() => check(undefined)).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
+    expect(() => check('Basic abc')).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
+    expect(() => check('Bearer s3cret-token-valuf')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+  });
+});
