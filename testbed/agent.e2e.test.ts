@@ -119,6 +119,19 @@ describe('vxnet agent on real kernels', () => {
     expect(Date.now() - started).toBeLessThanOrEqual(2_000);
   });
 
+  it('a running agent deleted at the master registers again and reports OK', async () => {
+    const h1 = cluster.hosts[0]!;
+    const before = info(h1);
+    await fetch(`${cluster.localMasterUrl}/overlay-master/agents/delete`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents: [h1.ip] }),
+    });
+    const back = await waitFor('h1 back at the master with STATUS_OK', async () => {
+      const a = (await cluster.state()).agents.find((x) => x.ip === h1.ip);
+      return a?.overlays.every((o) => o.state.status === 'STATUS_OK') ? a : undefined;
+    }, { timeoutMs: 5_000, intervalMs: 100 });
+    expect(back.overlays.map((o) => o.subnet)).toEqual(before.overlays.map((o) => o.subnet));
+  });
+
   it('agent cleanup removes everything the agent made, twice in a row, and nothing else', async () => {
     const h1 = cluster.hosts[0]!;
     await cluster.stopAgent(h1);

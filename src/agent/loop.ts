@@ -3,7 +3,7 @@
 // difference, and a periodic tick repairs drift. Nothing is torn down on stop.
 
 import { join } from 'node:path';
-import type { AgentInfo, AgentNetworkConfig, AgentOverlayState, ContainersReport, StatusReport, WatchEvent } from '../api/types.js';
+import type { AgentInfo, AgentNetworkConfig, AgentOverlayState, WatchEvent } from '../api/types.js';
 import { renderConflist, conflistFileName } from './cni-conf.js';
 import { containersFromIpam } from './containers.js';
 import { applyOps } from './apply.js';
@@ -18,6 +18,7 @@ import { findUnderlay } from './linux/parse.js';
 import type { MasterClient } from './master-client.js';
 import { natSubnets, renderNat } from './nat.js';
 import { plan } from './plan.js';
+import { Reporter } from './reporter.js';
 import { SHARED, StatusTracker } from './status.js';
 
 export interface AgentOptions {
@@ -46,6 +47,7 @@ export class AgentLoop {
   private synced = false;
   private needsRegistration = true;
   private readonly status: StatusTracker;
+  private readonly reporter: Reporter;
   private attempts = 0;
   private wakeUp: () => void = () => {};
   /** The kernel state as of the last full observation plus the ops applied since. */
@@ -54,11 +56,10 @@ export class AgentLoop {
   private fullPassDue = true;
   private lastWarnings = '';
   private lastNat = '';
-  private reported = { status: '', containers: '' };
-  private reporting = false;
 
   constructor(private readonly options: AgentOptions, private readonly deps: AgentDeps) {
     this.status = new StatusTracker(options.maxAttempts);
+    this.reporter = new Reporter(deps.master, options.ip, deps.log);
   }
 
   private get ipamDir(): string {
@@ -117,6 +118,7 @@ export class AgentLoop {
     this.needsRegistration = false;
     const info = await this.deps.master.register({ ip: this.options.ip, network_config: this.options.networkConfig }, signal);
     if (info) {
+      this.reporter.forget();
       this.setMe(info);
       this.deps.log(`registered ${this.options.ip} with ${info.overlays.length} overlay(s)`);
     }
@@ -171,7 +173,7 @@ export class AgentLoop {
       await this.ensureCni(me, skipped, fail);
     }
     this.status.record(errors);
-    await this.report(me.ip);
+    this.reporter.send(this.status.report(), { containers: containersFromIpam(await readIpamFiles(this.ipamDir)) });
   }
 
   private async ensureHost(me: AgentInfo, fail: (scope: string | undefined, message: string) => void): Promise<void> {
@@ -208,33 +210,6 @@ export class AgentLoop {
       }
     }
     await removeConflists(this.options.cniConfDir, keep).catch(() => []);
-  }
-
-  /** Sends status and containers when they changed; never blocks the loop on the master. */
-  private async report(ip: string): Promise<void> {
-    if (this.reporting) return;
-    const status: StatusReport = this.status.report();
-    const containers: ContainersReport = { containers: containersFromIpam(await readIpamFiles(this.ipamDir)) };
-    const statusText = JSON.stringify(status);
-    const containersText = JSON.stringify(containers);
-    if (statusText === this.reported.status && containersText === this.reported.containers) return;
-    this.reporting = true;
-    void (async () => {
-      try {
-        if (statusText !== this.reported.status) {
-          await this.deps.master.putStatus(ip, status);
-          this.reported.status = statusText;
-        }
-        if (containersText !== this.reported.containers) {
-          await this.deps.master.putContainers(ip, containers);
-          this.reported.containers = containersText;
-        }
-      } catch (err) {
-        this.deps.log(`report to master failed: ${err instanceof Error ? err.message : String(err)}`);
-      } finally {
-        this.reporting = false;
-      }
-    })();
   }
 
   /** GET /overlay-agent/overlay. */

@@ -43,10 +43,17 @@ export class MasterClient {
   }
 
   private async send(method: string, path: string, body: unknown): Promise<unknown> {
-    const res = await fetch(this.url(path), { method, headers: this.headers(true), body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-    const text = await res.text();
-    if (!res.ok) throw new VxnetError('PRECONDITION', `${method} ${this.url(path)} answered ${res.status}: ${text.slice(0, 300)}`);
-    return text ? JSON.parse(text) : undefined;
+    const url = this.url(path);
+    try {
+      const res = await fetch(url, { method, headers: this.headers(true), body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      const text = await res.text();
+      if (!res.ok) throw new VxnetError('PRECONDITION', `${method} ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+      return text ? JSON.parse(text) : undefined;
+    } catch (err) {
+      this.current++; // the next call tries the next master
+      if (err instanceof VxnetError) throw err;
+      throw new VxnetError('PRECONDITION', `${method} ${url} failed: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
+    }
   }
 
   /** Retries (rotating through the masters) until it succeeds or `signal` aborts. */
@@ -56,8 +63,7 @@ export class MasterClient {
         return await call();
       } catch (err) {
         const delay = backoffDelay(attempt, this.random);
-        this.log(`${what} via ${this.url('')} failed (${err instanceof Error ? err.message : String(err)}); retrying in ${delay} ms`);
-        this.current++;
+        this.log(`${what} failed (${err instanceof Error ? err.message : String(err)}); retrying in ${delay} ms`);
         await this.sleep(delay, signal);
       }
     }
