@@ -38,8 +38,21 @@ interface AgentCliOptions extends RawAgentFlags {
   dockerBridge: boolean;
 }
 
+/** Root and the kernel tools, checked once so a missing one is named instead of failing every pass. */
+async function preconditions(): Promise<string[]> {
+  const problems: string[] = [];
+  if (process.getuid && process.getuid() !== 0) problems.push('vxnet agent changes the kernel\'s network configuration: run it as root');
+  const tools = [['ip', ['-V'], 'iproute2'], ['bridge', ['-V'], 'iproute2'], ['nft', ['--version'], 'nftables']] as const;
+  for (const [tool, args, pkg] of tools) {
+    const r = await execFileArgv(tool, args);
+    if (r.code !== 0) problems.push(`${tool} is missing or broken (${r.stderr.trim() || `exit ${r.code}`}): install it with apt-get install ${pkg}`);
+  }
+  return problems;
+}
+
 async function runAgent(opts: AgentCliOptions): Promise<void> {
   const { flags, errors } = checkAgentFlags(opts);
+  if (errors.length === 0) errors.push(...(await preconditions()));
   const token = await readToken(opts.tokenFile);
   if (token instanceof Error) errors.push(token.message);
   if (!flags || errors.length > 0) return fail(errors.join('\n'));
