@@ -23,6 +23,8 @@ describe('parseRegister', () => {
     ['a bad IP', { ip: '10.0.0.256' }, 'ip: "10.0.0.256" is not an IPv4 address'],
     ['an IPv6 address', { ip: 'fd00::1' }, 'ip: "fd00::1" is not an IPv4 address'],
     ['a missing ip', {}, 'ip: undefined is not an IPv4 address'],
+    ['the unspecified address', { ip: '0.0.0.0' }, 'ip: "0.0.0.0" is not a unicast host address'],
+    ['a multicast address', { ip: '239.1.1.1' }, 'ip: "239.1.1.1" is not a unicast host address'],
     ['a wrong switch type', { ip: '10.0.0.1', network_config: { mesos_bridge: 'yes' } }, 'network_config.mesos_bridge: "yes" is invalid'],
     ['an unknown field', { ip: '10.0.0.1', colour: 1 }, 'body: {"ip":"10.0.0.1","colour":1} is invalid (Unrecognized key(s) in object: \'colour\')'],
     ['an array body', [1], 'body: [1] is not a JSON object'],

@@ -22,6 +22,11 @@ export function agentIp(value: unknown, field = 'ip'): string {
   if (!ip || ip.family !== 4) {
     throw bad(field, value, 'is not an IPv4 address', 'agents are identified by their IPv4 address, e.g. "10.0.0.1"');
   }
+  // Peers put this address into FDB entries: it must be a unicast host address.
+  const first = Number(ip.value >> 24n);
+  if (ip.value === 0n || ip.value === 0xffffffffn || (first >= 224 && first <= 239)) {
+    throw bad(field, value, 'is not a unicast host address (unspecified, broadcast or multicast)', "give the agent's own underlay IPv4 address");
+  }
   return formatIp(ip);
 }
 
