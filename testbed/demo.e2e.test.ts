@@ -1,5 +1,5 @@
 // `vxnet demo --no-wait` end to end: an all-ok matrix and nothing left behind.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { CLI, freePort, leftovers, run, runNames } from '../src/testbed/index.js';
@@ -32,5 +32,24 @@ describe('vxnet demo', () => {
     const r = await run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'node', CLI, 'demo', '--no-wait']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('vxnet demo: must run as root');
+  });
+});
+
+describe('vxnet demo under a signal', () => {
+  it('removes everything when stopped with SIGTERM while waiting', async () => {
+    const { startProcess, stopProcess, waitFor, freePort: fp } = await import('../src/testbed/index.js');
+    const log = `${tmpdir()}/vxnet-demo-sigterm-${process.pid}.log`;
+    const demo = startProcess('demo', ['node', CLI, 'demo', '--port', String(await fp('127.0.0.1'))], log);
+    try {
+      await waitFor('the demo to wait for Ctrl-C', () => demo.log().includes('until Ctrl-C'), { timeoutMs: 100_000, intervalMs: 200 });
+      const prefix = /run prefix (vx[0-9a-f]{4})/.exec(demo.log())![1]!;
+      expect((await leftovers(runNames(prefix))).length).toBeGreaterThan(10);
+      process.kill(demo.pid, 'SIGTERM');
+      expect(await demo.exited).toBe(143);
+      expect(await leftovers(runNames(prefix))).toEqual([]);
+    } finally {
+      await stopProcess(demo);
+      rmSync(log, { force: true });
+    }
   });
 });

@@ -47,6 +47,16 @@ describe('overlays across hosts', () => {
     expect(results.filter((r) => r.endsWith('FAIL'))).toEqual([]);
   });
 
+  it('the master lists every container with the IP it got, as reported by the agents', async () => {
+    const want = ctrs.map((x) => `${x.host.ip} ${x.name} ${x.network} ${x.ip}`).sort();
+    const listed = await waitFor('the agents to report their containers', async () => {
+      const body = (await (await fetch(`${c.localMasterUrl}/overlay-master/containers`)).json()) as { containers: { agent: string; id: string; network: string; ip: string }[] };
+      const got = body.containers.map((x) => `${x.agent} ${x.id} ${x.network} ${x.ip}`).sort();
+      return JSON.stringify(got) === JSON.stringify(want) ? got : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 200 }).catch(() => undefined);
+    expect(listed).toEqual(want);
+  });
+
   it('routes between overlays without NAT: the receiver sees the sender\'s container IP', async () => {
     const from = ctrs.find((x) => x.network === 'dcos-1' && x.host.index === 1)!;
     const to = ctrs.find((x) => x.network === 'dcos-2' && x.host.index === 2)!;

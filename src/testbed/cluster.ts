@@ -1,7 +1,7 @@
 // A whole test cluster: underlay, a real master in the root namespace, a real
 // `vxnet agent` per host namespace. Torn down on teardown(), on process exit
 // and on SIGINT/SIGTERM; processes are stopped by PID.
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,9 @@ import { makeRunPrefix, runNames, type RunNames } from './names.js';
 import { killSync, startProcess, stopProcess, type Proc } from './process.js';
 import { createUnderlay, type Underlay } from './underlay.js';
 import { WaitAborted, waitFor } from './wait.js';
+import { pidAlive, registerTeardown } from './lifecycle.js';
+import { loadRecord } from '../cni/records.js';
+import { isRunning } from '../cni/runtime.js';
 
 /** The compiled CLI, from src/testbed (tsx) and dist/testbed alike. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -29,6 +32,8 @@ export interface ClusterOptions {
   /** Extra `vxnet agent` arguments. */
   agentArgs?: string[];
   startAgents?: boolean;
+  /** The run prefix (default: random); names of namespaces and links start with it. */
+  prefix?: string;
 }
 
 export interface Host {
@@ -67,75 +72,49 @@ export interface Cluster {
 
 export const containerDirs = (h: Host): string[] => ['--cni-conf-dir', h.cniConfDir, '--state-dir', h.containersDir];
 
-function containerPid(h: Host, name: string): number | undefined {
-  try {
-    return (JSON.parse(readFileSync(join(h.containersDir, `${name}.json`), 'utf8')) as { pid?: number }).pid;
-  } catch {
-    return undefined;
+/** Stops a container's command (checked against its recorded start time) and drops its netns. */
+function dropContainer(h: Host, name: string): void {
+  const rec = loadRecord(h.containersDir, name);
+  if (rec?.pid && isRunning(rec)) {
+    try {
+      process.kill(-rec.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const live = new Set<{ sync(): void; async(): Promise<void> }>();
-let handlersInstalled = false;
-
-function installHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.once('exit', () => {
-    for (const c of live) c.sync();
-  });
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.once(sig, () => {
-      process.stderr.write(`\nvxnet test bed: ${sig}, removing everything\n`);
-      void Promise.allSettled([...live].map((c) => c.async())).then(() => process.exit(code));
-    });
-  }
+  runSyncQuiet(['ip', 'netns', 'del', name]);
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
-  const names = runNames(makeRunPrefix());
+  const names = runNames(opts.prefix ?? makeRunPrefix());
   const tmpDir = mkdtempSync(join(tmpdir(), `vxnet-${names.prefix}-`));
   const procs = new Set<Proc>();
   const containers = new Map<string, Host>();
   // Containers die with their namespace; their commands are stopped by recorded PID.
-  const dropContainers = (sync: boolean) => {
-    for (const [name, h] of containers) {
-      const pid = containerPid(h, name);
-      if (pid) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
-      runSyncQuiet(['ip', 'netns', 'del', name]);
-    }
-    if (sync) containers.clear();
+  const dropContainers = () => {
+    for (const [name, h] of containers) dropContainer(h, name);
+    containers.clear();
   };
   let underlay: Underlay | undefined;
   let forwarder: Forwarder | undefined;
   const entry = {
     sync() {
-      dropContainers(true);
+      dropContainers();
       for (const p of procs) killSync(p);
       underlay?.destroySync();
       rmSync(tmpDir, { recursive: true, force: true });
     },
     async async() {
-      dropContainers(true);
+      dropContainers();
       await Promise.all([...procs].map((p) => stopProcess(p)));
       procs.clear();
       await forwarder?.close();
       await underlay?.destroy();
       rmSync(tmpDir, { recursive: true, force: true });
-      live.delete(entry);
+      registration.release();
     },
   };
-  live.add(entry);
-  installHandlers();
+  const registration = registerTeardown(entry);
 
   try {
     underlay = await createUnderlay({ names, hosts: opts.hosts, outside: opts.outside, preferOctet: opts.preferOctet });

@@ -12,3 +12,4 @@ export * from './kernel.js';
 export * from './pool.js';
 export * from './matrix.js';
 export * from './preconditions.js';
+export * from './lifecycle.js';
