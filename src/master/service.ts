@@ -14,7 +14,7 @@ import { agentInfo } from './view.js';
 import { deleteEvent, putEvent, WatchHub, type WatchHubOptions } from './watch-hub.js';
 
 export interface MasterObserver {
-  /** Seconds from request to durable answer, for registrations that wrote. */
+  /** Seconds from request to (durable) answer of each successful registration. */
   registration?(seconds: number): void;
   /** Seconds one store commit took. */
   commit?(seconds: number): void;
@@ -149,7 +149,7 @@ export class MasterService {
   /** Same IP, same answer (AgentInfo JSON); the allocation is durable before this resolves. */
   async register(req: ParsedRegister): Promise<string> {
     const started = this.now();
-    return this.locks.run(req.ip, async () => {
+    const answer = await this.locks.run(req.ip, async () => {
       const existing = this.records.get(req.ip);
       const next = this.allocator.register({ ip: req.ip, networkConfig: req.networkConfig, seq: existing?.seq ?? this.nextSeq }, existing);
       if (existing && canonical(existing) === canonical(next)) return this.jsonOf(req.ip);
@@ -161,9 +161,10 @@ export class MasterService {
         if (existing) this.allocator.occupy(existing);
         throw storeError(e);
       }
-      this.options.observer?.registration?.((this.now() - started) / 1000);
       return this.jsonOf(req.ip);
     });
+    this.options.observer?.registration?.((this.now() - started) / 1000);
+    return answer;
   }
 
   /** Records each named overlay's state as the agent reports it; answers the AgentInfo JSON. */
