@@ -8,7 +8,9 @@ import { OWNER_ALIAS, type FdbSpec, type NeighbourSpec, type ObservedLink, type 
 export function applyOps(state: ObservedState, ops: Op[]): ObservedState {
   const links = new Map(state.links.map((l) => [l.name, { ...l, addresses: [...l.addresses] }]));
   const neighbours = new Map<string, NeighbourSpec>(state.neighbours.map((n) => [n.ip, n]));
-  const fdb = new Map<string, FdbSpec>(state.fdb.map((f) => [`${f.mac} ${f.dst}`, f]));
+  // By MAC, then destination: a MAC may (wrongly) point at several hosts.
+  const fdb = new Map<string, Map<string, FdbSpec>>();
+  for (const f of state.fdb) fdb.set(f.mac, (fdb.get(f.mac) ?? new Map()).set(f.dst, f));
   const routes = new Map(state.routes.map((r) => [r.dst, r]));
   const dropVtepEntries = (withRoutes: boolean): void => {
     neighbours.clear();
@@ -47,14 +49,11 @@ export function applyOps(state: ObservedState, ops: Op[]): ObservedState {
       }
       case 'neigh-replace': neighbours.set(op.ip, { ip: op.ip, mac: op.mac }); break;
       case 'neigh-del': neighbours.delete(op.ip); break;
-      case 'fdb-replace':
-        for (const [key, f] of fdb) if (f.mac === op.mac) fdb.delete(key);
-        fdb.set(`${op.mac} ${op.dst}`, { mac: op.mac, dst: op.dst });
-        break;
-      case 'fdb-del': fdb.delete(`${op.mac} ${op.dst}`); break;
+      case 'fdb-replace': fdb.set(op.mac, new Map([[op.dst, { mac: op.mac, dst: op.dst }]])); break;
+      case 'fdb-del': fdb.get(op.mac)?.delete(op.dst); break;
       case 'route-replace': routes.set(op.dst, { dst: op.dst, via: op.via, dev: VTEP_NAME }); break;
       case 'route-del': routes.delete(op.dst); break;
     }
   }
-  return { links: [...links.values()], neighbours: [...neighbours.values()], fdb: [...fdb.values()], routes: [...routes.values()] };
+  return { links: [...links.values()], neighbours: [...neighbours.values()], fdb: [...fdb.values()].flatMap((byDst) => [...byDst.values()]), routes: [...routes.values()] };
 }

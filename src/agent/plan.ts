@@ -125,7 +125,7 @@ export function plan(desired: DesiredState, observed: ObservedState, skipScopes:
   const fdbDel: Op[] = [];
   const fdbAdd: Op[] = [];
   const seenFdbKeys = new Set(seenFdb.map((f) => `${f.mac} ${f.dst}`));
-  for (const f of [...seenFdb].sort((a, b) => (a.mac + a.dst).localeCompare(b.mac + b.dst))) {
+  for (const f of [...seenFdb].sort((a, b) => (a.mac === b.mac ? (a.dst < b.dst ? -1 : 1) : a.mac < b.mac ? -1 : 1))) {
     if (wantFdb.get(f.mac)?.dst !== f.dst) fdbDel.push({ kind: 'fdb-del', mac: f.mac, dst: f.dst });
   }
   for (const mac of sortedKeys(wantFdb)) {
