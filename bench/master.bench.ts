@@ -230,7 +230,9 @@ async function main(): Promise<void> {
     console.log(`    (right after the 64-client storm; ${rssState.toFixed(0)} MB after the GET /state runs, ${rssAfter.toFixed(0)} MB after the restart)`);
 
     const revision = JSON.parse((await http(m, 'GET', '/healthz')).text).revision as number;
-    await benchWatch(m, revision);
+    const fdLimit = Number(/Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? 0);
+    if (fdLimit >= WATCHERS + 1000) await benchWatch(m, revision);
+    else console.log(`(f) skipped: ${WATCHERS} watch streams need more open files than this shell's limit of ${fdLimit}; run "ulimit -n ${2 * WATCHERS}" first`);
     await stopMaster(m);
   } finally {
     for (const c of children) c.kill('SIGKILL');
