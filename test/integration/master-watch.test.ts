@@ -68,6 +68,11 @@ describe('master: watch', () => {
     await call(master.url, 'POST', '/overlay-master/agents', { ip: '10.0.0.4' });
     const [put] = await current.waitFor(1);
     expect(put).toMatchObject({ event: 'put', data: { agent: { ip: '10.0.0.4' } } });
+    expect((await call(master.url, 'GET', '/metrics')).text).toMatch(/^vxnet_watch_streams 1$/m);
     current.close();
+    const deadline = Date.now() + 3000;
+    let open = '';
+    while (Date.now() < deadline && !/^vxnet_watch_streams 0$/m.test(open)) open = (await call(master.url, 'GET', '/metrics')).text;
+    expect(open).toMatch(/^vxnet_watch_streams 0$/m);
   });
 });

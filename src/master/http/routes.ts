@@ -66,7 +66,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.get<{ Querystring: { since?: string } }>('/overlay-master/watch', async (req, reply) => {
     const since = parseSince(req.query.since);
-    openWatch(service, req, reply, since);
+    openWatch(service, reply, since);
   });
 
   app.get('/healthz', async () => ({ status: 'ok', agents: service.agentCount, revision: service.revision }));
@@ -85,7 +85,7 @@ function encode(pieces: string[]): Buffer {
 }
 
 /** Takes the socket over from fastify and hands it to the watch hub as an SSE stream. */
-function openWatch(service: MasterService, req: FastifyRequest, reply: FastifyReply, since: number | undefined): void {
+function openWatch(service: MasterService, reply: FastifyReply, since: number | undefined): void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -98,5 +98,5 @@ function openWatch(service: MasterService, req: FastifyRequest, reply: FastifyRe
     close: () => res.end(),
   };
   const unsubscribe = service.hub.subscribe(client, since);
-  req.raw.socket.on('close', unsubscribe);
+  res.on('close', unsubscribe);
 }
