@@ -1,7 +1,7 @@
 // The agent's data plane on real kernels: a real master and two real agents in
 // host namespaces of a per-run test bed. Checks the kernel state they build,
 // drift repair, restart without reprogramming, peer removal and cleanup.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentOverlayState, MasterState } from '../src/api/types.js';
@@ -90,6 +90,17 @@ describe('vxnet agent on real kernels', () => {
     expect(Date.now() - started).toBeLessThanOrEqual(2_000);
   });
 
+  it('puts back a VTEP MAC changed by hand, with its peer entries', async () => {
+    const [h1, h2] = cluster.hosts as [Host, Host];
+    await runOk(['ip', '-n', h1.ns, 'link', 'set', 'vtep1024', 'address', '02:00:00:00:00:42']);
+    await waitFor('the VTEP MAC to be repaired', async () => {
+      const link = (await ipj(h1.ns, ['link', 'show', 'vtep1024']))[0];
+      return link?.address === vtepOf(h1).vtep_mac && (await neighbours(h1)).length === 1 && (await fdb(h1)).length === 1;
+    }, { timeoutMs: 3_000, intervalMs: 50 });
+    const h2Bridge = info(h2).overlays[0]!.mesos_bridge!.ip!.replace(/\.0\/25$/, '.1');
+    expect(await ping(h1.ns, h2Bridge)).toBe(true);
+  });
+
   it('restarts without recreating the VTEP and leaves the data plane up while stopped', async () => {
     const [h1, h2] = cluster.hosts as [Host, Host];
     const before = await ifindex(h1);
@@ -119,9 +130,8 @@ describe('vxnet agent on real kernels', () => {
     expect(Date.now() - started).toBeLessThanOrEqual(2_000);
   });
 
-  it('a running agent deleted at the master registers again and reports OK', async () => {
+  it('a running agent deleted at the master registers again, reports OK and follows its new allocation', async () => {
     const h1 = cluster.hosts[0]!;
-    const before = info(h1);
     await fetch(`${cluster.localMasterUrl}/overlay-master/agents/delete`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents: [h1.ip] }),
     });
@@ -129,7 +139,15 @@ describe('vxnet agent on real kernels', () => {
       const a = (await cluster.state()).agents.find((x) => x.ip === h1.ip);
       return a?.overlays.every((o) => o.state.status === 'STATUS_OK') ? a : undefined;
     }, { timeoutMs: 5_000, intervalMs: 100 });
-    expect(back.overlays.map((o) => o.subnet)).toEqual(before.overlays.map((o) => o.subnet));
+    // Lowest free first: h1 may now hold the subnets h2 left; the kernel and conflist follow.
+    const dcos1 = back.overlays.find((o) => o.info.name === 'dcos-1')!;
+    const gateway = dcos1.mesos_bridge!.ip!.replace(/\.0\/25$/, '.1/25');
+    await waitFor('m-dcos-1 to carry exactly the new gateway address', async () => {
+      const addrs = ((await ipj(h1.ns, ['-4', 'addr', 'show', 'm-dcos-1']))[0]?.addr_info ?? []) as { local: string; prefixlen: number }[];
+      return addrs.map((a) => `${a.local}/${a.prefixlen}`).join() === gateway;
+    }, { timeoutMs: 3_000, intervalMs: 50 });
+    const conf = JSON.parse(readFileSync(join(h1.cniConfDir, 'vxnet-dcos-1.conflist'), 'utf8')) as { plugins: { ipam?: { ranges: { subnet: string }[][] } }[] };
+    expect(conf.plugins[0]?.ipam?.ranges[0]?.[0]?.subnet).toBe(dcos1.mesos_bridge!.ip);
   });
 
   it('agent cleanup removes everything the agent made, twice in a row, and nothing else', async () => {
