@@ -84,6 +84,52 @@ function http(m: Master, method: string, path: string, body?: unknown): Promise<
   });
 }
 
+/**
+ * A lean keep-alive HTTP/1.1 connection: one request at a time, Content-Length
+ * bodies only. It keeps the load generator's CPU small on a 2-core machine so
+ * (b) measures the master rather than the client.
+ */
+class LeanConnection {
+  private socket: Socket;
+  private buffer = '';
+  private waiting?: { ok: (r: { status: number; text: string }) => void; fail: (e: Error) => void };
+
+  constructor(m: Master) {
+    this.socket = connect({ host: m.url.hostname, port: Number(m.url.port) });
+    this.socket.setEncoding('utf8');
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (d: string) => {
+      this.buffer += d;
+      this.tryAnswer();
+    });
+    this.socket.on('error', (e) => this.waiting?.fail(e));
+  }
+
+  post(path: string, body: string): Promise<{ status: number; text: string }> {
+    return new Promise((ok, fail) => {
+      this.waiting = { ok, fail };
+      this.socket.write(`POST ${path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private tryAnswer(): void {
+    const end = this.buffer.indexOf('\r\n\r\n');
+    if (end < 0 || !this.waiting) return;
+    const head = this.buffer.slice(0, end);
+    const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+    if (this.buffer.length < end + 4 + length) return; // bodies here are ASCII: chars == bytes
+    const text = this.buffer.slice(end + 4, end + 4 + length);
+    this.buffer = this.buffer.slice(end + 4 + length);
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting.ok({ status: Number(head.slice(9, 12)), text });
+  }
+}
+
 async function register(m: Master, ip: string): Promise<any> {
   const r = await http(m, 'POST', '/overlay-master/agents', { ip });
   if (r.status !== 200) throw new Error(`register ${ip}: ${r.status} ${r.text}`);
@@ -110,16 +156,20 @@ async function benchSequential(dir: string, configFile: string): Promise<void> {
 async function benchConcurrent(m: Master): Promise<void> {
   const answers: any[] = new Array(AGENTS);
   let next = 0;
+  const connections = Array.from({ length: CLIENTS }, () => new LeanConnection(m));
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
+    connections.map(async (c) => {
       while (next < AGENTS) {
         const n = next++;
-        answers[n] = await register(m, agentIp(n));
+        const r = await c.post('/overlay-master/agents', `{"ip":"${agentIp(n)}"}`);
+        if (r.status !== 200) throw new Error(`register ${agentIp(n)}: ${r.status} ${r.text}`);
+        answers[n] = JSON.parse(r.text);
       }
     }),
   );
   const rate = (AGENTS * 1000) / (performance.now() - started);
+  for (const c of connections) c.close();
   const seen = new Set<string>();
   let duplicates = 0;
   for (const a of answers) {
