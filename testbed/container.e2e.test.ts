@@ -104,6 +104,13 @@ describe('vxnet container', () => {
     expect(await ping(ul.hosts[0]!.ns, (await vx(['ls', '--json'])).stdout.match(/192\.168\.0\.\d+/)![0])).toBe(true);
   });
 
+  it('reports a command that cannot start and rolls the container back', async () => {
+    const r = await vx(['run', names.container('b'), '--network', 'dcos-1', '--', '/nonexistent/cmd']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/"\/nonexistent\/cmd" exited at once with status \d+: .*No such file/);
+    expect(existsSync(`/run/netns/${names.container('b')}`)).toBe(false);
+  });
+
   it('shows the plugin message when the range is exhausted and rolls back', async () => {
     expect((await vx(['run', names.container('t1'), '--network', 'tiny'])).stdout.trim()).toBe('192.168.9.2');
     const r = await vx(['run', names.container('t2'), '--network', 'tiny']);

@@ -106,7 +106,7 @@ export async function runContainer(dirs: RuntimeDirs, name: string, network: str
     await ipOk(['-n', name, 'link', 'set', 'lo', 'up']);
     rec.result = await addNetwork(targetOf(dirs, rec), conf);
     Object.assign(rec, containerIps(rec.result, rec.ifname));
-    if (cmd.length) startCommand(dirs, rec, cmd);
+    if (cmd.length) await startCommand(dirs, rec, cmd);
     saveRecord(dirs.stateDir, rec);
     return rec;
   } catch (e) {
@@ -118,16 +118,31 @@ export async function runContainer(dirs: RuntimeDirs, name: string, network: str
   }
 }
 
-function startCommand(dirs: RuntimeDirs, rec: ContainerRecord, cmd: string[]): void {
-  const fd = openSync(join(dirs.stateDir, `${rec.name}.log`), 'a');
+/** How long a command gets to fail at start (not found, bad arguments) before run reports success. */
+const START_GRACE_MS = 300;
+
+async function startCommand(dirs: RuntimeDirs, rec: ContainerRecord, cmd: string[]): Promise<void> {
+  const logFile = join(dirs.stateDir, `${rec.name}.log`);
+  const fd = openSync(logFile, 'a');
   // Its own process group, so rm can stop the command together with its children.
   const child = spawn('ip', ['netns', 'exec', rec.name, ...cmd], { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
-  child.unref();
   if (child.pid === undefined) throw new VxnetError('PRECONDITION', `could not start ${cmd.join(' ')}`);
   rec.pid = child.pid;
   rec.pidStart = processStart(child.pid);
   rec.cmd = cmd;
+  const early = await new Promise<number | null | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), START_GRACE_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  child.unref();
+  if (early !== undefined && early !== 0) {
+    const output = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join('\n');
+    throw new VxnetError('BAD_REQUEST', `the command ${JSON.stringify(cmd.join(' '))} exited at once with status ${early}: ${output || 'no output'}`);
+  }
 }
 
 /** Field 22 of /proc/PID/stat (start time), or undefined when the process is gone. */
