@@ -36,6 +36,8 @@ export interface AgentDeps {
   exec: Exec;
   master: MasterClient;
   log: (message: string) => void;
+  /** Calls back when the kernel changes under vxnet's feet (optional: ticks repair anyway). */
+  monitor?: (onChange: () => void, signal: AbortSignal) => void;
 }
 
 /** What identifies an allocation; status changes the agent itself reports are left out. */
@@ -97,6 +99,10 @@ export class AgentLoop {
   /** Runs until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     void this.deps.master.watch((e) => this.onWatchEvent(e), signal);
+    this.deps.monitor?.(() => {
+      this.fullPassDue = true;
+      this.wake();
+    }, signal);
     signal.addEventListener('abort', () => this.wake(), { once: true });
     while (!signal.aborted) {
       if (this.needsRegistration) await this.register(signal);

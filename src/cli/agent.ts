@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { cleanup } from '../agent/cleanup.js';
 import { buildAgentHttp } from '../agent/http.js';
 import { execFileArgv } from '../agent/linux/exec.js';
+import { monitorKernel } from '../agent/linux/monitor.js';
 import { AgentLoop } from '../agent/loop.js';
 import { MasterClient } from '../agent/master-client.js';
 import { checkAgentFlags, type RawAgentFlags } from '../agent/options.js';
@@ -68,7 +69,7 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
       maxAttempts: flags.maxAttempts,
       tickMs: flags.tickMs,
     },
-    { exec: execFileArgv, master, log },
+    { exec: execFileArgv, master, log, monitor: monitorKernel },
   );
   const app = buildAgentHttp(() => loop.state());
   try {
