@@ -153,7 +153,7 @@ async function benchSequential(dir: string, configFile: string): Promise<void> {
   line('(a) sequential p50 / p99', `${ms(pct(times, 0.5))} / ${ms(pct(times, 0.99))}`, `${ms(floor.p50Ms)} / ${ms(floor.p99Ms)}`);
 }
 
-async function benchConcurrent(m: Master): Promise<void> {
+async function benchConcurrent(m: Master, dir: string): Promise<void> {
   const answers: any[] = new Array(AGENTS);
   let next = 0;
   const connections = Array.from({ length: CLIENTS }, () => new LeanConnection(m));
@@ -176,7 +176,7 @@ async function benchConcurrent(m: Master): Promise<void> {
     const keys = [`vtep ${a.overlays[0].backend.vxlan.vtep_ip}`, ...a.overlays.map((o: any) => `${o.info.name} ${o.subnet}`)];
     for (const k of keys) (seen.has(k) ? duplicates++ : seen.add(k));
   }
-  const floor = measureRawSqliteCommit(join(tmpdir(), `vxnet-bench-floor-${process.pid}`), 200);
+  const floor = measureRawSqliteCommit(join(dir, 'floor-b'), 200);
   line(`(b) ${AGENTS} agents, ${CLIENTS} clients`, `${rate.toFixed(0)}/s, ${duplicates} duplicates`, `${floor.perSecond.toFixed(0)}/s one fsync per agent`, rate >= 5000 && duplicates === 0 ? 'target met' : 'TARGET MISSED (>= 5000/s, 0 duplicates)');
 }
 
@@ -265,7 +265,7 @@ async function main(): Promise<void> {
 
     const data = join(dir, 'big');
     let m = await startMaster(configFile, data);
-    await benchConcurrent(m);
+    await benchConcurrent(m, dir);
     const rss = rssMb(m.child.pid!);
     await benchState(m);
     const rssState = rssMb(m.child.pid!);
