@@ -2,7 +2,10 @@
 // (host i = <net>.i), an optional "outside" host (<net>.200) and the root
 // namespace (<net>.254). Only this /24 is reachable from root; overlay ranges
 // never leave the test namespaces.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { run, runOk, runSyncQuiet } from './exec.js';
+import { pidAlive } from './lifecycle.js';
 import type { RunNames } from './names.js';
 
 export const UNDERLAY_IFNAME = 'ul0';
@@ -36,19 +39,56 @@ async function usedOctets(): Promise<Set<number>> {
   return used;
 }
 
-/** Picks 198.18.<octet>.0/24 free in root: `prefer` when free, otherwise a random free one. */
-export async function pickUnderlayNet(prefer?: number): Promise<string> {
+const CLAIM_DIR = '/run/vxnet-testbed';
+const claimFile = (octet: number) => join(CLAIM_DIR, `underlay-${octet}`);
+
+function readClaim(file: string): string {
+  try {
+    return readFileSync(join(CLAIM_DIR, file), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Claims an octet with an exclusive file holding our PID; a dead owner's claim is taken over. */
+function claim(octet: number, prefix: string): boolean {
+  mkdirSync(CLAIM_DIR, { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(claimFile(octet), `${process.pid} ${prefix}`, { flag: 'wx' });
+      return true;
+    } catch {
+      const owner = Number(readClaim(`underlay-${octet}`).split(' ')[0]);
+      if (owner && pidAlive(owner)) return false;
+      rmSync(claimFile(octet), { force: true });
+    }
+  }
+  return false;
+}
+
+/**
+ * Picks and claims 198.18.<octet>.0/24, free in root and unclaimed by another
+ * run (two runs racing for one /24 would break each other's routes):
+ * `prefer` when free, otherwise a random free one.
+ */
+export async function pickUnderlayNet(prefix: string, prefer?: number): Promise<{ net: string; release(): void }> {
   const used = await usedOctets();
-  if (prefer !== undefined && !used.has(prefer)) return `198.18.${prefer}`;
   const free = Array.from({ length: 255 }, (_, i) => i + 1).filter((o) => !used.has(o));
-  const octet = free[Math.floor(Math.random() * free.length)];
-  if (octet === undefined) throw new Error('no free 198.18.x.0/24 left for a test underlay');
-  return `198.18.${octet}`;
+  for (let i = free.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [free[i], free[j]] = [free[j]!, free[i]!];
+  }
+  if (prefer !== undefined && !used.has(prefer)) free.unshift(prefer);
+  for (const octet of free) {
+    if (claim(octet, prefix)) return { net: `198.18.${octet}`, release: () => rmSync(claimFile(octet), { force: true }) };
+  }
+  throw new Error('no free 198.18.x.0/24 left for a test underlay');
 }
 
 export async function createUnderlay(opts: { names: RunNames; hosts: number; outside?: boolean; preferOctet?: number }): Promise<Underlay> {
   const { names } = opts;
-  const net = await pickUnderlayNet(opts.preferOctet);
+  const picked = await pickUnderlayNet(names.prefix, opts.preferOctet);
+  const net = picked.net;
   const created: string[] = [];
   let rootLinkMade = false;
   const hostList = Array.from({ length: opts.hosts }, (_, k) => ({ ns: names.hostNs(k + 1), ip: `${net}.${k + 1}` }));
@@ -67,12 +107,14 @@ export async function createUnderlay(opts: { names: RunNames; hosts: number; out
       for (const ns of allNs()) await run(['ip', 'netns', 'del', ns]);
       created.length = 0;
       rootLinkMade = false;
+      picked.release();
     },
     destroySync() {
       if (rootLinkMade) runSyncQuiet(['ip', 'link', 'del', names.rootLink]);
       for (const ns of allNs()) runSyncQuiet(['ip', 'netns', 'del', ns]);
       created.length = 0;
       rootLinkMade = false;
+      picked.release();
     },
     leftovers: () => leftovers(names),
   };
@@ -121,6 +163,9 @@ export async function leftovers(names: RunNames): Promise<string[]> {
   for (const line of ns.stdout.split('\n')) {
     const name = line.split(' ')[0] ?? '';
     if (name.startsWith(`${names.prefix}-`)) found.push(`netns ${name}`);
+  }
+  for (const f of existsSync(CLAIM_DIR) ? readdirSync(CLAIM_DIR) : []) {
+    if (readClaim(f).endsWith(` ${names.prefix}`)) found.push(`claim ${join(CLAIM_DIR, f)}`);
   }
   const links = await run(['ip', '-j', 'link', 'show']);
   for (const l of JSON.parse(links.stdout || '[]') as { ifname: string }[]) {
