@@ -86,6 +86,13 @@ describe('computeDesired', () => {
     expect(p.desired.fdb).toEqual([]);
   });
 
+  it('will not build a VTEP on an underlay whose name ip -batch could misread', () => {
+    const r = computeDesired(agent(1), [agent(2)], { dev: 'eth#0', mtu: 1500 }, options);
+    expect(r.problems[0]?.message).toContain('the underlay interface "eth#0" holding 198.18.0.1 has a name vxnet will not pass to ip');
+    expect(r.desired.links.map((l) => l.name)).toEqual(['m-dcos', 'd-dcos']);
+    expect(r.desired.keep).toContain('vtep1024');
+  });
+
   it('gives each bridge half its first usable address', () => {
     expect(bridgeAddress('44.128.0.128/25')).toBe('44.128.0.129/25');
     expect(bridgeAddress('fd01::/65')).toBe('fd01::1/65');

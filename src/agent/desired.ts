@@ -6,7 +6,7 @@ import type { AgentInfo, AgentNetworkConfig, AgentOverlayInfo, VxlanBackend } fr
 import { VTEP_NAME, VXLAN_VNI } from '../api/types.js';
 import { addressAt, formatIpWithLength, mustCidr } from '../net/ip.js';
 import type { DesiredState, FdbSpec, LinkSpec, NeighbourSpec, RouteSpec } from './model.js';
-import { canonicalCidr, canonicalIp, canonicalIpWithLength, canonicalMac, overlayNameProblem } from './names.js';
+import { canonicalCidr, canonicalIp, canonicalIpWithLength, canonicalMac, isInterfaceName, overlayNameProblem } from './names.js';
 
 export interface DesiredOptions {
   /** Container MTU of the bridges (--mtu). */
@@ -175,6 +175,9 @@ export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Unde
   } else if (!underlay) {
     keep.push(VTEP_NAME);
     problems.push({ message: `no interface on this host holds the agent IP ${me.ip}: pass --ip with an address assigned to this host's underlay interface` });
+  } else if (!isInterfaceName(underlay.dev)) {
+    keep.push(VTEP_NAME);
+    problems.push({ message: `the underlay interface ${JSON.stringify(underlay.dev)} holding ${me.ip} has a name vxnet will not pass to ip: rename it to letters, digits, "_", "." or "-"` });
   } else {
     links.unshift({
       name: VTEP_NAME,

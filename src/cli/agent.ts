@@ -1,6 +1,7 @@
 // `vxnet agent` and `vxnet agent cleanup`: wiring only.
 
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { cleanup } from '../agent/cleanup.js';
 import { buildAgentHttp } from '../agent/http.js';
@@ -61,8 +62,9 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
   const loop = new AgentLoop(
     {
       ip: flags.ip,
-      stateDir: opts.stateDir,
-      cniConfDir: opts.cniConfDir,
+      // Absolute: the conflist hands the IPAM dir to CNI plugins run from anywhere.
+      stateDir: resolve(opts.stateDir),
+      cniConfDir: resolve(opts.cniConfDir),
       mtu: flags.mtu,
       vxlanPort: flags.vxlanPort,
       networkConfig: { allocate_subnet: opts.subnet, mesos_bridge: opts.mesosBridge, docker_bridge: opts.dockerBridge },
