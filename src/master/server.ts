@@ -3,6 +3,7 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { bearerCheck } from './http/auth.js';
 import { BODY_LIMIT, toErrorReply } from './http/error-map.js';
+import { frameworkErrors, trackRoutes, unmatchedHandler } from './http/fallback.js';
 import { registerRoutes } from './http/routes.js';
 import type { MasterMetrics } from './metrics.js';
 import type { MasterService } from './service.js';
@@ -16,15 +17,18 @@ export interface MasterServerOptions {
 }
 
 const PING_MS = 15_000;
+const MAX_PARAM_LENGTH = 64;
 
 export function buildMasterApp(options: MasterServerOptions): FastifyInstance {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: { level: options.logLevel ?? 'warn' },
     logController: new LogController({ disableRequestLogging: true }),
-    // Agent IPs in paths are short; bigger URLs are junk.
-    routerOptions: { maxParamLength: 64 },
+    // Agent IPs in paths are short; bigger URLs are junk. `/state/` is `/state`.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
+    frameworkErrors: frameworkErrors(MAX_PARAM_LENGTH),
   });
+  const routes = trackRoutes(app);
   // Only JSON bodies are accepted: anything else is a 415, not a string body.
   app.removeContentTypeParser(['text/plain']);
 
@@ -33,9 +37,7 @@ export function buildMasterApp(options: MasterServerOptions): FastifyInstance {
     if (mapped.internal) req.log.error({ err }, 'internal error');
     void reply.status(mapped.status).send(mapped.body);
   });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}; the API lives under /overlay-master/` } });
-  });
+  app.setNotFoundHandler(unmatchedHandler(routes));
 
   registerRoutes(app, {
     service: options.service,

@@ -1,0 +1,85 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_NETWORK_CONFIG } from '../../config/types.js';
+import { MemoryStore } from '../../store/memory/memory-store.js';
+import { createMetrics } from '../metrics.js';
+import { buildMasterApp } from '../server.js';
+import { MasterService } from '../service.js';
+import { allowedMethods, routeRegex } from './fallback.js';
+
+describe('routeRegex and allowedMethods', () => {
+  const routes = [
+    { pattern: routeRegex('/overlay-master/agents/:ip'), methods: new Set(['GET']) },
+    { pattern: routeRegex('/overlay-master/agents'), methods: new Set(['POST']) },
+    { pattern: routeRegex('/overlay-master/agents/:ip/status'), methods: new Set(['PUT']) },
+  ];
+
+  it.each([
+    ['a parameter path', '/overlay-master/agents/10.0.0.1', ['GET', 'HEAD', 'OPTIONS']],
+    ['a literal path', '/overlay-master/agents', ['OPTIONS', 'POST']],
+    ['a trailing slash', '/overlay-master/agents/', ['OPTIONS', 'POST']],
+    ['a nested parameter path', '/overlay-master/agents/10.0.0.1/status', ['OPTIONS', 'PUT']],
+    ['an unknown path', '/overlay-master/agentsx', []],
+    ['a parameter that would span segments', '/overlay-master/agents/a/b', []],
+  ])('%s', (_what, path, expected) => {
+    expect(allowedMethods(routes, path)).toEqual(expected);
+  });
+
+  it('treats dots in route literals as dots, not wildcards', () => {
+    expect(routeRegex('/a.b').test('/axb')).toBe(false);
+    expect(routeRegex('/static/*').test('/static/js/app.js')).toBe(true);
+  });
+});
+
+describe('the master app answers requests no route takes', () => {
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { dataDir: '/d' });
+    app = buildMasterApp({ service, metrics: createMetrics(() => service), logLevel: 'silent' });
+    await app.ready();
+  });
+  afterAll(() => app.close());
+
+  it('answers a wrong method on a known path with 405, Allow and the methods to use', async () => {
+    const r = await app.inject({ method: 'POST', url: '/overlay-master/state' });
+    expect(r.statusCode).toBe(405);
+    expect(r.headers.allow).toBe('GET, HEAD, OPTIONS');
+    expect(r.json()).toEqual({ error: { code: 'METHOD_NOT_ALLOWED', message: 'POST is not allowed on /overlay-master/state; use GET or HEAD' } });
+    const del = await app.inject({ method: 'DELETE', url: '/overlay-master/agents/10.0.0.1' });
+    expect(del.statusCode).toBe(405);
+    expect(del.json().error.message).toContain('use GET or HEAD');
+  });
+
+  it('answers OPTIONS with 204 and the allowed methods', async () => {
+    const r = await app.inject({ method: 'OPTIONS', url: '/overlay-master/agents' });
+    expect(r.statusCode).toBe(204);
+    expect(r.headers.allow).toBe('OPTIONS, POST');
+  });
+
+  it('keeps 404 for unknown paths', async () => {
+    const r = await app.inject({ method: 'POST', url: '/overlay-master/nothing' });
+    expect(r.statusCode).toBe(404);
+    expect(r.json().error.code).toBe('NOT_FOUND');
+  });
+
+  it('serves paths with a trailing slash like those without', async () => {
+    const r = await app.inject({ method: 'GET', url: '/overlay-master/state/' });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().network.vtep_subnet).toBe(DEFAULT_NETWORK_CONFIG.vtep_subnet);
+  });
+
+  it('answers a path value over the length limit with a 400 in the API shape', async () => {
+    const r = await app.inject({ method: 'GET', url: `/overlay-master/agents/${'a'.repeat(100)}` });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.code).toBe('BAD_REQUEST');
+    expect(r.json().error.message).toContain('longer than 64 characters');
+  });
+
+  it('answers bad percent-encoding with a 400 in the API shape', async () => {
+    const r = await app.inject({ method: 'GET', url: '/overlay-master/agents/%zz' });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.code).toBe('BAD_REQUEST');
+    expect(r.json().error.message).toContain('bad %-encoding');
+  });
+});

@@ -1,0 +1,73 @@
+// Answers for requests no route takes: 405 (with Allow) for a known path and
+// the wrong method, OPTIONS with the allowed methods, 404 otherwise, and the
+// router's own URL errors, all in the API's {"error":{code,message}} shape.
+
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+interface RoutePattern {
+  pattern: RegExp;
+  methods: Set<string>;
+}
+
+/** `/a/:ip/b` or `/static/*` as an anchored regex over the raw path. */
+export function routeRegex(url: string): RegExp {
+  const body = url
+    .split('/')
+    .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\*/g, '.*')))
+    .join('/');
+  return new RegExp(`^${body}/?$`);
+}
+
+/** The methods some route allows on `path` (HEAD wherever GET is), sorted. */
+export function allowedMethods(routes: readonly RoutePattern[], path: string): string[] {
+  const allowed = new Set<string>();
+  for (const r of routes) if (r.pattern.test(path)) for (const m of r.methods) allowed.add(m);
+  if (allowed.has('GET')) allowed.add('HEAD');
+  if (allowed.size > 0) allowed.add('OPTIONS');
+  return [...allowed].sort();
+}
+
+/** Collects the routes as they are added; call before any route is registered. */
+export function trackRoutes(app: FastifyInstance): RoutePattern[] {
+  const routes: RoutePattern[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).map((m) => String(m).toUpperCase());
+    routes.push({ pattern: routeRegex(route.url), methods: new Set(methods) });
+  });
+  return routes;
+}
+
+const pathOf = (req: FastifyRequest): string => req.url.split('?')[0] ?? req.url;
+
+/** The not-found handler: OPTIONS and 405 for known paths, 404 for the rest. */
+export function unmatchedHandler(routes: readonly RoutePattern[]) {
+  return (req: FastifyRequest, reply: FastifyReply): void => {
+    const path = pathOf(req);
+    const allowed = allowedMethods(routes, path);
+    if (allowed.length === 0) {
+      void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${path}; the API lives under /overlay-master/` } });
+      return;
+    }
+    void reply.header('allow', allowed.join(', '));
+    if (req.method === 'OPTIONS') {
+      void reply.status(204).send();
+      return;
+    }
+    const message = `${req.method} is not allowed on ${path}; use ${allowed.filter((m) => m !== 'OPTIONS').join(' or ')}`;
+    void reply.status(405).send({ error: { code: 'METHOD_NOT_ALLOWED', message } });
+  };
+}
+
+/** The router's URL errors (bad percent-encoding, a path value over the length limit). */
+export function frameworkErrors(maxParamLength: number) {
+  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
+    const path = pathOf(req);
+    const message =
+      err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? `a path value in ${JSON.stringify(path.slice(0, 120))} is longer than ${maxParamLength} characters; put an agent's IPv4 address there, e.g. /overlay-master/agents/10.0.0.1`
+        : err.code === 'FST_ERR_BAD_URL'
+          ? `the path ${JSON.stringify(path.slice(0, 120))} is not a valid URL (bad %-encoding); percent-encode it correctly or send the plain address`
+          : `the request cannot be routed (${err.message}); check the method and path`;
+    void reply.status(400).send({ error: { code: 'BAD_REQUEST', message } });
+  };
+}
