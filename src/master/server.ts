@@ -5,6 +5,7 @@ import { bearerCheck } from './http/auth.js';
 import { BODY_LIMIT, toErrorReply } from './http/error-map.js';
 import { frameworkErrors, trackRoutes, unmatchedHandler } from './http/fallback.js';
 import { registerRoutes } from './http/routes.js';
+import { registerWebRoutes } from './http/web-routes.js';
 import type { MasterMetrics } from './metrics.js';
 import type { MasterService } from './service.js';
 
@@ -44,6 +45,7 @@ export function buildMasterApp(options: MasterServerOptions): FastifyInstance {
     metrics: options.metrics,
     ...(options.token !== undefined && { authorize: bearerCheck(options.token) }),
   });
+  registerWebRoutes(app);
 
   const ping = setInterval(() => options.service.hub.ping(), PING_MS);
   ping.unref();
