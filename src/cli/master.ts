@@ -1,6 +1,6 @@
 // `vxnet master`, `vxnet state` and `vxnet network delete`.
 
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { ContainerInfo, MasterState } from '../api/types.js';
 import { isVxnetError } from '../errors.js';
 import { planNetworkDelete } from '../master/network-delete.js';
@@ -70,7 +70,7 @@ export function registerMasterCommands(program: Command): void {
     .requiredOption('--data <dir>', 'directory of the embedded store (created if missing)')
     .option('--listen <host:port>', 'address of the HTTP API', '127.0.0.1:5050')
     .option('--token-file <file>', 'require "Authorization: Bearer <token>" on write endpoints')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug (requests are never logged one by one)', 'warn')
+    .addOption(new Option('--log-level <level>', 'requests are never logged one by one').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'))
     .action(async (opts: { config?: string; data: string; listen: string; tokenFile?: string; logLevel: string }) => {
       process.exitCode = await runMaster(opts);
     });

@@ -11,13 +11,24 @@ export const LOCK_FILE = 'vxnet.lock';
 /** Lock files this process holds, so a reused PID is never mistaken for a live owner. */
 const heldHere = new Set<string>();
 
+/** A killed owner stays a zombie until its parent reaps it: that holds no lock. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !isZombie(pid);
 }
 
 function readOwner(path: string): number | undefined {

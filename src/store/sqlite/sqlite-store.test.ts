@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +81,23 @@ describe('SqliteStore on disk', () => {
     await store.close();
   });
 
+  it('takes over a lock whose owner was killed but not yet reaped (a zombie)', async () => {
+    const dir = tempDir();
+    // `true` exits at once and stays a zombie: `sleep` (its parent after exec) never reaps it.
+    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 20'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = Number((await new Promise<Buffer>((ok) => parent.stdout.once('data', ok))).toString().trim());
+      for (let i = 0; i < 100 && !/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++) await new Promise((ok) => setTimeout(ok, 10));
+      expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /);
+      writeFileSync(join(dir, 'vxnet.lock'), `${zombie}\n`);
+      const store = await SqliteStore.open(dir);
+      expect(readFileSync(join(dir, 'vxnet.lock'), 'utf8').trim()).toBe(String(process.pid));
+      await store.close();
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
   it('refuses a lock file without a PID rather than guessing', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'vxnet.lock'), '');
@@ -116,7 +133,7 @@ describe('SqliteStore on disk', () => {
     const file = join(tempDir(), 'plain-file');
     writeFileSync(file, 'x');
     const err = await openError(file);
-    expect(err.message).toContain(`cannot create the store directory ${file}`);
+    expect(err.message).toContain(`cannot use ${file} as the store directory (it is a file, not a directory)`);
     expect(err.message).toContain('pass --data a writable directory');
   });
 

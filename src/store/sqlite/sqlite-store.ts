@@ -1,7 +1,6 @@
 // The embedded store of a single master: one SQLite file, DIR/vxnet.db.
 // Every batch of concurrent commits is one transaction with one fsync.
 
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { NetworkConfig } from '../../config/types.js';
@@ -11,6 +10,7 @@ import { GroupCommit } from '../group-commit.js';
 import { historyLimitOf, type StoreOptions } from '../options.js';
 import type { AgentRecord, Change, Snapshot, Store, StoredChange } from '../store.js';
 import { checkWatchStart, WatchHub } from '../watch-hub.js';
+import { makeDataDirectory } from './data-dir.js';
 import { lockDirectory } from './dir-lock.js';
 import { openDatabase, prepareStatements, type Statements } from './schema.js';
 
@@ -19,20 +19,6 @@ export const DB_FILE = 'vxnet.db';
 export interface SqliteStoreOptions extends StoreOptions {
   /** Caps the file size; a batch that would grow it further fails with STORE_UNAVAILABLE. */
   maxDatabaseBytes?: number;
-}
-
-function createDirectory(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new VxnetError(
-      'STORE_UNAVAILABLE',
-      `cannot create the store directory ${dir} (${e.code ?? ''} ${e.message}): pass --data a writable directory`,
-      { dir },
-      { cause: err },
-    );
-  }
 }
 
 export class SqliteStore implements Store {
@@ -61,7 +47,7 @@ export class SqliteStore implements Store {
     }
     const historyLimit = historyLimitOf(options);
     const absDir = resolve(dir);
-    createDirectory(absDir);
+    makeDataDirectory(absDir);
     const unlock = lockDirectory(absDir);
     const file = join(absDir, DB_FILE);
     let db: Database.Database | undefined;
