@@ -122,6 +122,12 @@ function renderNetwork(name: string): void {
   );
 }
 
+/** One line per non-empty value, or a dash. */
+function lines(values: string[]): Child[] {
+  const shown = values.filter((v) => v !== '');
+  return shown.length ? shown.map((v) => el('span', { class: 'mono overlay' }, v)) : ['—'];
+}
+
 function renderAgents(): void {
   const query = $<HTMLInputElement>('filter-agents').value;
   const all = state ? agentRows(state, containers) : [];
@@ -130,7 +136,7 @@ function renderAgents(): void {
       'tr',
       { 'data-agent': a.ip },
       td('Agent IP', a.ip),
-      td('VTEP IP', el('span', { class: 'mono' }, [a.vtepIp, a.vtepIp6].filter(Boolean).join(' ') || '—')),
+      td('VTEP IP', ...lines([a.vtepIp, a.vtepIp6])),
       td('VTEP MAC', el('span', { class: 'mono' }, a.vtepMac || '—')),
       td(
         'Overlays',
