@@ -22,7 +22,7 @@ export const EXIT_REFUSED = 2;
 
 const say = (text: string) => process.stderr.write(`vxnet master: ${text}\n`);
 
-async function readToken(path: string): Promise<string> {
+export async function readToken(path: string): Promise<string> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
