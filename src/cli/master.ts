@@ -6,6 +6,7 @@ import { isVxnetError } from '../errors.js';
 import { planNetworkDelete } from '../master/network-delete.js';
 import { runMaster } from '../master/run.js';
 import { formatState } from '../master/state-table.js';
+import { runLeaderMaster } from '../master/leader.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 
 const fail = (prefix: string, message: string): void => {
@@ -67,12 +68,21 @@ export function registerMasterCommands(program: Command): void {
     .command('master')
     .description('run the master: allocation, durable state and the DC/OS-shaped HTTP API')
     .option('--config <file>', 'DC/OS config.yaml or its dcos_overlay_network section (default: the seed networks)')
-    .requiredOption('--data <dir>', 'directory of the embedded store (created if missing)')
+    .option('--data <dir>', 'directory of the embedded store (created if missing); one master')
+    .option('--etcd <urls>', 'etcd client URLs, comma-separated, instead of --data: several masters, one elected leader')
+    .option('--etcd-prefix <prefix>', 'key prefix in etcd (with --etcd)', '/vxnet')
     .option('--listen <host:port>', 'address of the HTTP API', '127.0.0.1:5050')
     .option('--token-file <file>', 'require "Authorization: Bearer <token>" on write endpoints')
     .addOption(new Option('--log-level <level>', 'requests are never logged one by one').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'))
-    .action(async (opts: { config?: string; data: string; listen: string; tokenFile?: string; logLevel: string }) => {
-      process.exitCode = await runMaster(opts);
+    .action(async (opts: { config?: string; data?: string; etcd?: string; etcdPrefix: string; listen: string; tokenFile?: string; logLevel: string }) => {
+      if ((opts.data === undefined) === (opts.etcd === undefined)) {
+        return fail('vxnet master', 'give exactly one store: --data DIR (one master, SQLite) or --etcd URL[,URL...] (several masters on etcd)');
+      }
+      if (opts.etcd !== undefined) {
+        process.exitCode = await runLeaderMaster({ ...opts, etcd: opts.etcd });
+        return;
+      }
+      process.exitCode = await runMaster({ ...opts, data: opts.data! });
     });
 
   program
