@@ -72,11 +72,11 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   const next = () => new Promise<Outcome>((resolve) => (wake = resolve));
 
-  let leaderUrl: string | undefined;
+  let leaderUrl: () => string | undefined = () => undefined;
   let trouble: string | undefined;
   let service: MasterService | undefined;
   const metrics: MasterMetrics = createMetrics(() => service);
-  const view = { self: '', leader: () => leaderUrl, trouble: () => trouble };
+  const view = { self: '', leader: () => leaderUrl(), trouble: () => trouble };
   let app: FastifyInstance = buildStandbyApp(view, opts.logLevel);
   try {
     view.self = await listen(app, address.host, address.port);
@@ -101,8 +101,8 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<number> {
       store = await EtcdStore.open(endpoints, { prefix, onLost: (e) => wake({ kind: 'lost', reason: e.message }) });
       const election = store.client.namespace(`${prefix}/`).election('masters', opts.leaseTtl ?? 3);
       const observer = await election.observe();
-      leaderUrl = observer.leader();
-      observer.on('change', (url) => (leaderUrl = url));
+      // Read the observer itself: its first 'change' event carries no value.
+      leaderUrl = () => observer.leader();
       observer.on('error', () => undefined);
       trouble = undefined;
       campaign = election.campaign(view.self);
@@ -144,6 +144,7 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<number> {
     await ending?.close().catch(() => undefined);
     if (ending && !stopSignal) await swap(() => buildStandbyApp(view, opts.logLevel)).catch((e: unknown) => say(`cannot listen again on port ${port}: ${reasonOf(e)}`));
     await campaign?.resign().catch(() => undefined);
+    leaderUrl = () => undefined;
     await store?.close().catch(() => undefined);
     if (!stopSignal && !ending) await Promise.race([sleep(1_000), lost]);
   }
