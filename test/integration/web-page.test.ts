@@ -1,13 +1,14 @@
 // The web page in real headless Chromium against a real master process:
 // agents and containers are reported over HTTP exactly as agents do, then we
 // assert what a user sees. Tests run in order and share one master.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, cleanup, startMaster, tempDir, writeConfig, type MasterProcess } from './fixtures/master/master-process.js';
+import { CLI, call, cleanup, startMaster, tempDir, writeConfig, type MasterProcess } from './fixtures/master/master-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const XSS_ID = '<img src=x onerror=alert(1)>';
@@ -17,6 +18,7 @@ const dirs: string[] = [];
 let master: MasterProcess;
 let browser: BrowserContext;
 let page: Page;
+let restarted: ChildProcess | undefined;
 const dialogs: string[] = [];
 
 const config = {
@@ -75,6 +77,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  if (restarted && restarted.exitCode === null) {
+    const gone = new Promise((ok) => restarted!.once('exit', ok));
+    restarted.kill('SIGTERM'); // by PID: the process this file started
+    await gone;
+  }
   await cleanup(dirs);
 });
 
@@ -198,10 +205,20 @@ describe('web page', () => {
     await page.screenshot({ path: '/tmp/vxnet-web.png', fullPage: true });
   });
 
-  it('says when the connection to the master is lost', async () => {
+  it('says when the connection to the master is lost, and catches up when it is back', async () => {
     expect(await page.locator('#connection').innerText()).toMatch(/^Live/);
+    const { port } = new URL(master.url);
     await master.stop();
     await expect.poll(() => page.locator('#connection').innerText(), { timeout: 5_000 }).toContain('Connection to the master lost: reconnecting');
     expect(await page.locator('#connection').getAttribute('data-state')).toBe('lost');
+    // The same data dir and port, as after a master restart.
+    restarted = spawn(process.execPath, [CLI, 'master', '--data', join(dirs[0]!, 'data'), '--config', join(dirs[0]!, 'config.json'), '--listen', `127.0.0.1:${port}`], {
+      stdio: 'ignore',
+    });
+    await expect.poll(() => fetch(`${master.url}/healthz`).then((r) => r.ok, () => false), { timeout: 10_000 }).toBe(true);
+    await report('198.18.0.1', [container('after-restart', '10.1.0.9')]);
+    await expect.poll(() => page.locator('#connection').getAttribute('data-state'), { timeout: 10_000 }).toBe('live');
+    await page.evaluate(() => (location.hash = '#network/dcos-1')); // no reload: what the stream brought
+    await expect.poll(() => rowsOf('containers')).toContain('after-restart | 10.1.0.9 | — | eth0 | 198.18.0.1');
   });
 });
