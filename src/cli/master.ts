@@ -1,13 +1,15 @@
 // `vxnet master`, `vxnet state` and `vxnet network delete`.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { ContainerInfo, MasterState } from '../api/types.js';
 import { isVxnetError } from '../errors.js';
 import { planNetworkDelete } from '../master/network-delete.js';
+import { runLeaderMaster } from '../master/leader.js';
 import { runMaster } from '../master/run.js';
 import { formatState } from '../master/state-table.js';
-import { runLeaderMaster } from '../master/leader.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.js';
 
 const fail = (prefix: string, message: string): void => {
   process.stderr.write(`${prefix}: ${message}\n`);
@@ -46,6 +48,10 @@ async function showState(options: { master: string; json?: boolean }): Promise<v
 
 async function deleteNetwork(name: string, options: { data: string }): Promise<void> {
   let store: SqliteStore | undefined;
+  // Opening would create an empty store: a mistyped --data must not look like "nothing to delete".
+  if (!existsSync(join(options.data, DB_FILE))) {
+    return fail('vxnet network delete', `${options.data} holds no vxnet store (no ${DB_FILE}); pass the --data directory the master uses`);
+  }
   try {
     store = await SqliteStore.open(options.data);
     const plan = planNetworkDelete(await store.snapshot(), name, options.data);

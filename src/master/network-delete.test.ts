@@ -43,6 +43,6 @@ describe('planNetworkDelete', () => {
 
   it('refuses an overlay the store does not know, listing the ones it does', () => {
     expect(() => planNetworkDelete(snapshot, 'nope', '/d')).toThrow(VxnetError);
-    expect(() => planNetworkDelete(snapshot, 'nope', '/d')).toThrow('overlay nope is not in the store at /d: nothing to delete (stored overlays: dcos-1, dcos-2)');
+    expect(() => planNetworkDelete(snapshot, 'nope', '/d')).toThrow('overlay "nope" is not in the store at /d: nothing to delete (stored overlays: dcos-1, dcos-2)');
   });
 });

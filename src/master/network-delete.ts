@@ -24,7 +24,7 @@ export function planNetworkDelete(snapshot: Snapshot, name: string, dataDir: str
   if (holders.length === 0 && !inConfig) {
     const stored = new Set([...(snapshot.config?.overlays ?? []).map((o) => o.name), ...snapshot.agents.flatMap((a) => Object.keys(a.overlays))]);
     const list = stored.size ? [...stored].join(', ') : 'none';
-    throw new VxnetError('NOT_FOUND', `overlay ${name} is not in the store at ${dataDir}: nothing to delete (stored overlays: ${list})`);
+    throw new VxnetError('NOT_FOUND', `overlay ${JSON.stringify(name)} is not in the store at ${dataDir}: nothing to delete (stored overlays: ${list})`);
   }
   const changes: Change[] = holders.map(
     (a): Change => ({

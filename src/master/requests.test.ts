@@ -44,7 +44,11 @@ describe('other bodies', () => {
     const ok = { containers: [{ id: 'c', network: 'dcos-1', ip: '192.168.0.2', interface: 'eth0' }] };
     expect(parseContainers(ok).containers[0]!.ip).toBe('192.168.0.2');
     const bad = { containers: [{ id: 'c', network: 'dcos-1', ip: 'x', interface: 'eth0' }] };
-    expect(badRequest(() => parseContainers(bad))).toContain('containers[0].ip: "x" is not an IPv4 address');
+    expect(badRequest(() => parseContainers(bad))).toContain('containers[0].ip: "x" is not an IP address');
+    const v6only = { containers: [{ id: 'c', network: 'v6', ip: 'FD01:0::2', ip6: 'fd01::2', interface: 'eth0' }] };
+    expect(parseContainers(v6only).containers[0]).toEqual({ id: 'c', network: 'v6', ip: 'fd01::2', ip6: 'fd01::2', interface: 'eth0' });
+    const bad6 = { containers: [{ id: 'c', network: 'dcos-1', ip: '192.168.0.2', ip6: '192.168.0.3', interface: 'eth0' }] };
+    expect(badRequest(() => parseContainers(bad6))).toContain('containers[0].ip6: "192.168.0.3" is not an IPv6 address');
   });
 
   it('parses delete lists, dropping duplicates', () => {

@@ -105,12 +105,15 @@ const containersSchema = z
 /** PUT /overlay-master/agents/{ip}/containers. */
 export function parseContainers(body: unknown): ContainersReport {
   const report = parseWith(containersSchema, body, 'the containers report', '{"containers":[{"id":"c1","network":"dcos-1","ip":"192.168.0.2","interface":"eth0"}]}');
-  report.containers.forEach((c, i) => {
+  // A container on an IPv6-only overlay has no IPv4 address: agents report its IPv6 one as `ip`.
+  const containers = report.containers.map((c, i) => {
     const ip = parseIp(c.ip);
-    if (!ip || ip.family !== 4) throw bad(`containers[${i}].ip`, c.ip, 'is not an IPv4 address', 'report the container\'s overlay address, e.g. "192.168.0.2"');
-    if (c.ip6 !== undefined && parseIp(c.ip6)?.family !== 6) throw bad(`containers[${i}].ip6`, c.ip6, 'is not an IPv6 address', 'leave it out or give the IPv6 address');
+    if (!ip) throw bad(`containers[${i}].ip`, c.ip, 'is not an IP address', 'report the container\'s overlay address, e.g. "192.168.0.2" (or its IPv6 address on an IPv6-only overlay)');
+    const ip6 = c.ip6 === undefined ? undefined : parseIp(c.ip6);
+    if (ip6 !== undefined && ip6?.family !== 6) throw bad(`containers[${i}].ip6`, c.ip6, 'is not an IPv6 address', 'leave it out or give the IPv6 address');
+    return { ...c, ip: formatIp(ip), ...(ip6 && { ip6: formatIp(ip6) }) };
   });
-  return report;
+  return { containers };
 }
 
 const deleteSchema = z.object({ agents: z.array(z.unknown()) }).strict();

@@ -80,7 +80,7 @@ describe('master: reconciliation on restart', () => {
 
     const unknown = await runCli(['network', 'delete', 'dcos-2', '--data', data]);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('overlay dcos-2 is not in the store');
+    expect(unknown.stderr).toContain('overlay "dcos-2" is not in the store');
   });
 
   it('accepts an added overlay and gives existing agents a subnet in it', async () => {
