@@ -125,7 +125,10 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<number> {
       await swap(() => buildMasterApp({ service: leading, metrics, logLevel: opts.logLevel, ...(token !== undefined && { token }) }));
       process.stdout.write(`vxnet master ${view.self} is the leader (${service.agentCount} agents, revision ${service.revision})\n`);
       const outcome = await lost;
-      if (outcome.kind === 'lost') say(`stepping down: ${outcome.reason}`);
+      if (outcome.kind === 'lost') {
+        say(`stepping down: ${outcome.reason}`);
+        trouble = outcome.reason;
+      }
     } catch (e) {
       if (isVxnetError(e) && e.code === 'RECONCILE_REFUSED') {
         say(`refusing to lead: the store in etcd (prefix ${prefix}) contradicts the config${opts.config ? ` ${opts.config}` : ''}:`);
