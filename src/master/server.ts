@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { bearerCheck } from './http/auth.js';
 import { BODY_LIMIT, toErrorReply } from './http/error-map.js';
 import { frameworkErrors, trackRoutes, unmatchedHandler } from './http/fallback.js';
+import { useJsonBodyParser } from './http/json-body.js';
 import { registerRoutes } from './http/routes.js';
 import { registerWebRoutes } from './http/web-routes.js';
 import type { MasterMetrics } from './metrics.js';
@@ -32,6 +33,7 @@ export function buildMasterApp(options: MasterServerOptions): FastifyInstance {
   const routes = trackRoutes(app);
   // Only JSON bodies are accepted: anything else is a 415, not a string body.
   app.removeContentTypeParser(['text/plain']);
+  useJsonBodyParser(app);
 
   app.setErrorHandler((err, req, reply) => {
     const mapped = toErrorReply(err, req.headers['content-type']);

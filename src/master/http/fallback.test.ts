@@ -83,3 +83,42 @@ describe('the master app answers requests no route takes', () => {
     expect(r.json().error.message).toContain('bad %-encoding');
   });
 });
+
+describe('the master app parses JSON bodies', () => {
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { dataDir: '/d' });
+    app = buildMasterApp({ service, metrics: createMetrics(() => service), logLevel: 'silent' });
+    await app.ready();
+  });
+  afterAll(() => app.close());
+
+  const post = (payload: string) =>
+    app.inject({ method: 'POST', url: '/overlay-master/agents', headers: { 'content-type': 'application/json' }, payload });
+
+  it('says where a syntax error is', async () => {
+    const r = await post('{"ip": "10.0.0.1",}');
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.message).toMatch(/^body is not valid JSON \(.*position 18.*\); send a JSON object$/);
+  });
+
+  it('names a __proto__ key as an unknown field instead of calling the body invalid JSON', async () => {
+    const r = await post('{"ip": "10.0.0.1", "__proto__": {"x": 1}}');
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.message).toContain("Unrecognized key(s) in object: '__proto__'");
+  });
+
+  it('explains an empty body', async () => {
+    const r = await post('');
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.message).toBe('body is empty but Content-Type is application/json; send a JSON object');
+  });
+
+  it('still parses good bodies and enforces the 64 KiB limit', async () => {
+    expect((await post('{"ip": "10.0.0.1"}')).statusCode).toBe(200);
+    const big = await post(JSON.stringify({ ip: '10.0.0.2', pad: 'x'.repeat(70_000) }));
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+});
