@@ -51,7 +51,7 @@ const state: MasterState = {
 const containers: ListedContainer[] = [
   { agent: '198.18.0.2', id: 'web-b', network: 'dcos-1', ip: '10.0.1.2', interface: 'eth0' },
   { agent: '198.18.0.1', id: 'web-a', network: 'dcos-1', ip: '10.0.0.2', interface: 'eth0' },
-  { agent: '198.18.0.1', id: 'db', network: 'v6', ip: '', ip6: 'fd00::2', interface: 'eth1' },
+  { agent: '198.18.0.1', id: 'db', network: 'v6', ip: 'fd00::2', interface: 'eth1' },
 ];
 
 describe('blockCount', () => {

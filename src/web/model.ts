@@ -112,7 +112,11 @@ export function networkRows(state: MasterState, containers: readonly ListedConta
 export function containerRows(network: string, containers: readonly ListedContainer[]): ContainerRow[] {
   return containers
     .filter((c) => c.network === network)
-    .map((c) => ({ id: c.id, ip: c.ip, ip6: c.ip6 ?? '', interface: c.interface, agent: c.agent }))
+    .map((c) => {
+      // On an IPv6-only overlay agents report the IPv6 address as `ip`.
+      const v6Only = c.ip.includes(':');
+      return { id: c.id, ip: v6Only ? '' : c.ip, ip6: c.ip6 ?? (v6Only ? c.ip : ''), interface: c.interface, agent: c.agent };
+    })
     .sort((a, b) => compare(a.agent, b.agent) || compare(a.id, b.id));
 }
 

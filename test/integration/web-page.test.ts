@@ -106,14 +106,14 @@ describe('web page', () => {
     await register('198.18.0.1');
     await register('198.18.0.2');
     await register('198.18.0.3');
-    await report('198.18.0.1', [container('web-a', '10.1.0.2')]);
+    await report('198.18.0.1', [container('web-a', '10.1.0.2'), container('v6-c', 'fd10::2', { network: 'v6only' })]);
     await report('198.18.0.2', [container('web-b', '10.1.1.2'), container(XSS_ID, '10.1.1.3', { ip6: 'fd20::3' })]);
     await expect
       .poll(() => rowsOf('networks'))
       .toEqual([
         'dcos-1 | 10.1.0.0/16 | — | /24 | 3 | IPv4 3 / 256 (1.2%) | 3',
         'dcos-2 | 10.2.0.0/24 | fd20::/60 | /26, /64 | 3 | IPv4 3 / 4 (75%)\nIPv6 3 / 16 (19%) | 0',
-        'v6only | — | fd10::/48 | /64 | 3 | IPv6 3 / 65536 (<0.1%) | 0',
+        'v6only | — | fd10::/48 | /64 | 3 | IPv6 3 / 65536 (<0.1%) | 1',
       ]);
     await expect.poll(() => page.locator('#hint').isHidden()).toBe(true);
   });
@@ -137,6 +137,9 @@ describe('web page', () => {
       .poll(() => rowsOf('containers'))
       .toEqual(['web-a | 10.1.0.2 | — | eth0 | 198.18.0.1', `${XSS_ID} | 10.1.1.3 | fd20::3 | eth0 | 198.18.0.2`, 'web-b | 10.1.1.2 | — | eth0 | 198.18.0.2']);
     expect(await page.locator('#h-network').innerText()).toBe('Network dcos-1');
+    await page.evaluate(() => (location.hash = '#network/v6only'));
+    await expect.poll(() => rowsOf('containers')).toEqual(['v6-c | — | fd10::2 | eth0 | 198.18.0.1']);
+    await page.evaluate(() => (location.hash = '#network/dcos-1'));
     expect(await page.locator('#network-summary').innerText()).toContain('3 / 256');
     expect(await rowsOf('network-agents')).toEqual([
       '198.18.0.1 | 10.1.0.0/24 | — | … CONFIGURING',
