@@ -51,6 +51,12 @@ describe('other bodies', () => {
     expect(badRequest(() => parseContainers(bad6))).toContain('containers[0].ip6: "192.168.0.3" is not an IPv6 address');
   });
 
+  it('names a value too deep to print instead of overflowing the stack', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(badRequest(() => parseDelete({ agents: [deep] }))).toContain('agents[0]: [...] is not an IPv4 address');
+  });
+
   it('parses delete lists, dropping duplicates', () => {
     expect(parseDelete({ agents: ['10.0.0.3', '10.0.0.3', '10.0.0.4'] })).toEqual(['10.0.0.3', '10.0.0.4']);
     expect(badRequest(() => parseDelete({ agents: ['10.0.0.3', 7] }))).toContain('agents[1]: 7 is not an IPv4 address');

@@ -8,7 +8,13 @@ import { VxnetError } from '../errors.js';
 import { formatIp, parseIp } from '../net/ip.js';
 
 const show = (value: unknown): string => {
-  const text = JSON.stringify(value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // Too deep (or cyclic) to render: the type still tells the caller what was wrong.
+    return Array.isArray(value) ? '[...]' : typeof value === 'object' ? '{...}' : String(value);
+  }
   if (text === undefined) return String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 };

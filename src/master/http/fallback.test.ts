@@ -122,3 +122,22 @@ describe('the master app parses JSON bodies', () => {
     expect(big.json().error.code).toBe('PAYLOAD_TOO_LARGE');
   });
 });
+
+describe('the master app and absurd bodies', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { dataDir: '/d' });
+    app = buildMasterApp({ service, metrics: createMetrics(() => service), logLevel: 'silent' });
+    await app.ready();
+  });
+  afterAll(() => app.close());
+
+  it.each([
+    ['a deeply nested body', `${'['.repeat(30_000)}${']'.repeat(30_000)}`],
+    ['a deeply nested field', `{"ip":${'['.repeat(30_000)}${']'.repeat(30_000)}}`],
+  ])('answers %s with 400, not 500', async (_what, payload) => {
+    const r = await app.inject({ method: 'POST', url: '/overlay-master/agents', headers: { 'content-type': 'application/json' }, payload });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.code).toBe('BAD_REQUEST');
+  });
+});

@@ -5,9 +5,33 @@
 import type { FastifyInstance } from 'fastify';
 import { VxnetError } from '../../errors.js';
 
+/** No API body nests more than 3 levels; deeper ones would only exhaust the stack later. */
+export const MAX_JSON_DEPTH = 32;
+
+/** How deep arrays and objects nest in JSON text (brackets inside strings do not count). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
 /** Parses a request body; throws BAD_REQUEST with the parser's position and the fix. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new VxnetError('BAD_REQUEST', 'body is empty but Content-Type is application/json; send a JSON object');
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH) {
+    throw new VxnetError('BAD_REQUEST', `body nests arrays and objects ${depth} levels deep, more than ${MAX_JSON_DEPTH}; send the flat JSON object the endpoint expects`);
+  }
   try {
     return JSON.parse(text);
   } catch (e) {
