@@ -52,4 +52,24 @@ describe('vxnet demo under a signal', () => {
       rmSync(log, { force: true });
     }
   });
+
+  it('removes everything when Ctrl-C comes twice in a row (the second must not cut the teardown short)', async () => {
+    const { startProcess, stopProcess, waitFor, freePort: fp } = await import('../src/testbed/index.js');
+    const log = `${tmpdir()}/vxnet-demo-sigint-${process.pid}.log`;
+    const demo = startProcess('demo', ['node', CLI, 'demo', '--port', String(await fp('127.0.0.1'))], log);
+    try {
+      await waitFor('the demo to wait for Ctrl-C', () => demo.log().includes('until Ctrl-C'), { timeoutMs: 100_000, intervalMs: 200 });
+      const prefix = /run prefix (vx[0-9a-f]{4})/.exec(demo.log())![1]!;
+      process.kill(demo.pid, 'SIGINT');
+      await waitFor('the first SIGINT to start the teardown', () => demo.log().includes('removing everything'), { timeoutMs: 5_000, intervalMs: 20 });
+      process.kill(demo.pid, 'SIGINT');
+      expect(await demo.exited).toBe(130);
+      expect(demo.log()).toContain('still removing everything');
+      expect(await leftovers(runNames(prefix))).toEqual([]);
+      expect(readdirSync(tmpdir()).filter((d) => d.startsWith(`vxnet-${prefix}-`))).toEqual([]);
+    } finally {
+      await stopProcess(demo);
+      rmSync(log, { force: true });
+    }
+  });
 });

@@ -16,8 +16,16 @@ function installHandlers(): void {
   process.once('exit', () => {
     for (const t of live) t.sync();
   });
+  // `on`, not `once`: Ctrl-C reaches the whole process group (and impatient
+  // users press it twice); a second signal must not kill the teardown halfway.
+  let stopping = false;
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.once(sig, () => {
+    process.on(sig, () => {
+      if (stopping) {
+        process.stderr.write(`vxnet test bed: ${sig} again, still removing everything; please wait\n`);
+        return;
+      }
+      stopping = true;
       process.stderr.write(`\nvxnet test bed: ${sig}, removing everything\n`);
       void Promise.allSettled([...live].map((t) => t.async())).then(() => process.exit(code));
     });
