@@ -140,6 +140,30 @@ describe('several masters on etcd', () => {
     expect(summary((await state(standby.url)).agents[0] as AgentInfo).vtep).toBe('198.15.0.1/20');
   });
 
+  it('a leader frozen past its lease is deposed: its late write is refused, the new leader\'s allocation stands', async () => {
+    const { leader, standby } = await pair();
+    await registerAnywhere([leader.url], '10.6.0.1');
+    leader.child.kill('SIGSTOP');
+    try {
+      await waitForLeader([standby], 15_000);
+      const theirs = await registerAnywhere([standby.url], '10.6.0.2');
+      // Sent while frozen: the old leader still believes 198.15.0.2 is free.
+      const late = post(leader.url, '/overlay-master/agents', { ip: '10.6.0.3' }).catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 100));
+      leader.child.kill('SIGCONT');
+      const res = await late;
+      if (!(res instanceof Error)) {
+        expect(res.status).toBe(503);
+        expect(['NOT_LEADER', 'STORE_UNAVAILABLE']).toContain((res as { body: any }).body.error.code);
+      }
+      const final = await state(standby.url);
+      expect(final.agents.map((a) => a.ip)).toEqual(['10.6.0.1', '10.6.0.2']);
+      expect(summary(final.agents[1] as AgentInfo)).toEqual(summary(theirs));
+    } finally {
+      leader.child.kill('SIGCONT');
+    }
+  });
+
   it("an agent's watch follows the failover: it ends with every agent the new leader holds", async () => {
     const { leader, standby } = await pair();
     const client = new MasterClient({ urls: [leader.url, standby.url], sleep: (ms, signal) => new Promise((r) => { const t = setTimeout(r, Math.min(ms, 200)); signal.addEventListener('abort', () => { clearTimeout(t); r(); }); }) });
