@@ -24,7 +24,11 @@ describe('parseRegister', () => {
     ['an IPv6 address', { ip: 'fd00::1' }, 'ip: "fd00::1" is not an IPv4 address'],
     ['a missing ip', {}, 'ip: undefined is not an IPv4 address'],
     ['the unspecified address', { ip: '0.0.0.0' }, 'ip: "0.0.0.0" is not a unicast host address'],
-    ['a multicast address', { ip: '239.1.1.1' }, 'ip: "239.1.1.1" is not a unicast host address'],
+    ['a multicast address', { ip: '239.1.1.1' }, 'ip: "239.1.1.1" is not a unicast host address (a multicast address)'],
+    ['a loopback address', { ip: '127.0.0.1' }, 'ip: "127.0.0.1" is not a unicast host address (a loopback address)'],
+    ['a "this network" address', { ip: '0.1.2.3' }, 'ip: "0.1.2.3" is not a unicast host address (in 0.0.0.0/8'],
+    ['a reserved address', { ip: '240.0.0.1' }, 'ip: "240.0.0.1" is not a unicast host address (reserved or broadcast'],
+    ['the broadcast address', { ip: '255.255.255.255' }, 'is not a unicast host address (reserved or broadcast'],
     ['a wrong switch type', { ip: '10.0.0.1', network_config: { mesos_bridge: 'yes' } }, 'network_config.mesos_bridge: "yes" is invalid'],
     ['an unknown field', { ip: '10.0.0.1', colour: 1 }, 'body: {"ip":"10.0.0.1","colour":1} is invalid (Unrecognized key(s) in object: \'colour\')'],
     ['an array body', [1], 'body: [1] is not a JSON object'],
@@ -69,5 +73,11 @@ describe('other bodies', () => {
     expect(badRequest(() => parseSince('-1'))).toContain('since: "-1" is not a revision');
     expect(agentIp('10.0.0.9')).toBe('10.0.0.9');
     expect(badRequest(() => agentIp('010.0.0.9'))).toContain('"010.0.0.9"');
+  });
+});
+
+describe('lookups by IP', () => {
+  it('accept any IPv4 address, so agents stored before a rule tightened can still be deleted', () => {
+    expect(parseDelete({ agents: ['127.0.0.1', '239.1.1.1'] })).toEqual(['127.0.0.1', '239.1.1.1']);
   });
 });

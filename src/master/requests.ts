@@ -28,12 +28,24 @@ export function agentIp(value: unknown, field = 'ip'): string {
   if (!ip || ip.family !== 4) {
     throw bad(field, value, 'is not an IPv4 address', 'agents are identified by their IPv4 address, e.g. "10.0.0.1"');
   }
-  // Peers put this address into FDB entries: it must be a unicast host address.
-  const first = Number(ip.value >> 24n);
-  if (ip.value === 0n || ip.value === 0xffffffffn || (first >= 224 && first <= 239)) {
-    throw bad(field, value, 'is not a unicast host address (unspecified, broadcast or multicast)', "give the agent's own underlay IPv4 address");
-  }
   return formatIp(ip);
+}
+
+/**
+ * The IP of an agent that registers. Only registration checks that it is a
+ * unicast host address, so agents stored by older versions stay reachable
+ * by GET and delete.
+ */
+export function registeringAgentIp(value: unknown, field = 'ip'): string {
+  const text = agentIp(value, field);
+  const ip = parseIp(text)!;
+  // Peers put this address into FDB entries: it must reach the agent from other hosts.
+  const first = Number(ip.value >> 24n);
+  const kind = first === 0 ? 'in 0.0.0.0/8 ("this network")' : first === 127 ? 'a loopback address' : first >= 240 ? 'reserved or broadcast (240.0.0.0/4)' : first >= 224 ? 'a multicast address' : undefined;
+  if (kind !== undefined) {
+    throw bad(field, value, `is not a unicast host address (${kind})`, "give the agent's own underlay IPv4 address, which its peers can reach");
+  }
+  return text;
 }
 
 function valueAt(body: unknown, path: (string | number)[]): unknown {
@@ -73,7 +85,7 @@ const REGISTER_EXAMPLE = '{"ip":"10.0.0.1","network_config":{"allocate_subnet":t
 /** POST /overlay-master/agents. Each switch defaults to true. */
 export function parseRegister(body: unknown): ParsedRegister {
   const parsed = parseWith(registerSchema, body, 'the registration', REGISTER_EXAMPLE);
-  const ip = agentIp(parsed.ip);
+  const ip = registeringAgentIp(parsed.ip);
   const nc = parsed.network_config ?? {};
   return {
     ip,
