@@ -72,4 +72,29 @@ describe('vxnet demo under a signal', () => {
       rmSync(log, { force: true });
     }
   });
+
+  it('a demo killed with SIGKILL leaves state the next demo removes before it starts, on the same port', async () => {
+    const { startProcess, stopProcess, waitFor, freePort: fp } = await import('../src/testbed/index.js');
+    const log = `${tmpdir()}/vxnet-demo-sigkill-${process.pid}.log`;
+    const port = await fp('127.0.0.1');
+    const demo = startProcess('demo', ['node', CLI, 'demo', '--port', String(port)], log);
+    let prefix = '';
+    try {
+      await waitFor('the demo to wait for Ctrl-C', () => demo.log().includes('until Ctrl-C'), { timeoutMs: 100_000, intervalMs: 200 });
+      prefix = /run prefix (vx[0-9a-f]{4})/.exec(demo.log())![1]!;
+      process.kill(demo.pid, 'SIGKILL');
+      await demo.exited;
+      expect((await leftovers(runNames(prefix))).length).toBeGreaterThan(10);
+      const r = await run(['node', CLI, 'demo', '--no-wait', '--port', String(port)], { timeoutMs: 110_000 });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('removed leftovers of a run that died without cleaning up');
+      expect(r.stdout).toContain(`netns ${prefix}-h1`);
+      expect(r.stdout).toContain('all 72 pairs reachable');
+      expect(await leftovers(runNames(prefix))).toEqual([]);
+      expect(readdirSync(tmpdir()).filter((d) => d.startsWith(`vxnet-${prefix}-`))).toEqual([]);
+    } finally {
+      await stopProcess(demo);
+      rmSync(log, { force: true });
+    }
+  });
 });

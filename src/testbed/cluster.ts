@@ -16,6 +16,7 @@ import { WaitAborted, waitFor } from './wait.js';
 import { pidAlive, registerTeardown } from './lifecycle.js';
 import { loadRecord } from '../cni/records.js';
 import { isRunning } from '../cni/runtime.js';
+import { reapDeadRuns } from './reap.js';
 
 /** The compiled CLI, from src/testbed (tsx) and dist/testbed alike. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -34,6 +35,8 @@ export interface ClusterOptions {
   startAgents?: boolean;
   /** The run prefix (default: random); names of namespaces and links start with it. */
   prefix?: string;
+  /** Told what was removed of runs that died without their teardown (they are always removed). */
+  onReap?: (removed: string[]) => void;
 }
 
 export interface Host {
@@ -86,6 +89,8 @@ function dropContainer(h: Host, name: string): void {
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  const reaped = await reapDeadRuns();
+  if (reaped.length > 0) opts.onReap?.(reaped);
   const names = runNames(opts.prefix ?? makeRunPrefix());
   const tmpDir = mkdtempSync(join(tmpdir(), `vxnet-${names.prefix}-`));
   const procs = new Set<Proc>();

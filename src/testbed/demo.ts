@@ -5,6 +5,7 @@ import { freePortCheck } from './forward.js';
 import { containerTable, pingMatrix, type MatrixContainer } from './matrix.js';
 import { ping } from './ping.js';
 import { pool } from './pool.js';
+import { reapDeadRuns } from './reap.js';
 import { waitFor } from './wait.js';
 
 export interface DemoOptions {
@@ -22,6 +23,9 @@ const LAYOUT = [
 /** Runs the demo; resolves with true when every pair in the matrix answered. */
 export async function runDemo(opts: DemoOptions): Promise<boolean> {
   const { out } = opts;
+  // First, so a killed demo's master no longer holds the port.
+  const reaped = await reapDeadRuns();
+  if (reaped.length > 0) out(`removed leftovers of a run that died without cleaning up:\n  ${reaped.join('\n  ')}`);
   await freePortCheck('127.0.0.1', opts.port);
   out('starting a master (SQLite store, seed networks dcos-1 and dcos-2) and 3 hosts with agents...');
   const cluster: Cluster = await startCluster({ hosts: 3, masterListen: { host: '127.0.0.1', port: opts.port }, preferOctet: 0 });

@@ -13,3 +13,4 @@ export * from './pool.js';
 export * from './matrix.js';
 export * from './preconditions.js';
 export * from './lifecycle.js';
+export * from './reap.js';

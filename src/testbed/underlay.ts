@@ -39,7 +39,7 @@ async function usedOctets(): Promise<Set<number>> {
   return used;
 }
 
-const CLAIM_DIR = '/run/vxnet-testbed';
+export const CLAIM_DIR = '/run/vxnet-testbed';
 const claimFile = (octet: number) => join(CLAIM_DIR, `underlay-${octet}`);
 
 function readClaim(file: string): string {
