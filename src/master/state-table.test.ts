@@ -32,4 +32,9 @@ describe('formatState', () => {
     expect(lines.find((l) => l.startsWith('10.10.0.120  web'))?.split(/\s{2,}/)).toEqual(['10.10.0.120', 'web', 'dcos', '44.128.0.2', 'eth0']);
     expect(formatState(state)).not.toContain('CONTAINERS');
   });
+
+  it('shows an IPv6-only container\'s address once (agents send it as ip and ip6)', () => {
+    const v6 = formatState(state, [{ agent: '10.10.0.120', id: 'six', network: 'dcos', ip: 'fd01::2', ip6: 'fd01::2', interface: 'eth0' }]);
+    expect(v6.split('\n').find((l) => l.includes(' six '))?.split(/\s{2,}/)).toEqual(['10.10.0.120', 'six', 'dcos', 'fd01::2', 'eth0']);
+  });
 });

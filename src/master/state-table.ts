@@ -57,7 +57,7 @@ export function formatState(state: MasterState, containers: (ContainerInfo & { a
   ];
   if (containers.length > 0) {
     parts.push('', `CONTAINERS (${containers.length})`);
-    parts.push(table(['AGENT', 'ID', 'NETWORK', 'IP', 'INTERFACE'], containers.map((c) => [c.agent, c.id, c.network, [c.ip, c.ip6].filter(Boolean).join(', '), c.interface])));
+    parts.push(table(['AGENT', 'ID', 'NETWORK', 'IP', 'INTERFACE'], containers.map((c) => [c.agent, c.id, c.network, [...new Set([c.ip, c.ip6].filter(Boolean))].join(', '), c.interface])));
   }
   return parts.join('\n') + '\n';
 }
