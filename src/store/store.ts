@@ -62,6 +62,10 @@ export interface Store {
    * Rejects with VxnetError 'BAD_REQUEST' (naming the field) for a malformed
    * change, and 'STORE_UNAVAILABLE' when the batch could not be stored: then
    * nothing of that batch was written, for any of its callers.
+   * etcd only: 'NOT_LEADER' when the store is fenced to a leader that lost
+   * its election (nothing written); and when etcd did not answer in time the
+   * outcome is unknown, so the store says so and refuses every later write
+   * (the master then recovers from a fresh snapshot).
    */
   commit(changes: Change[]): Promise<number>;
   /**
