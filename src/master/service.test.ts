@@ -68,6 +68,17 @@ describe('MasterService', () => {
     expect(svc.agent('10.0.0.1')!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
   });
 
+  it('gives existing agents an overlay enabled across a restart, and keeps a disabled one reserved', async () => {
+    const store = new MemoryStore();
+    const disabled = { ...config, overlays: [config.overlays[0]!, { ...config.overlays[1]!, enabled: false }] };
+    await (await start(store, disabled)).register(reg('10.0.0.1'));
+    const svc = await start(store);
+    expect(svc.agent('10.0.0.1')!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
+    // Back to disabled: the agent keeps its subnet, nobody else gets it.
+    const again = await start(store, disabled);
+    expect(again.agent('10.0.0.1')!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
+  });
+
   it('refuses to start over a store that contradicts the config', async () => {
     const store = new MemoryStore();
     await (await start(store)).register(reg('10.0.0.1'));

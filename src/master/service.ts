@@ -88,8 +88,8 @@ export class MasterService {
     let revision = snap.revision;
     const changes: Change[] = verdict.configChanged ? [{ type: 'config', config }] : [];
     let records = snap.agents;
-    if (verdict.added.length > 0 && snap.agents.length > 0) {
-      // Existing agents get added overlays now rather than at their next registration.
+    if (verdict.configChanged && snap.agents.length > 0) {
+      // Existing agents get added or re-enabled overlays now rather than at their next registration.
       records = snap.agents.map((r) => allocator.register({ ip: r.ip, networkConfig: r.networkConfig, seq: r.seq }, r));
       records.forEach((r, i) => canonical(r) !== canonical(snap.agents[i]) && changes.push({ type: 'put', record: r }));
     }
