@@ -176,6 +176,6 @@ export function capacityWarnings(sink: IssueSink, vteps: ParsedVteps, overlays: 
     }
   }
   if (overlays.length > 0 && overlays.every((o) => !o.enabled)) {
-    addWarning(sink, 'overlays', undefined, 'every overlay is disabled: agents get a VTEP but no new subnet', 'set enabled: true (or remove enabled) on the overlays that should work');
+    addWarning(sink, 'overlays', overlays.map((o) => ({ name: o.name, enabled: false })), 'every overlay is disabled: agents get a VTEP but no new subnet', 'set enabled: true (or remove enabled) on the overlays that should work');
   }
 }

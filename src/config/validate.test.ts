@@ -185,6 +185,11 @@ const warningCases: { description: string; raw: Raw; path: string; rule: RegExp;
 ];
 
 describe('checkConfig warnings', () => {
+  it('shows the disabled overlays as the value of the every-overlay-disabled warning', () => {
+    const check = checkConfig({ ...base(), overlays: (base().overlays as Raw[]).map((o) => ({ ...o, enabled: false })) });
+    expect(check.warnings.find((w) => w.path === 'overlays')?.value).toEqual([{ name: 'dcos-1', enabled: false }, { name: 'dcos-2', enabled: false }]);
+  });
+
   it.each(warningCases)('$description', ({ raw, path, rule, fix }) => {
     const check = checkConfig(raw);
     expect(check.errors).toEqual([]);
