@@ -8,6 +8,9 @@ import { canonicalCidr } from './names.js';
 
 export const CNI_VERSION = '1.0.0';
 
+/** The plugins every conflist below names; the agent checks --cni-bin-dir has them. */
+export const CONFLIST_PLUGINS = ['bridge', 'host-local', 'portmap'] as const;
+
 export const conflistFileName = (overlay: string): string => `vxnet-${overlay}.conflist`;
 
 /** The conflist text, or undefined when the overlay has no usable mesos bridge. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAgentFlags, parseListen } from './options.js';
+import { checkAgentFlags, checkCniBinDir, checkIpOnHost, parseListen } from './options.js';
 
 const base = { master: 'http://198.18.0.254:5050', ip: '198.18.0.1', listen: ':5051', stateDir: '/s', cniConfDir: '/c', mtu: '1420', vxlanPort: '64000', maxAttempts: '4', tickMs: '1000' };
 
@@ -29,5 +29,33 @@ describe('agent flags', () => {
     expect(parseListen('127.0.0.1:5051')).toEqual({ host: '127.0.0.1', port: 5051 });
     expect(parseListen('[::1]:80')).toEqual({ host: '::1', port: 80 });
     expect(parseListen(':99999')).toBeUndefined();
+  });
+});
+
+describe('--cni-bin-dir', () => {
+  it('accepts a directory holding every plugin the conflists use', () => {
+    expect(checkCniBinDir('/usr/lib/cni/', (p) => ['/usr/lib/cni/bridge', '/usr/lib/cni/host-local', '/usr/lib/cni/portmap'].includes(p))).toEqual([]);
+  });
+  it('names the directory and each missing plugin, and the fix', () => {
+    const [e] = checkCniBinDir('/opt/cni', (p) => p === '/opt/cni/bridge');
+    expect(e).toContain('--cni-bin-dir "/opt/cni" lacks the CNI plugin(s) host-local, portmap');
+    expect(e).toContain('apt-get install containernetworking-plugins');
+  });
+});
+
+describe('--ip on this host', () => {
+  const addrs = JSON.stringify([
+    { ifname: 'lo', addr_info: [{ local: '127.0.0.1' }] },
+    { ifname: 'ul0', addr_info: [{ local: '198.18.0.1' }] },
+  ]);
+  it('accepts an address of one of the interfaces', () => {
+    expect(checkIpOnHost('198.18.0.1', addrs)).toEqual([]);
+  });
+  it('refuses another address, listing the host\'s addresses', () => {
+    const [e] = checkIpOnHost('10.99.0.1', addrs);
+    expect(e).toContain('--ip "10.99.0.1" is not an address of this host (it has 198.18.0.1)');
+  });
+  it('says so when the host has only loopback', () => {
+    expect(checkIpOnHost('198.18.0.1', JSON.stringify([{ ifname: 'lo', addr_info: [{ local: '127.0.0.1' }] }]))[0]).toContain('no IPv4 address besides loopback');
   });
 });

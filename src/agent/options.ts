@@ -2,6 +2,7 @@
 // problem naming the flag, the value and the fix.
 
 import { parseIp } from '../net/ip.js';
+import { CONFLIST_PLUGINS } from './cni-conf.js';
 
 export interface RawAgentFlags {
   master?: string;
@@ -66,4 +67,33 @@ export function checkAgentFlags(raw: RawAgentFlags): { flags?: CheckedFlags; err
   const tickMs = integer('--tick-ms', raw.tickMs, 50, 60_000, errors);
   if (errors.length > 0 || !listen) return { errors };
   return { flags: { masters, ip: raw.ip!, listen, mtu, vxlanPort, maxAttempts, tickMs }, errors };
+}
+
+/** Problems with --cni-bin-dir: each plugin the conflists use must be an executable there. */
+export function checkCniBinDir(dir: string, isExecutable: (path: string) => boolean): string[] {
+  const missing = CONFLIST_PLUGINS.filter((p) => !isExecutable(`${dir.replace(/\/+$/, '')}/${p}`));
+  if (missing.length === 0) return [];
+  return [
+    `--cni-bin-dir ${JSON.stringify(dir)} lacks the CNI plugin(s) ${missing.join(', ')} that the agent's conflists use: ` +
+      'pass the directory holding them (Debian: apt-get install containernetworking-plugins, then --cni-bin-dir /usr/lib/cni)',
+  ];
+}
+
+/**
+ * Problems with --ip against the host's IPv4 addresses (`ip -j -4 addr show`):
+ * peers send VXLAN packets to it, so it must be one of them.
+ */
+export function checkIpOnHost(ip: string, addrJson: string): string[] {
+  let local: string[];
+  try {
+    local = (JSON.parse(addrJson) as { addr_info?: { local?: string }[] }[]).flatMap((l) => (l.addr_info ?? []).map((a) => a.local ?? ''));
+  } catch {
+    return []; // unreadable: the agent's own kernel reads will say what is wrong
+  }
+  if (local.includes(ip)) return [];
+  const shown = local.filter((a) => a && !a.startsWith('127.'));
+  return [
+    `--ip ${JSON.stringify(ip)} is not an address of this host (it has ${shown.length ? shown.join(', ') : 'no IPv4 address besides loopback'}): ` +
+      'pass the underlay IPv4 address peers reach this host on, as shown by `ip -4 addr`',
+  ];
 }

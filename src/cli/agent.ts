@@ -1,5 +1,6 @@
 // `vxnet agent` and `vxnet agent cleanup`: wiring only.
 
+import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -9,7 +10,7 @@ import { execFileArgv } from '../agent/linux/exec.js';
 import { monitorKernel } from '../agent/linux/monitor.js';
 import { AgentLoop } from '../agent/loop.js';
 import { MasterClient } from '../agent/master-client.js';
-import { checkAgentFlags, type RawAgentFlags } from '../agent/options.js';
+import { checkAgentFlags, checkCniBinDir, checkIpOnHost, type RawAgentFlags } from '../agent/options.js';
 
 const DEFAULT_STATE_DIR = '/var/lib/vxnet';
 const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
@@ -35,13 +36,23 @@ async function readToken(path: string | undefined): Promise<string | undefined |
 
 interface AgentCliOptions extends RawAgentFlags {
   tokenFile?: string;
+  cniBinDir: string;
   subnet: boolean;
   mesosBridge: boolean;
   dockerBridge: boolean;
 }
 
 /** Root and the kernel tools, checked once so a missing one is named instead of failing every pass. */
-async function preconditions(): Promise<string[]> {
+const isExecutable = (path: string): boolean => {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function preconditions(ip: string, cniBinDir: string): Promise<string[]> {
   const problems: string[] = [];
   if (process.getuid && process.getuid() !== 0) problems.push('vxnet agent changes the kernel\'s network configuration: run it as root');
   const tools = [['ip', ['-V'], 'iproute2'], ['bridge', ['-V'], 'iproute2'], ['nft', ['--version'], 'nftables']] as const;
@@ -49,12 +60,16 @@ async function preconditions(): Promise<string[]> {
     const r = await execFileArgv(tool, args);
     if (r.code !== 0) problems.push(`${tool} is missing or broken (${r.stderr.trim() || `exit ${r.code}`}): install it with apt-get install ${pkg}`);
   }
+  if (problems.length > 0) return problems;
+  const addrs = await execFileArgv('ip', ['-j', '-4', 'addr', 'show']);
+  if (addrs.code === 0) problems.push(...checkIpOnHost(ip, addrs.stdout));
+  problems.push(...checkCniBinDir(cniBinDir, isExecutable));
   return problems;
 }
 
 async function runAgent(opts: AgentCliOptions): Promise<void> {
   const { flags, errors } = checkAgentFlags(opts);
-  if (errors.length === 0) errors.push(...(await preconditions()));
+  if (errors.length === 0 && flags) errors.push(...(await preconditions(flags.ip, opts.cniBinDir)));
   const token = await readToken(opts.tokenFile);
   if (token instanceof Error) errors.push(token.message);
   if (!flags || errors.length > 0) return fail(errors.join('\n'));
