@@ -12,7 +12,7 @@ import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError, VxnetError } from '../errors.js';
 import { parseEndpoints, reasonOf } from '../store/etcd/connect.js';
 import { EtcdStore } from '../store/etcd/etcd-store.js';
-import { DEFAULT_PREFIX } from '../store/etcd/layout.js';
+import { DEFAULT_PREFIX, layoutOf } from '../store/etcd/layout.js';
 import { buildStandbyApp } from './leader-standby.js';
 import { parseListen } from './listen-address.js';
 import { createMetrics, type MasterMetrics } from './metrics.js';
@@ -46,6 +46,7 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<number> {
   try {
     address = parseListen(opts.listen);
     endpoints = parseEndpoints(opts.etcd);
+    layoutOf(prefix); // a bad prefix is the operator's to fix, not something to wait out
     token = opts.tokenFile !== undefined ? await readToken(opts.tokenFile) : undefined;
     const check = await loadConfigFile(opts.config);
     if (!check.config) {
@@ -99,6 +100,7 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<number> {
     const lost = next();
     try {
       store = await EtcdStore.open(endpoints, { prefix, onLost: (e) => wake({ kind: 'lost', reason: e.message }) });
+      // Election keys: <prefix>/election/masters/<lease id>.
       const election = store.client.namespace(`${prefix}/`).election('masters', opts.leaseTtl ?? 3);
       const observer = await election.observe();
       // Read the observer itself: its first 'change' event carries no value.

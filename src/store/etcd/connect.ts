@@ -43,6 +43,7 @@ export function connectEtcd(endpoints: string[], timeoutMs = DEFAULT_TIMEOUT_MS)
 
 /** The reason of an etcd failure in a few words. */
 export function reasonOf(err: unknown): string {
-  const text = err instanceof Error ? `${err.constructor.name}: ${err.message}` : String(err);
+  // gRPC appends an often empty "Resolution note:"; it says nothing here.
+  const text = (err instanceof Error ? `${err.constructor.name}: ${err.message}` : String(err)).replace(/\.?\s*Resolution note:\s*$/, '');
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

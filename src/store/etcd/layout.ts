@@ -21,8 +21,6 @@ export interface Layout {
   log: string;
   /** The log entry of the batch whose first change has revision `first`. */
   logEntry(first: number): string;
-  /** Namespace of the masters' leader election. */
-  election: string;
 }
 
 /** Checks an --etcd-prefix and returns the key layout under it. */
@@ -41,7 +39,6 @@ export function layoutOf(prefix: string = DEFAULT_PREFIX): Layout {
     rev: `${prefix}/rev`,
     log: `${prefix}/log/`,
     logEntry: (first) => `${prefix}/log/${String(first).padStart(REV_WIDTH, '0')}`,
-    election: `${prefix}/election/`,
   };
 }
 
