@@ -12,7 +12,7 @@ import { forwardTcp, freePort, type Forwarder } from './forward.js';
 import { makeRunPrefix, runNames, type RunNames } from './names.js';
 import { killSync, startProcess, stopProcess, type Proc } from './process.js';
 import { createUnderlay, type Underlay } from './underlay.js';
-import { WaitAborted, waitFor } from './wait.js';
+import { sleep, WaitAborted, waitFor } from './wait.js';
 import { pidAlive, registerTeardown } from './lifecycle.js';
 import { loadRecord } from '../cni/records.js';
 import { isRunning } from '../cni/runtime.js';
@@ -59,6 +59,8 @@ export interface Cluster {
   localMasterUrl: string;
   master: Proc;
   hosts: Host[];
+  /** Stops the master by PID and starts it again on the same store and address. */
+  restartMaster(downMs?: number): Promise<void>;
   startAgent(h: Host): Promise<Proc>;
   stopAgent(h: Host): Promise<void>;
   /** Runs the vxnet CLI in host h's network namespace (and this mount namespace: see inHostNetns). */
@@ -135,16 +137,20 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     }
     const dataDir = join(tmpDir, 'master');
     mkdirSync(dataDir);
-    const master = startProcess(
-      'master',
-      ['node', CLI, 'master', '--config', configFile, '--data', dataDir, '--listen', `${listen.host}:${listen.port}`],
-      join(tmpDir, 'master.log'),
-    );
-    procs.add(master);
-    await waitFor('the master to answer /healthz', async () => {
-      if (!master.isRunning()) throw new WaitAborted(`master exited:\n${master.log().slice(-2000)}`);
-      return (await fetch(`${localMasterUrl}/healthz`)).ok;
-    }, { timeoutMs: 20_000, intervalMs: 100 });
+    const startMaster = async (): Promise<Proc> => {
+      const m = startProcess(
+        'master',
+        ['node', CLI, 'master', '--config', configFile, '--data', dataDir, '--listen', `${listen.host}:${listen.port}`],
+        join(tmpDir, 'master.log'),
+      );
+      procs.add(m);
+      await waitFor('the master to answer /healthz', async () => {
+        if (!m.isRunning()) throw new WaitAborted(`master exited:\n${m.log().slice(-2000)}`);
+        return (await fetch(`${localMasterUrl}/healthz`)).ok;
+      }, { timeoutMs: 20_000, intervalMs: 100 });
+      return m;
+    };
+    const master = await startMaster();
 
     const hosts: Host[] = ul.hosts.map((h, k) => {
       const dir = join(tmpDir, `h${k + 1}`);
@@ -161,6 +167,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       localMasterUrl,
       master,
       hosts,
+      async restartMaster(downMs = 0) {
+        await stopProcess(cluster.master);
+        procs.delete(cluster.master);
+        await sleep(downMs);
+        cluster.master = await startMaster();
+      },
       async startAgent(h) {
         if (h.agent?.isRunning()) return h.agent;
         const argv = inNetns(h.ns, [
@@ -213,7 +225,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       async leftovers() {
         const found = await ul.leftovers();
         if (existsSync(tmpDir)) found.push(`dir ${tmpDir}`);
-        for (const p of [master, ...hosts.map((h) => h.agent)]) if (p && pidAlive(p.pid)) found.push(`process ${p.name} pid ${p.pid}`);
+        for (const p of [cluster.master, ...hosts.map((h) => h.agent)]) if (p && pidAlive(p.pid)) found.push(`process ${p.name} pid ${p.pid}`);
         return found;
       },
     };
