@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { bearerCheck } from './http/auth.js';
 import { BODY_LIMIT, toErrorReply } from './http/error-map.js';
-import { frameworkErrors, trackRoutes, unmatchedHandler } from './http/fallback.js';
+import { clientErrorHandler, frameworkErrors, trackRoutes, unmatchedHandler } from './http/fallback.js';
 import { useJsonBodyParser } from './http/json-body.js';
 import { registerRoutes } from './http/routes.js';
 import { registerWebRoutes } from './http/web-routes.js';
@@ -29,6 +29,7 @@ export function buildMasterApp(options: MasterServerOptions): FastifyInstance {
     // Agent IPs in paths are short; bigger URLs are junk. `/state/` is `/state`.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     frameworkErrors: frameworkErrors(MAX_PARAM_LENGTH),
+    clientErrorHandler,
   });
   const routes = trackRoutes(app);
   // Only JSON bodies are accepted: anything else is a 415, not a string body.

@@ -32,6 +32,12 @@ describe('master: odd requests', () => {
     expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
   });
+
+  it('answers oversized headers with 431 in the API shape, not the framework\'s', async () => {
+    const res = await fetch(`${master.url}/overlay-master/state`, { headers: { 'x-junk': 'a'.repeat(20_000) } });
+    expect(res.status).toBe(431);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('HEADERS_TOO_LARGE');
+  });
 });
 
 describe('master: odd command lines', () => {

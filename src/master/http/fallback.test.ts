@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_NETWORK_CONFIG } from '../../config/types.js';
@@ -5,7 +6,7 @@ import { MemoryStore } from '../../store/memory/memory-store.js';
 import { createMetrics } from '../metrics.js';
 import { buildMasterApp } from '../server.js';
 import { MasterService } from '../service.js';
-import { allowedMethods, routeRegex } from './fallback.js';
+import { allowedMethods, clientErrorResponse, routeRegex } from './fallback.js';
 
 describe('routeRegex and allowedMethods', () => {
   const routes = [
@@ -139,5 +140,40 @@ describe('the master app and absurd bodies', () => {
     const r = await app.inject({ method: 'POST', url: '/overlay-master/agents', headers: { 'content-type': 'application/json' }, payload });
     expect(r.statusCode).toBe(400);
     expect(r.json().error.code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('bodies the master cannot read', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { dataDir: '/d' });
+    app = buildMasterApp({ service, metrics: createMetrics(() => service), logLevel: 'silent' });
+    await app.ready();
+  });
+  afterAll(() => app.close());
+
+  it('answers a compressed body with 415 naming the encoding', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/overlay-master/agents',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      payload: gzipSync('{"ip":"10.0.0.1"}'),
+    });
+    expect(r.statusCode).toBe(415);
+    expect(r.json().error).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Encoding "gzip" is not supported; send the JSON body uncompressed' });
+  });
+});
+
+describe('clientErrorResponse', () => {
+  it('answers header overflow with 431 in the API shape and a correct length', () => {
+    const raw = clientErrorResponse('HPE_HEADER_OVERFLOW');
+    const [head, body] = raw.split('\r\n\r\n') as [string, string];
+    expect(head).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(head).toContain(`Content-Length: ${Buffer.byteLength(body)}`);
+    expect(JSON.parse(body).error.code).toBe('HEADERS_TOO_LARGE');
+  });
+
+  it('answers other parser errors with 400', () => {
+    expect(clientErrorResponse('HPE_INVALID_METHOD')).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*"code":"BAD_REQUEST"/);
   });
 });

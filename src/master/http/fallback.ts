@@ -2,6 +2,7 @@
 // the wrong method, OPTIONS with the allowed methods, 404 otherwise, and the
 // router's own URL errors, all in the API's {"error":{code,message}} shape.
 
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 interface RoutePattern {
@@ -70,4 +71,23 @@ export function frameworkErrors(maxParamLength: number) {
           : `the request cannot be routed (${err.message}); check the method and path`;
     void reply.status(400).send({ error: { code: 'BAD_REQUEST', message } });
   };
+}
+
+/** A raw answer to a request Node's HTTP parser refused (huge headers, garbage), in the API's shape. */
+export function clientErrorResponse(code: string | undefined): string {
+  const [status, reason, errorCode, message] =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'the request headers are larger than the server accepts (16 KiB); send fewer or shorter headers']
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'TIMEOUT', 'the request was not received in time; send it again']
+        : [400, 'Bad Request', 'BAD_REQUEST', 'the request is not valid HTTP/1.1; check the client'];
+  const body = JSON.stringify({ error: { code: errorCode, message } });
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** fastify's clientErrorHandler: answers what it can, then drops the connection. */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) socket.write(clientErrorResponse(err.code));
+  socket.destroy();
 }

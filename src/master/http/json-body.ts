@@ -43,8 +43,12 @@ export function parseJsonBody(text: string): unknown {
 /** Replaces fastify's JSON parser (same body limit, which the route options carry). */
 export function useJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     try {
+      const encoding = req.headers['content-encoding'];
+      if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+        throw new VxnetError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(encoding)} is not supported; send the JSON body uncompressed`);
+      }
       done(null, parseJsonBody(body as string));
     } catch (e) {
       done(e as Error, undefined);
