@@ -164,7 +164,7 @@ describe('exhaustion', () => {
     const before = a.usage();
     const e = refusal(() => a.register(req('10.1.0.3')));
     expect(e.code).toBe('POOL_EXHAUSTED');
-    expect(e.message).toMatch(/^no free VTEP address left in vtep_subnet 10\.0\.0\.0\/30 \(2 of 2 in use\); widen vtep_subnet/);
+    expect(e.message).toMatch(/^no free VTEP address left in vtep_subnet 10\.0\.0\.0\/30 \(2 of 2 in use\); delete agents that left the cluster \(POST \/overlay-master\/agents\/delete\); a wider vtep_subnet takes effect only once every agent is deleted$/);
     expect(a.usage()).toEqual(before);
     a.release(first);
     expect(a.register(req('10.1.0.3')).overlays['dcos-1']).toEqual({ subnet: '192.168.0.0/24' });

@@ -179,7 +179,8 @@ function freeVtep({ pool, claims }: VtepClaims): bigint {
   throw new VxnetError(
     'POOL_EXHAUSTED',
     `no free VTEP address left in ${claims.label} (${pool.used} of ${pool.total} in use); ` +
-      `widen ${field} or delete agents that left the cluster (POST /overlay-master/agents/delete)`,
+      // The master refuses a changed vtep subnet while agents hold addresses from it, so "widen" alone is no fix.
+      `delete agents that left the cluster (POST /overlay-master/agents/delete); a wider ${field} takes effect only once every agent is deleted`,
     { pool: field, used: Number(pool.used), total: Number(pool.total) },
   );
 }
