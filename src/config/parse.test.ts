@@ -53,6 +53,16 @@ describe('parseConfigText', () => {
     expect(check.config?.overlays.map((o) => o.subnet)).toEqual(['192.168.0.0/17', '192.168.128.0/17', '44.128.0.0/16']);
   });
 
+  it('reads the section given as a JSON string, as DC/OS expanded configs keep it', () => {
+    const section = JSON.stringify({ vtep_subnet: '198.15.0.0/20', vtep_mac_oui: '70:B3:D5:00:00:00', overlays: [{ name: 'dcos', subnet: '44.128.0.0/16', prefix: 24 }] });
+    const check = parseConfigText(JSON.stringify({ cluster_name: 'x', dcos_overlay_network: section }), 'expanded.config.json');
+    expect(check.errors).toEqual([]);
+    expect(check.config?.overlays[0]).toEqual({ name: 'dcos', subnet: '44.128.0.0/16', prefix: 24 });
+    const broken = parseConfigText(JSON.stringify({ dcos_overlay_network: '{"vtep_subnet": ' }), 'expanded.config.json');
+    expect(broken.errors[0]?.path).toBe('dcos_overlay_network');
+    expect(broken.errors[0]?.rule).toMatch(/^is a string but not valid JSON \(/);
+  });
+
   it('points issues inside a whole config.yaml at dcos_overlay_network', () => {
     const check = parseConfigText(WHOLE_CONFIG.replace('prefix: 24\n    - name: dcos-3', 'prefx: 24\n    - name: dcos-3'), 'config.yaml');
     const paths = check.errors.map((e) => e.path);

@@ -69,6 +69,16 @@ export function parseConfigText(text: string, sourceName: string): ConfigCheck {
   }
   const found = findSection(data, sourceName, sink);
   if (!found) return sink;
+  if (found.nested && typeof found.section === 'string' && found.section.trim().startsWith('{')) {
+    // DC/OS's expanded configs keep the section as a JSON string.
+    try {
+      found.section = JSON.parse(found.section);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      addError(sink, ROOT_PATH, found.section, `is a string but not valid JSON (${why})`, 'write the section as a YAML mapping, or fix the JSON in the string');
+      return sink;
+    }
+  }
   const check = checkConfig(found.section);
   if (!found.nested) return check;
   return { ...check, errors: check.errors.map(nestPath), warnings: check.warnings.map(nestPath) };
