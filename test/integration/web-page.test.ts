@@ -20,6 +20,7 @@ let browser: BrowserContext;
 let page: Page;
 let restarted: ChildProcess | undefined;
 const dialogs: string[] = [];
+const pageErrors: string[] = [];
 
 const config = {
   vtep_subnet: '198.19.0.0/20',
@@ -69,6 +70,9 @@ beforeAll(async () => {
     viewport: { width: 1280, height: 800 },
   });
   page = browser.pages()[0] ?? (await browser.newPage());
+  // Fail fast and clearly instead of waiting 30 s per step on a page that never filled.
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('dialog', (d) => {
     dialogs.push(d.message());
     void d.dismiss();
@@ -152,6 +156,7 @@ describe('web page', () => {
     expect(await page.locator('#containers').getByText(XSS_ID, { exact: true }).count()).toBe(1);
     expect(await page.locator('img').count()).toBe(0);
     expect(dialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
   });
 
   it('filters containers by agent and by IP', async () => {
