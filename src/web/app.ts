@@ -2,7 +2,7 @@
 // follow the watch stream, render the model's rows. All API text goes in
 // through textContent only: container ids come from agents.
 
-import type { ContainerInfo, MasterState, WatchEvent } from '../api/types.js';
+import type { MasterState, WatchEvent } from '../api/types.js';
 import {
   agentRows,
   agentText,
@@ -167,6 +167,17 @@ function render(): void {
   else renderNetworks();
 }
 
+// Stream bursts (thousands of registrations) render once per frame, not once per event.
+let renderQueued = false;
+function scheduleRender(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    render();
+  });
+}
+
 function setConnection(kind: 'connecting' | 'live' | 'lost', text: string): void {
   const node = $('connection');
   node.dataset.state = kind;
@@ -191,14 +202,14 @@ async function refreshContainers(): Promise<void> {
   try {
     do {
       again = false;
-      containers = (await getJson<{ containers: (ContainerInfo & { agent: string })[] }>('/overlay-master/containers')).containers;
+      containers = (await getJson<{ containers: ListedContainer[] }>('/overlay-master/containers')).containers;
     } while (again);
   } catch {
     // The watch's error handler reports the lost connection; the next event refetches.
   } finally {
     fetching = false;
   }
-  render();
+  scheduleRender();
 }
 
 function onEvent(message: MessageEvent<string>): void {
@@ -211,7 +222,7 @@ function onEvent(message: MessageEvent<string>): void {
   state = applyWatchEvent(state, event);
   revision = event.revision;
   setConnection('live', `Live · revision ${revision}`);
-  render();
+  scheduleRender();
   void refreshContainers();
 }
 
@@ -229,7 +240,7 @@ function watch(): void {
 async function start(): Promise<void> {
   for (const id of ['filter-networks', 'filter-containers', 'filter-agents']) $(id).addEventListener('input', render);
   window.addEventListener('hashchange', () => {
-    for (const id of ['filter-containers']) $<HTMLInputElement>(id).value = '';
+    $<HTMLInputElement>('filter-containers').value = ''; // another network: start unfiltered
     render();
   });
   render();
