@@ -34,6 +34,16 @@ export interface RunLeaderOptions {
 const say = (text: string) => process.stderr.write(`vxnet master: ${text}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits for a clean-up step, but never longer than the etcd deadlines allow. */
+async function bounded(step: string, work: Promise<unknown> | undefined, ms = 2_500): Promise<void> {
+  if (!work) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const outcome = await Promise.race([work.then(() => 'done', () => 'done'), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') say(`could not ${step} within ${ms} ms; going on`);
+}
+
 /** What ends a term. */
 type Outcome = { kind: 'signal'; signal: NodeJS.Signals } | { kind: 'lost'; reason: string };
 
@@ -73,11 +83,11 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   const next = () => new Promise<Outcome>((resolve) => (wake = resolve));
 
-  let leaderUrl: () => string | undefined = () => undefined;
+  let leaderUrl: string | undefined;
   let trouble: string | undefined;
   let service: MasterService | undefined;
   const metrics: MasterMetrics = createMetrics(() => service);
-  const view = { self: '', leader: () => leaderUrl(), trouble: () => trouble };
+  const view = { self: '', leader: () => leaderUrl, trouble: () => trouble };
   let app: FastifyInstance = buildStandbyApp(view, opts.logLevel);
   try {
     view.self = await listen(app, address.host, address.port);
@@ -97,15 +107,16 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<number> {
   while (!stopSignal) {
     let store: EtcdStore | undefined;
     let campaign: Campaign | undefined;
+    let poll: NodeJS.Timeout | undefined;
     const lost = next();
     try {
       store = await EtcdStore.open(endpoints, { prefix, onLost: (e) => wake({ kind: 'lost', reason: e.message }) });
       // Election keys: <prefix>/election/masters/<lease id>.
       const election = store.client.namespace(`${prefix}/`).election('masters', opts.leaseTtl ?? 3);
-      const observer = await election.observe();
-      // Read the observer itself: its first 'change' event carries no value.
-      leaderUrl = () => observer.leader();
-      observer.on('error', () => undefined);
+      // Polled, not observed: etcd3's observer can hang on cancel. A standby's answer lags at most 0.5 s.
+      const refresh = () => election.leader().then((url) => (leaderUrl = url), () => (leaderUrl = undefined));
+      await refresh();
+      poll = setInterval(() => void refresh(), 500);
       trouble = undefined;
       campaign = election.campaign(view.self);
       const c = campaign;
@@ -148,14 +159,18 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<number> {
     service = undefined;
     await ending?.close().catch(() => undefined);
     if (ending && !stopSignal) await swap(() => buildStandbyApp(view, opts.logLevel)).catch((e: unknown) => say(`cannot listen again on port ${port}: ${reasonOf(e)}`));
-    await campaign?.resign().catch(() => undefined);
-    leaderUrl = () => undefined;
-    await store?.close().catch(() => undefined);
+    clearInterval(poll);
+    await bounded('resign', campaign?.resign());
+    leaderUrl = undefined;
+    await bounded('close the store', store?.close());
     if (!stopSignal && !ending) await Promise.race([sleep(1_000), lost]);
   }
   if (exitCode === 0) say(`${stopSignal}: stopping`);
   await app.close();
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
+  // The etcd client may leave a reconnecting stream behind after close; all
+  // our state is already handed over, so do not let it hold the process.
+  setTimeout(() => process.exit(exitCode), 500).unref();
   return exitCode;
 }
