@@ -88,6 +88,9 @@ describe('several masters on etcd', () => {
     expect(((await read.json()) as any).error.code).toBe('NOT_LEADER');
     expect(await (await fetch(`${standby.url}/healthz`)).json()).toEqual({ status: 'standby', leader: leader.url });
     expect((await post(leader.url, '/overlay-master/agents', { ip: '10.0.0.1' })).status).toBe(200);
+    const started = Date.now();
+    expect(await standby.stop()).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('SIGKILL of the leader during a registration storm: the standby takes over with every acknowledged allocation and no duplicates', async () => {
@@ -159,6 +162,15 @@ describe('several masters on etcd', () => {
       const final = await state(standby.url);
       expect(final.agents.map((a) => a.ip)).toEqual(['10.6.0.1', '10.6.0.2']);
       expect(summary(final.agents[1] as AgentInfo)).toEqual(summary(theirs));
+      // The deposed master stepped down: it now stands by behind the new leader.
+      let health: unknown;
+      for (let i = 0; i < 100; i++) {
+        // Refused for a moment while it swaps its leader app for the standby one.
+        health = await fetch(`${leader.url}/healthz`).then((r) => r.json(), () => undefined);
+        if ((health as { leader?: string })?.leader === standby.url) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(health).toEqual({ status: 'standby', leader: standby.url });
     } finally {
       leader.child.kill('SIGCONT');
     }
