@@ -83,8 +83,10 @@ describe('SqliteStore on disk', () => {
 
   it('takes over a lock whose owner was killed but not yet reaped (a zombie)', async () => {
     const dir = tempDir();
-    // `true` exits at once and stays a zombie: `sleep` (its parent after exec) never reaps it.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 20'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // The forked child exits at once and stays a zombie: its parent sleeps without reaping it.
+    // (A shell is no good here: it may reap the child before it execs.)
+    const script = 'import os, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(20)';
+    const parent = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const zombie = Number((await new Promise<Buffer>((ok) => parent.stdout.once('data', ok))).toString().trim());
       for (let i = 0; i < 100 && !/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++) await new Promise((ok) => setTimeout(ok, 10));
