@@ -6,7 +6,6 @@ import { type Command, Option } from 'commander';
 import type { ContainerInfo, MasterState } from '../api/types.js';
 import { isVxnetError } from '../errors.js';
 import { planNetworkDelete } from '../master/network-delete.js';
-import { runLeaderMaster } from '../master/leader.js';
 import { runMaster } from '../master/run.js';
 import { formatState } from '../master/state-table.js';
 import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -85,6 +84,8 @@ export function registerMasterCommands(program: Command): void {
         return fail('vxnet master', 'give exactly one store: --data DIR (one master, SQLite) or --etcd URL[,URL...] (several masters on etcd)');
       }
       if (opts.etcd !== undefined) {
+        // Loaded only here: the etcd client costs ~0.2 s of start-up that a single master never needs.
+        const { runLeaderMaster } = await import('../master/leader.js');
         process.exitCode = await runLeaderMaster({ ...opts, etcd: opts.etcd });
         return;
       }
