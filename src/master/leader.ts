@@ -7,7 +7,6 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { Campaign } from 'etcd3';
-import { formatIssues, loadConfigFile } from '../config/load.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError, VxnetError } from '../errors.js';
 import { parseEndpoints, reasonOf } from '../store/etcd/connect.js';
@@ -16,7 +15,7 @@ import { DEFAULT_PREFIX, layoutOf } from '../store/etcd/layout.js';
 import { buildStandbyApp } from './leader-standby.js';
 import { parseListen } from './listen-address.js';
 import { createMetrics, type MasterMetrics } from './metrics.js';
-import { EXIT_REFUSED, readToken } from './run.js';
+import { EXIT_REFUSED, loadMasterConfig, readToken } from './run.js';
 import { buildMasterApp, listen } from './server.js';
 import { MasterService } from './service.js';
 
@@ -58,14 +57,9 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<number> {
     endpoints = parseEndpoints(opts.etcd);
     layoutOf(prefix); // a bad prefix is the operator's to fix, not something to wait out
     token = opts.tokenFile !== undefined ? await readToken(opts.tokenFile) : undefined;
-    const check = await loadConfigFile(opts.config);
-    if (!check.config) {
-      say(`the config ${opts.config ?? '(defaults)'} is invalid:`);
-      process.stderr.write(formatIssues(check));
-      return 1;
-    }
-    if (check.warnings.length > 0) process.stderr.write(formatIssues(check));
-    config = check.config;
+    const loaded = await loadMasterConfig(opts.config);
+    if (!loaded) return 1;
+    config = loaded;
   } catch (e) {
     if (!isVxnetError(e)) throw e;
     say(e.message);

@@ -3,6 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { formatIssues, loadConfigFile } from '../config/load.js';
+import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError, VxnetError } from '../errors.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { parseListen } from './listen-address.js';
@@ -36,23 +37,33 @@ export async function readToken(path: string): Promise<string> {
   return token;
 }
 
+/**
+ * Loads and checks the master's config, printing warnings, or every error and
+ * returning undefined (exit 1). Shared by the single and the etcd-backed master.
+ */
+export async function loadMasterConfig(path: string | undefined): Promise<NetworkConfig | undefined> {
+  const check = await loadConfigFile(path);
+  if (!check.config) {
+    say(`the config ${path ?? '(defaults)'} is invalid:`);
+    process.stderr.write(formatIssues(check));
+    return undefined;
+  }
+  if (check.warnings.length > 0) process.stderr.write(formatIssues(check));
+  return check.config;
+}
+
 /** Runs until SIGTERM/SIGINT; resolves with the process exit code. */
 export async function runMaster(opts: RunMasterOptions): Promise<number> {
   let store: SqliteStore | undefined;
   try {
     const address = parseListen(opts.listen);
     const token = opts.tokenFile !== undefined ? await readToken(opts.tokenFile) : undefined;
-    const check = await loadConfigFile(opts.config);
-    if (!check.config) {
-      say(`the config ${opts.config ?? '(defaults)'} is invalid:`);
-      process.stderr.write(formatIssues(check));
-      return 1;
-    }
-    if (check.warnings.length > 0) process.stderr.write(formatIssues(check));
+    const config = await loadMasterConfig(opts.config);
+    if (!config) return 1;
     store = await SqliteStore.open(opts.data);
     let service: MasterService | undefined;
     const metrics = createMetrics(() => service);
-    service = await MasterService.start(store, check.config, { dataDir: opts.data, observer: metrics.observer });
+    service = await MasterService.start(store, config, { dataDir: opts.data, observer: metrics.observer });
     const app = buildMasterApp({ service, metrics, logLevel: opts.logLevel, ...(token !== undefined && { token }) });
     const url = await listen(app, address.host, address.port).catch((e: NodeJS.ErrnoException) => {
       throw new VxnetError('PRECONDITION', `cannot listen on ${opts.listen} (${e.code ?? e.message}); pick a free address with --listen HOST:PORT`);

@@ -80,3 +80,45 @@ export class WatchHub {
     }
   }
 }
+
+/**
+ * The last `limit` committed changes, kept in memory for stores whose backend
+ * keeps no replayable history of its own (memory, etcd's mirror).
+ */
+export class RetainedHistory {
+  /** Retained changes, oldest first, from index `start`. */
+  private items: StoredChange[] = [];
+  private start = 0;
+
+  constructor(private readonly limit: number) {}
+
+  add(changes: readonly StoredChange[]): void {
+    this.items.push(...changes);
+    this.start = Math.max(this.start, this.items.length - this.limit);
+    // Drop the compacted prefix now and then, not on every commit.
+    if (this.start > this.limit) {
+      this.items = this.items.slice(this.start);
+      this.start = 0;
+    }
+  }
+
+  /** Forgets everything (a gap: only replays from here on are exact). */
+  clear(): void {
+    this.items = [];
+    this.start = 0;
+  }
+
+  /** Revision of the oldest retained change, or `current + 1` when none is retained. */
+  oldest(current: number): number {
+    return this.items[this.start]?.revision ?? current + 1;
+  }
+
+  /**
+   * Replays what is retained after `since`, then follows `hub`, as
+   * `Store.watch` promises; throws CONFLICT for a start it cannot serve.
+   */
+  watch(hub: WatchHub, since: number, current: number, listener: Listener): () => void {
+    const from = checkWatchStart(since, current, this.oldest(current));
+    return hub.subscribe(this.items.slice(this.start).filter((c) => c.revision > from), listener);
+  }
+}

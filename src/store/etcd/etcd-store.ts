@@ -16,7 +16,7 @@ import { encodeChanges, type EncodedChange } from '../change-codec.js';
 import type { FlushInfo } from '../group-commit.js';
 import { historyLimitOf, type StoreOptions } from '../options.js';
 import type { AgentRecord, Change, Snapshot, Store, StoredChange } from '../store.js';
-import { checkWatchStart, WatchHub } from '../watch-hub.js';
+import { RetainedHistory, WatchHub } from '../watch-hub.js';
 import { connectEtcd, DEFAULT_TIMEOUT_MS, reasonOf } from './connect.js';
 import { chunkCallers, decodeLogEntry, encodeLogEntry, type Layout, layoutOf } from './layout.js';
 
@@ -50,8 +50,7 @@ const MAX_TXN_BYTES = 1024 * 1024; // under etcd's default 1.5 MiB request limit
 
 export class EtcdStore implements Store {
   private readonly hub = new WatchHub();
-  private history: StoredChange[] = [];
-  private historyStart = 0;
+  private readonly history: RetainedHistory;
   /** Log entries we know of, oldest first: which keys pruning may delete. */
   private batches: { first: number; last: number }[] = [];
   private queue: Pending[] = [];
@@ -71,7 +70,9 @@ export class EtcdStore implements Store {
     private revision: number,
     private readonly historyLimit: number,
     private readonly options: EtcdStoreOptions,
-  ) {}
+  ) {
+    this.history = new RetainedHistory(historyLimit);
+  }
 
   /** Connects, loads the log for replays and follows it; STORE_UNAVAILABLE (endpoints and fix) if etcd cannot be reached. */
   static async open(endpoints: string[], options: EtcdStoreOptions = {}): Promise<EtcdStore> {
@@ -90,7 +91,7 @@ export class EtcdStore implements Store {
       const store = new EtcdStore(client, layout, endpoints, (entries[0]?.[0]?.revision ?? stored + 1) - 1, historyLimit, options);
       for (const changes of entries) store.learn(changes);
       store.revision = Math.max(store.revision, stored);
-      store.trimHistory();
+      store.forgetCompactedBatches();
       store.follow(String(Number(res.header.revision) + 1));
       return store;
     } catch (err) {
@@ -141,10 +142,7 @@ export class EtcdStore implements Store {
 
   watch(sinceRevision: number, onChange: (change: StoredChange) => void): () => void {
     this.ensureOpen();
-    const oldest = this.history[this.historyStart]?.revision ?? this.revision + 1;
-    const since = checkWatchStart(sinceRevision, this.revision, oldest);
-    const backlog = this.history.slice(this.historyStart).filter((c) => c.revision > since);
-    return this.hub.subscribe(backlog, onChange);
+    return this.history.watch(this.hub, sinceRevision, this.revision, onChange);
   }
 
   /** Writes what is queued, then stops following etcd and disconnects. */
@@ -272,7 +270,7 @@ export class EtcdStore implements Store {
   /** Adds a batch to the mirror and hands it to watchers. */
   private apply(changes: StoredChange[]): void {
     this.learn(changes);
-    this.trimHistory();
+    this.forgetCompactedBatches();
     this.hub.publish(changes);
     const ready = this.revisionWaiters.filter((w) => w.revision <= this.revision);
     this.revisionWaiters = this.revisionWaiters.filter((w) => w.revision > this.revision);
@@ -285,22 +283,16 @@ export class EtcdStore implements Store {
     const last = changes[changes.length - 1]!.revision;
     if (this.batches.length > 0 && first !== this.revision + 1) {
       // A gap (history lost): only replays from here on are exact.
-      this.history = [];
-      this.historyStart = 0;
+      this.history.clear();
       this.batches = [];
     }
-    this.history.push(...changes);
+    this.history.add(changes);
     this.batches.push({ first, last });
     this.revision = Math.max(this.revision, last);
   }
 
-  private trimHistory(): void {
-    this.historyStart = Math.max(this.historyStart, this.history.length - this.historyLimit);
-    if (this.historyStart > this.historyLimit) {
-      this.history = this.history.slice(this.historyStart);
-      this.historyStart = 0;
-    }
-    const oldest = this.history[this.historyStart]?.revision ?? this.revision + 1;
+  private forgetCompactedBatches(): void {
+    const oldest = this.history.oldest(this.revision);
     while (this.batches.length > 1 && this.batches[0]!.last < oldest) this.batches.shift();
   }
 

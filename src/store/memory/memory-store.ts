@@ -8,22 +8,19 @@ import { decodeChange, encodeChanges, type EncodedChange } from '../change-codec
 import { GroupCommit } from '../group-commit.js';
 import { historyLimitOf, type StoreOptions } from '../options.js';
 import type { AgentRecord, Change, Snapshot, Store, StoredChange } from '../store.js';
-import { checkWatchStart, WatchHub } from '../watch-hub.js';
+import { RetainedHistory, WatchHub } from '../watch-hub.js';
 
 export class MemoryStore implements Store {
   private readonly agents = new Map<string, { seq: number; json: string }>();
   private config: string | undefined;
   private revision = 0;
-  /** Retained changes, oldest first, from index `historyStart`. */
-  private history: StoredChange[] = [];
-  private historyStart = 0;
-  private readonly historyLimit: number;
+  private readonly history: RetainedHistory;
   private readonly hub = new WatchHub();
   private readonly group: GroupCommit;
   private closed = false;
 
   constructor(options?: StoreOptions) {
-    this.historyLimit = historyLimitOf(options);
+    this.history = new RetainedHistory(historyLimitOf(options));
     this.group = new GroupCommit((batch) => this.write(batch), options?.onFlush);
   }
 
@@ -43,10 +40,7 @@ export class MemoryStore implements Store {
 
   watch(sinceRevision: number, onChange: (change: StoredChange) => void): () => void {
     this.ensureOpen();
-    const oldest = this.history[this.historyStart]?.revision ?? this.revision + 1;
-    const since = checkWatchStart(sinceRevision, this.revision, oldest);
-    const backlog = this.history.slice(this.historyStart).filter((c) => c.revision > since);
-    return this.hub.subscribe(backlog, onChange);
+    return this.history.watch(this.hub, sinceRevision, this.revision, onChange);
   }
 
   async close(): Promise<void> {
@@ -68,18 +62,8 @@ export class MemoryStore implements Store {
       else this.config = change.payload;
       stored.push(decodeChange(change.type, change.payload, this.revision));
     }
-    this.retain(stored);
+    this.history.add(stored);
     this.hub.publish(stored);
     return this.revision;
-  }
-
-  private retain(stored: StoredChange[]): void {
-    for (const change of stored) this.history.push(change);
-    this.historyStart = Math.max(this.historyStart, this.history.length - this.historyLimit);
-    // Drop the compacted prefix now and then, not on every commit.
-    if (this.historyStart > this.historyLimit) {
-      this.history = this.history.slice(this.historyStart);
-      this.historyStart = 0;
-    }
   }
 }
