@@ -44,6 +44,10 @@ describe('vxnet demo under a signal', () => {
       await waitFor('the demo to wait for Ctrl-C', () => demo.log().includes('until Ctrl-C'), { timeoutMs: 100_000, intervalMs: 200 });
       const prefix = /run prefix (vx[0-9a-f]{4})/.exec(demo.log())![1]!;
       expect((await leftovers(runNames(prefix))).length).toBeGreaterThan(10);
+      // The web page the demo points at is up while it waits.
+      const page = await fetch(/web page: (http:\/\/\S+)/.exec(demo.log())![1]!);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>vxnet');
       process.kill(demo.pid, 'SIGTERM');
       expect(await demo.exited).toBe(143);
       expect(await leftovers(runNames(prefix))).toEqual([]);

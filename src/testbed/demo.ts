@@ -52,6 +52,7 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
     out(`ping matrix (dcos-1 <-> dcos-2 is routed without NAT):\n${pingMatrix(ctrs, (i, j) => reached.has(`${i},${j}`))}\n`);
     out(allOk ? `all ${pairs.length} pairs reachable` : `${pairs.length - reached.size} of ${pairs.length} pairs FAILED`);
     out(`\nAPI: ${cluster.localMasterUrl}/overlay-master/state  (also /overlay-master/containers, /metrics)`);
+    out(`web page: ${cluster.localMasterUrl}/  (networks, containers and agents, live)`);
     out(`try: ip netns exec ${ctrs[0]!.ns} ping ${ctrs[4]!.ip}`);
     if (opts.wait) {
       out('running until Ctrl-C; then everything is removed');
