@@ -8,6 +8,7 @@ import { isVxnetError } from '../errors.js';
 import { planNetworkDelete } from '../master/network-delete.js';
 import { runMaster } from '../master/run.js';
 import { formatState } from '../master/state-table.js';
+import type { Store } from '../store/store.js';
 import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.js';
 
 const fail = (prefix: string, message: string): void => {
@@ -45,18 +46,29 @@ async function showState(options: { master: string; json?: boolean }): Promise<v
   }
 }
 
-async function deleteNetwork(name: string, options: { data: string }): Promise<void> {
-  let store: SqliteStore | undefined;
-  // Opening would create an empty store: a mistyped --data must not look like "nothing to delete".
-  if (!existsSync(join(options.data, DB_FILE))) {
-    return fail('vxnet network delete', `${options.data} holds no vxnet store (no ${DB_FILE}); pass the --data directory the master uses`);
+async function deleteNetwork(name: string, options: { data?: string; etcd?: string; etcdPrefix: string }): Promise<void> {
+  if ((options.data === undefined) === (options.etcd === undefined)) {
+    return fail('vxnet network delete', 'give exactly one store: --data DIR (one master, SQLite) or --etcd URL[,URL...] (several masters on etcd)');
   }
+  let store: Store | undefined;
+  let where: string;
   try {
-    store = await SqliteStore.open(options.data);
-    const plan = planNetworkDelete(await store.snapshot(), name, options.data);
+    if (options.data !== undefined) {
+      where = options.data;
+      // Opening would create an empty store: a mistyped --data must not look like "nothing to delete".
+      if (!existsSync(join(options.data, DB_FILE))) {
+        return fail('vxnet network delete', `${options.data} holds no vxnet store (no ${DB_FILE}); pass the --data directory the master uses`);
+      }
+      store = await SqliteStore.open(options.data);
+    } else {
+      const { openStoppedEtcdStore } = await import('../store/etcd/offline.js');
+      where = `etcd (prefix ${options.etcdPrefix})`;
+      store = await openStoppedEtcdStore(options.etcd!, options.etcdPrefix);
+    }
+    const plan = planNetworkDelete(await store.snapshot(), name, where);
     await store.commit(plan.changes);
     process.stdout.write(
-      `deleted overlay ${name} from ${options.data}: freed its subnets on ${plan.agents} agent(s)` +
+      `deleted overlay ${name} from ${where}: freed its subnets on ${plan.agents} agent(s)` +
         `${plan.fromConfig ? ' and removed it from the stored config' : ''}. ` +
         `Agents drop its bridges, routes and NAT rules when they next sync; run "vxnet agent cleanup" on hosts that are gone.\n`,
     );
@@ -104,6 +116,8 @@ export function registerMasterCommands(program: Command): void {
     .command('delete')
     .description('free every allocation of an overlay and remove it from the stored config (the master must be stopped)')
     .argument('<name>', 'overlay name')
-    .requiredOption('--data <dir>', "the master's --data directory")
+    .option('--data <dir>', "the master's --data directory (one master)")
+    .option('--etcd <urls>', "the masters' --etcd URLs (several masters; all must be stopped)")
+    .option('--etcd-prefix <prefix>', 'key prefix in etcd (with --etcd)', '/vxnet')
     .action(deleteNetwork);
 }

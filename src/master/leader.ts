@@ -127,7 +127,7 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<number> {
       const kv = (await store.client.get(key).exec()).kvs[0];
       if (!kv) throw new VxnetError('NOT_LEADER', `the election key ${key} vanished right after the election`);
       store.setFence({ key, createRevision: String(kv.create_revision) });
-      service = await MasterService.start(store, config, { dataDir: `(etcd prefix ${prefix})`, observer: metrics.observer });
+      service = await MasterService.start(store, config, { storeArgs: `--etcd ${endpoints.join(',')} --etcd-prefix ${prefix}`, observer: metrics.observer });
       const leading = service;
       await swap(() => buildMasterApp({ service: leading, metrics, logLevel: opts.logLevel, ...(token !== undefined && { token }) }));
       process.stdout.write(`vxnet master ${view.self} is the leader (${service.agentCount} agents, revision ${service.revision})\n`);

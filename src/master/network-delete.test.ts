@@ -37,8 +37,8 @@ describe('planNetworkDelete', () => {
     expect(cfg.type === 'config' && cfg.config.overlays.map((o) => o.name)).toEqual(['dcos-1']);
     const after: AgentRecord[] = [put.type === 'put' ? put.record : agent];
     const smaller = { ...config, overlays: [config.overlays[0]!] };
-    expect(reconcile({ config, agents: [agent] }, smaller, '/d').ok).toBe(false);
-    expect(reconcile({ config: cfg.type === 'config' ? cfg.config : config, agents: after }, smaller, '/d').ok).toBe(true);
+    expect(reconcile({ config, agents: [agent] }, smaller, '--data /d').ok).toBe(false);
+    expect(reconcile({ config: cfg.type === 'config' ? cfg.config : config, agents: after }, smaller, '--data /d').ok).toBe(true);
   });
 
   it('refuses an overlay the store does not know, listing the ones it does', () => {

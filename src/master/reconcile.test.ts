@@ -30,17 +30,17 @@ const agents = [
 
 describe('reconcile', () => {
   it('accepts an unchanged config', () => {
-    expect(reconcile({ config, agents }, config, '/d')).toEqual({ ok: true, added: [], configChanged: false });
+    expect(reconcile({ config, agents }, config, '--data /d')).toEqual({ ok: true, added: [], configChanged: false });
   });
 
   it('accepts an added overlay and names it', () => {
     const next = { ...config, overlays: [...config.overlays, { name: 'dcos-3', subnet: '44.128.0.0/16', prefix: 24 }] };
-    expect(reconcile({ config, agents }, next, '/d')).toEqual({ ok: true, added: ['dcos-3'], configChanged: true });
+    expect(reconcile({ config, agents }, next, '--data /d')).toEqual({ ok: true, added: ['dcos-3'], configChanged: true });
   });
 
   it('refuses a removed overlay that holds allocations, naming it, the count and both fixes', () => {
     const next = { ...config, overlays: [config.overlays[0]!] };
-    const r = reconcile({ config, agents }, next, '/var/lib/vxnet');
+    const r = reconcile({ config, agents }, next, '--data /var/lib/vxnet');
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.refusals).toHaveLength(1);
@@ -52,13 +52,13 @@ describe('reconcile', () => {
 
   it('accepts removing an overlay nobody holds a subnet in', () => {
     const only1 = agents.map((a) => ({ ...a, overlays: { 'dcos-1': a.overlays['dcos-1']! } }));
-    const r = reconcile({ config, agents: only1 }, { ...config, overlays: [config.overlays[0]!] }, '/d');
+    const r = reconcile({ config, agents: only1 }, { ...config, overlays: [config.overlays[0]!] }, '--data /d');
     expect(r.ok).toBe(true);
   });
 
   it('refuses a changed overlay prefix showing old and new', () => {
     const next = { ...config, overlays: [config.overlays[0]!, { name: 'dcos-2', subnet: '192.168.128.0/17', prefix: 25 }] };
-    const r = reconcile({ config, agents }, next, '/d');
+    const r = reconcile({ config, agents }, next, '--data /d');
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.refusals.map((x) => x.kind)).toEqual(['overlay-changed']);
@@ -67,7 +67,7 @@ describe('reconcile', () => {
 
   it('refuses a changed overlay subnet', () => {
     const next = { ...config, overlays: [{ name: 'dcos-1', subnet: '10.64.0.0/16', prefix: 24 }, config.overlays[1]!] };
-    const r = reconcile({ config, agents }, next, '/d');
+    const r = reconcile({ config, agents }, next, '--data /d');
     expect(r.ok ? [] : r.refusals.map((x) => x.subject)).toEqual(['dcos-1']);
   });
 
@@ -75,23 +75,23 @@ describe('reconcile', () => {
     ['vtep_subnet', { vtep_subnet: '192.15.16.0/20' }, 'vtep_subnet changed from 192.15.0.0/20 to 192.15.16.0/20'],
     ['vtep_mac_oui', { vtep_mac_oui: '70:B3:D6:00:00:00' }, 'vtep_mac_oui changed from 70:b3:d5:00:00:00 to 70:b3:d6:00:00:00'],
   ])('refuses a changed %s showing old and new', (_field, change, text) => {
-    const r = reconcile({ config, agents }, { ...config, ...change }, '/d');
+    const r = reconcile({ config, agents }, { ...config, ...change }, '--data /d');
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.refusals[0]!.message).toContain(text);
   });
 
   it('treats an OUI differing only in case as unchanged', () => {
-    expect(reconcile({ config, agents }, { ...config, vtep_mac_oui: '70:b3:d5:00:00:00' }, '/d').ok).toBe(true);
+    expect(reconcile({ config, agents }, { ...config, vtep_mac_oui: '70:b3:d5:00:00:00' }, '--data /d').ok).toBe(true);
   });
 
   it('accepts any config over an empty store', () => {
-    const r = reconcile({ config, agents: [] }, { ...config, vtep_subnet: '10.1.0.0/16' }, '/d');
+    const r = reconcile({ config, agents: [] }, { ...config, vtep_subnet: '10.1.0.0/16' }, '--data /d');
     expect(r).toEqual({ ok: true, added: [], configChanged: true });
   });
 
   it('reports every refusal at once', () => {
     const next = { ...config, vtep_subnet: '10.1.0.0/16', overlays: [] };
-    const r = reconcile({ config, agents }, next, '/d');
+    const r = reconcile({ config, agents }, next, '--data /d');
     expect(r.ok ? [] : r.refusals.map((x) => x.subject)).toEqual(['vtep_subnet', 'dcos-1', 'dcos-2']);
   });
 });

@@ -61,7 +61,7 @@ function vtepRefusals(old: NetworkConfig, next: NetworkConfig, agents: readonly 
     }));
 }
 
-function overlayRefusals(old: OverlayConfig, next: OverlayConfig, agents: readonly AgentRecord[], dataDir: string): Refusal[] {
+function overlayRefusals(old: OverlayConfig, next: OverlayConfig, agents: readonly AgentRecord[], storeArgs: string): Refusal[] {
   const changed4 = old.subnet !== next.subnet || old.prefix !== next.prefix;
   const changed6 = old.subnet6 !== next.subnet6 || old.prefix6 !== next.prefix6;
   const n = (changed4 ? holders(agents, old.name, 4) : 0) + (changed6 ? holders(agents, old.name, 6) : 0);
@@ -73,15 +73,16 @@ function overlayRefusals(old: OverlayConfig, next: OverlayConfig, agents: readon
       subject: old.name,
       message:
         `overlay ${old.name} changed: old ${describeOverlay(old)}; new ${describeOverlay(next)}; ${agentsWord(count)} subnets made from the old value. ` +
-        `Fix: put the old values back, or free its allocations with: vxnet network delete ${old.name} --data ${dataDir}`,
+        `Fix: put the old values back, or free its allocations with: vxnet network delete ${old.name} ${storeArgs}`,
     },
   ];
 }
 
 /**
- * Checks `next` against what is stored. `dataDir` only appears in the fix text.
+ * Checks `next` against what is stored. `storeArgs` (e.g. `--data /var/lib/vxnet`)
+ * names the store in the fix text, so the command shown can be run as it is.
  */
-export function reconcile(stored: StoredState, next: NetworkConfig, dataDir: string): ReconcileResult {
+export function reconcile(stored: StoredState, next: NetworkConfig, storeArgs: string): ReconcileResult {
   const refusals: Refusal[] = [];
   const oldConfig = stored.config;
   const nextByName = new Map(next.overlays.map((o) => [o.name, o]));
@@ -105,10 +106,10 @@ export function reconcile(stored: StoredState, next: NetworkConfig, dataDir: str
         subject: name,
         message:
           `overlay ${name} is not in the config but ${agentsWord(count)} subnets in it. ` +
-          `Fix: put it back in the config${was}, or free its allocations with: vxnet network delete ${name} --data ${dataDir}`,
+          `Fix: put it back in the config${was}, or free its allocations with: vxnet network delete ${name} ${storeArgs}`,
       });
     } else if (oldOverlay) {
-      refusals.push(...overlayRefusals(oldOverlay, nextOverlay, stored.agents, dataDir));
+      refusals.push(...overlayRefusals(oldOverlay, nextOverlay, stored.agents, storeArgs));
     }
   }
   if (refusals.length > 0) return { ok: false, refusals };

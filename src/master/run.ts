@@ -63,7 +63,7 @@ export async function runMaster(opts: RunMasterOptions): Promise<number> {
     store = await SqliteStore.open(opts.data);
     let service: MasterService | undefined;
     const metrics = createMetrics(() => service);
-    service = await MasterService.start(store, config, { dataDir: opts.data, observer: metrics.observer });
+    service = await MasterService.start(store, config, { storeArgs: `--data ${opts.data}`, observer: metrics.observer });
     const app = buildMasterApp({ service, metrics, logLevel: opts.logLevel, ...(token !== undefined && { token }) });
     const url = await listen(app, address.host, address.port).catch((e: NodeJS.ErrnoException) => {
       throw new VxnetError('PRECONDITION', `cannot listen on ${opts.listen} (${e.code ?? e.message}); pick a free address with --listen HOST:PORT`);

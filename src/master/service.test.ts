@@ -28,7 +28,7 @@ class FlakyStore extends MemoryStore {
   }
 }
 
-const start = (store: Store, c = config) => MasterService.start(store, c, { dataDir: '/d' });
+const start = (store: Store, c = config) => MasterService.start(store, c, { storeArgs: '--data /d' });
 
 describe('MasterService', () => {
   it('answers the same IP with the same allocation, and concurrent duplicates allocate once', async () => {

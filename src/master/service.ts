@@ -21,8 +21,8 @@ export interface MasterObserver {
 }
 
 export interface MasterServiceOptions {
-  /** Only used in the fix text of refusals. */
-  dataDir: string;
+  /** The `vxnet network delete` flags naming this store (`--data DIR`), for the fix text of refusals. */
+  storeArgs: string;
   observer?: MasterObserver;
   watch?: WatchHubOptions;
   /** Milliseconds, monotonic. */
@@ -79,7 +79,7 @@ export class MasterService {
    */
   static async start(store: Store, config: NetworkConfig, options: MasterServiceOptions): Promise<MasterService> {
     const snap = await store.snapshot();
-    const verdict = reconcile({ config: snap.config, agents: snap.agents }, config, options.dataDir);
+    const verdict = reconcile({ config: snap.config, agents: snap.agents }, config, options.storeArgs);
     if (!verdict.ok) {
       throw new VxnetError('RECONCILE_REFUSED', verdict.refusals.map((r) => r.message).join('\n'), { refusals: verdict.refusals });
     }

@@ -36,7 +36,7 @@ describe('the master app answers requests no route takes', () => {
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { dataDir: '/d' });
+    const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { storeArgs: '--data /d' });
     app = buildMasterApp({ service, metrics: createMetrics(() => service), logLevel: 'silent' });
     await app.ready();
   });
@@ -89,7 +89,7 @@ describe('the master app parses JSON bodies', () => {
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { dataDir: '/d' });
+    const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { storeArgs: '--data /d' });
     app = buildMasterApp({ service, metrics: createMetrics(() => service), logLevel: 'silent' });
     await app.ready();
   });
@@ -127,7 +127,7 @@ describe('the master app parses JSON bodies', () => {
 describe('the master app and absurd bodies', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { dataDir: '/d' });
+    const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { storeArgs: '--data /d' });
     app = buildMasterApp({ service, metrics: createMetrics(() => service), logLevel: 'silent' });
     await app.ready();
   });
@@ -146,7 +146,7 @@ describe('the master app and absurd bodies', () => {
 describe('bodies the master cannot read', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { dataDir: '/d' });
+    const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { storeArgs: '--data /d' });
     app = buildMasterApp({ service, metrics: createMetrics(() => service), logLevel: 'silent' });
     await app.ready();
   });
