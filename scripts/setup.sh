@@ -17,8 +17,10 @@ command -v npm >/dev/null || fail "npm not found: install npm alongside Node.js.
 
 # Debian packages: the kernel data plane tools, the reference CNI plugins,
 # etcd for high availability, and Chromium for the web page tests.
+# python3, make and g++ build better-sqlite3 from source (node-gyp) when no
+# prebuilt binary can be fetched; python3 also serves one store test.
 packages=(iproute2 nftables iptables etcd-server etcd-client containernetworking-plugins
-          iputils-ping iperf3 chromium procps)
+          iputils-ping iperf3 chromium procps util-linux python3 make g++)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
