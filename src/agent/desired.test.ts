@@ -14,8 +14,9 @@ describe('computeDesired', () => {
         name: 'vtep1024', kind: 'vxlan', mtu: 1450, mac: '70:b3:d5:0f:00:01', addresses: ['198.15.0.1/20'],
         vxlan: { vni: 1024, port: 64000, local: '198.18.0.1', dev: 'eth9', learning: false },
       },
-      { name: 'm-dcos', kind: 'bridge', mtu: 1420, addresses: ['44.128.0.1/25'], scope: 'dcos' },
-      { name: 'd-dcos', kind: 'bridge', mtu: 1420, addresses: ['44.128.0.129/25'], scope: 'dcos' },
+      // Bridges get a fixed MAC from the VTEP's OUI and their gateway address, so ports never change it.
+      { name: 'm-dcos', kind: 'bridge', mtu: 1420, mac: '70:b3:d5:80:00:01', addresses: ['44.128.0.1/25'], scope: 'dcos' },
+      { name: 'd-dcos', kind: 'bridge', mtu: 1420, mac: '70:b3:d5:80:00:81', addresses: ['44.128.0.129/25'], scope: 'dcos' },
     ]);
     expect(desired.neighbours).toEqual([{ ip: '198.15.0.2', mac: '70:b3:d5:0f:00:02' }, { ip: '198.15.0.3', mac: '70:b3:d5:0f:00:03' }]);
     expect(desired.fdb).toEqual([{ mac: '70:b3:d5:0f:00:02', dst: '198.18.0.2' }, { mac: '70:b3:d5:0f:00:03', dst: '198.18.0.3' }]);

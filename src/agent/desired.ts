@@ -4,7 +4,8 @@
 
 import type { AgentInfo, AgentNetworkConfig, AgentOverlayInfo, VxlanBackend } from '../api/types.js';
 import { VTEP_NAME, VXLAN_VNI } from '../api/types.js';
-import { addressAt, formatIpWithLength, mustCidr } from '../net/ip.js';
+import { addressAt, formatIpWithLength, mustCidr, parseIp } from '../net/ip.js';
+import { macFromAddress } from '../net/mac.js';
 import type { DesiredState, FdbSpec, LinkSpec, NeighbourSpec, RouteSpec } from './model.js';
 import { canonicalCidr, canonicalIp, canonicalIpWithLength, canonicalMac, isInterfaceName, overlayNameProblem } from './names.js';
 
@@ -90,7 +91,11 @@ function bridgeLink(overlay: AgentOverlayInfo, which: 'mesos_bridge' | 'docker_b
     if (!address) return `${which}.${field} ${JSON.stringify(half)} is not a network`;
     addresses.push(address);
   }
-  return { name: expected, kind: 'bridge', mtu, addresses, scope: name };
+  const link: LinkSpec = { name: expected, kind: 'bridge', mtu, addresses, scope: name };
+  const oui = canonicalMac(overlay.backend?.vxlan?.vtep_mac);
+  const gateway = addresses[0] && parseIp(addresses[0].slice(0, addresses[0].lastIndexOf('/')));
+  if (oui && gateway) link.mac = macFromAddress(oui, gateway);
+  return link;
 }
 
 /** Overlay subnets of one agent that can be routed, per overlay. */

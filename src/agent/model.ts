@@ -20,7 +20,7 @@ export interface LinkSpec {
   name: string;
   kind: 'vxlan' | 'bridge';
   mtu: number;
-  /** Fixed MAC, lowercase; bridges keep the kernel's. */
+  /** Fixed MAC, lowercase (the VTEP's from the master; bridges' derived from their gateway address). */
   mac?: string;
   /** Addresses with length, canonical ("192.15.0.1/20"). */
   addresses: string[];

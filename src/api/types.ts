@@ -62,17 +62,34 @@ export interface StatusReport {
   overlays: { name: string; status: OverlayStatus; error?: string }[];
 }
 
+/** How a container joined its overlay: CNI (vxnet's runtime, Podman, Mesos) or a Docker network. */
+export type ContainerRuntime = 'cni' | 'docker';
+
 /** A container attached on an agent, as the agent reports it. */
 export interface ContainerInfo {
   id: string;
   network: string;
   ip: string;
   ip6?: string;
+  /** The container's interface ("" when the runtime does not say, as Docker). */
   interface: string;
+  runtime?: ContainerRuntime;
+  /** The runtime's name for it (Docker's container name). */
+  name?: string;
+}
+
+/** A container engine on the agent's host, e.g. {"status": "ok", "version": "20.10.24"}. */
+export interface EngineState {
+  status: 'ok' | 'not found' | 'error' | 'disabled';
+  version?: string;
+  /** Why it is not ok, or warnings about what was left alone. */
+  detail?: string;
 }
 
 export interface ContainersReport {
   containers: ContainerInfo[];
+  /** Container engines the agent drives (today only Docker). */
+  engines?: { docker?: EngineState };
 }
 
 export interface DeleteAgentsRequest {
@@ -82,6 +99,8 @@ export interface DeleteAgentsRequest {
 /** GET /overlay-agent/overlay. */
 export interface AgentOverlayState extends AgentInfo {
   configuration_attempts: number;
+  /** vxnet's addition: the container engines the agent drives. */
+  engines?: { docker?: EngineState };
 }
 
 /** One event on GET /overlay-master/watch. */

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import type { ContainerInfo, MasterState } from '../api/types.js';
+import type { ContainerInfo, EngineState, MasterState } from '../api/types.js';
 import { isVxnetError } from '../errors.js';
 import { planNetworkDelete } from '../master/network-delete.js';
 import { runMaster } from '../master/run.js';
@@ -37,8 +37,11 @@ async function showState(options: { master: string; json?: boolean }): Promise<v
       process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
       return;
     }
-    const containers = await getJson<{ containers: (ContainerInfo & { agent: string })[] }>(base.href, '/overlay-master/containers').catch(() => ({ containers: [] }));
-    process.stdout.write(formatState(state, containers.containers));
+    const listed = await getJson<{ containers: (ContainerInfo & { agent: string })[]; engines?: { agent: string; docker?: EngineState }[] }>(
+      base.href,
+      '/overlay-master/containers',
+    ).catch(() => ({ containers: [], engines: [] }));
+    process.stdout.write(formatState(state, listed.containers, listed.engines ?? []));
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));

@@ -112,11 +112,30 @@ export function parseStatus(body: unknown): StatusReport {
   return parseWith(statusSchema, body, 'the status report', '{"overlays":[{"name":"dcos-1","status":"STATUS_OK"}]}');
 }
 
+const engineSchema = z
+  .object({
+    status: z.enum(['ok', 'not found', 'error', 'disabled']),
+    version: z.string().max(64).optional(),
+    detail: z.string().max(4096).optional(),
+  })
+  .strict();
+
 const containersSchema = z
   .object({
     containers: z.array(
-      z.object({ id: z.string().min(1), network: z.string().min(1), ip: z.string(), ip6: z.string().optional(), interface: z.string() }).strict(),
+      z
+        .object({
+          id: z.string().min(1).max(256),
+          network: z.string().min(1),
+          ip: z.string(),
+          ip6: z.string().optional(),
+          interface: z.string().max(64),
+          runtime: z.enum(['cni', 'docker']).optional(),
+          name: z.string().max(256).optional(),
+        })
+        .strict(),
     ),
+    engines: z.object({ docker: engineSchema.optional() }).strict().optional(),
   })
   .strict();
 
@@ -131,7 +150,7 @@ export function parseContainers(body: unknown): ContainersReport {
     if (ip6 !== undefined && ip6?.family !== 6) throw bad(`containers[${i}].ip6`, c.ip6, 'is not an IPv6 address', 'leave it out or give the IPv6 address');
     return { ...c, ip: formatIp(ip), ...(ip6 && { ip6: formatIp(ip6) }) };
   });
-  return { containers };
+  return { containers, ...(report.engines && { engines: report.engines }) };
 }
 
 const deleteSchema = z.object({ agents: z.array(z.unknown()) }).strict();

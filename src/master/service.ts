@@ -2,7 +2,7 @@
 // deletion and the watch. No HTTP and no metrics library here; latencies go to
 // an observer so the shell decides what to do with them.
 
-import type { AgentInfo, ContainerInfo, ContainersReport, MasterState, StatusReport } from '../api/types.js';
+import type { AgentInfo, ContainerInfo, ContainersReport, EngineState, MasterState, StatusReport } from '../api/types.js';
 import { Allocator, type PoolUsage } from '../alloc/allocator.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError, VxnetError } from '../errors.js';
@@ -139,11 +139,12 @@ export class MasterService {
     return pieces;
   }
 
-  containers(): { containers: (ContainerInfo & { agent: string })[] } {
-    const containers = [...this.records.values()]
-      .sort((a, b) => a.seq - b.seq)
-      .flatMap((r) => r.containers.map((c) => ({ agent: r.ip, ...c })));
-    return { containers };
+  /** Every container with its agent, and each agent's container engines (vxnet's addition to the DC/OS API). */
+  containers(): { containers: (ContainerInfo & { agent: string })[]; engines: { agent: string; docker?: EngineState }[] } {
+    const records = [...this.records.values()].sort((a, b) => a.seq - b.seq);
+    const containers = records.flatMap((r) => r.containers.map((c) => ({ agent: r.ip, ...c })));
+    const engines = records.map((r) => ({ agent: r.ip, ...(r.engines?.docker && { docker: r.engines.docker }) }));
+    return { containers, engines };
   }
 
   /** Same IP, same answer (AgentInfo JSON); the allocation is durable before this resolves. */
@@ -180,7 +181,10 @@ export class MasterService {
   /** Replaces the list of containers attached on the agent. */
   async reportContainers(ip: string, report: ContainersReport): Promise<string> {
     report.containers.forEach((c, i) => this.checkOverlayName(c.network, `containers[${i}].network`));
-    return this.update(ip, (r) => ({ ...r, containers: report.containers }));
+    return this.update(ip, (r) => {
+      const { engines: _old, ...rest } = r;
+      return { ...rest, containers: report.containers, ...(report.engines && { engines: report.engines }) };
+    });
   }
 
   /** Frees the agents' allocations durably (unknown IPs are ignored); answers the full state's JSON. */

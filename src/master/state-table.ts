@@ -1,6 +1,6 @@
 // Pure: renders the master's state as the human tables of `vxnet state`.
 
-import type { AgentInfo, ContainerInfo, MasterState } from '../api/types.js';
+import type { AgentInfo, ContainerInfo, EngineState, MasterState } from '../api/types.js';
 import type { OverlayConfig } from '../config/types.js';
 import { mustCidr } from '../net/ip.js';
 
@@ -47,7 +47,18 @@ function agentRows(agent: AgentInfo): string[][] {
   ]);
 }
 
-export function formatState(state: MasterState, containers: (ContainerInfo & { agent: string })[] = []): string {
+/** One agent's engines as `vxnet state` shows them: "docker: ok (20.10.24)", "docker: not found at unix:///…". */
+export function engineText(docker: EngineState | undefined): string {
+  if (!docker) return 'docker: not reported';
+  const extra = [docker.version, docker.detail].filter(Boolean).join('; ');
+  return `docker: ${docker.status}${extra ? ` (${extra})` : ''}`;
+}
+
+export function formatState(
+  state: MasterState,
+  containers: (ContainerInfo & { agent: string })[] = [],
+  engines: { agent: string; docker?: EngineState }[] = [],
+): string {
   const parts = [
     'NETWORKS',
     table(['NAME', 'SUBNET', 'PREFIX', 'AGENTS', 'FREE SUBNETS'], state.network.overlays.map((o) => networkRow(state, o))),
@@ -57,7 +68,23 @@ export function formatState(state: MasterState, containers: (ContainerInfo & { a
   ];
   if (containers.length > 0) {
     parts.push('', `CONTAINERS (${containers.length})`);
-    parts.push(table(['AGENT', 'ID', 'NETWORK', 'IP', 'INTERFACE'], containers.map((c) => [c.agent, c.id, c.network, [...new Set([c.ip, c.ip6].filter(Boolean))].join(', '), c.interface])));
+    parts.push(
+      table(
+        ['AGENT', 'ID', 'NAME', 'RUNTIME', 'NETWORK', 'IP', 'INTERFACE'],
+        containers.map((c) => [
+          c.agent,
+          c.runtime === 'docker' ? c.id.slice(0, 12) : c.id,
+          c.name ?? '-',
+          c.runtime ?? 'cni',
+          c.network,
+          [...new Set([c.ip, c.ip6].filter(Boolean))].join(', '),
+          c.interface || '-',
+        ]),
+      ),
+    );
+  }
+  if (engines.length > 0) {
+    parts.push('', 'ENGINES', table(['AGENT', 'ENGINES'], engines.map((e) => [e.agent, engineText(e.docker)])));
   }
   return parts.join('\n') + '\n';
 }

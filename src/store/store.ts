@@ -2,7 +2,7 @@
 // master) and the etcd store (several masters) both implement exactly this.
 // Policy (allocation, reconciliation) lives in the master, never in a store.
 
-import type { AgentNetworkConfig, ContainerInfo, OverlayStatus } from '../api/types.js';
+import type { AgentNetworkConfig, ContainerInfo, EngineState, OverlayStatus } from '../api/types.js';
 import type { NetworkConfig } from '../config/types.js';
 
 /** What one agent holds in one overlay. */
@@ -30,6 +30,8 @@ export interface AgentRecord {
   /** Last status the agent reported, keyed by overlay name. */
   status: Record<string, { status: OverlayStatus; error?: string }>;
   containers: ContainerInfo[];
+  /** Container engines the agent last reported (vxnet's addition). */
+  engines?: { docker?: EngineState };
 }
 
 export type Change =
