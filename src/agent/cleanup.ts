@@ -11,15 +11,65 @@ import { applyNft, nftTables } from './linux/nft.js';
 import { observe } from './linux/observe.js';
 import { removeNatScript } from './nat.js';
 import { plan } from './plan.js';
+import { removeDockerUser } from './docker/docker-user.js';
+import { describeEngineError, type DockerEngine } from './docker/engine.js';
+import { OWNER_LABEL, type ObservedDockerNetwork } from './docker/networks.js';
 
 export interface CleanupResult {
   removed: string[];
   errors: string[];
 }
 
-export async function cleanup(exec: Exec, dirs: { stateDir: string; cniConfDir: string }): Promise<CleanupResult> {
+/**
+ * vxnet's Docker networks go first (Docker would otherwise hold on to the
+ * d- bridges). Containers still on one make the whole cleanup refuse, naming
+ * them, unless `force`: then they are disconnected.
+ */
+async function cleanupDocker(docker: DockerEngine, force: boolean, removed: string[]): Promise<string[]> {
+  let networks: ObservedDockerNetwork[];
+  try {
+    networks = await docker.networks(new Set());
+  } catch (err) {
+    const why = describeEngineError(docker.endpoint, err);
+    if (why.startsWith('not found')) return []; // no engine: nothing of ours in it can be in use
+    return [`docker: ${why}: start the engine or pass the right --docker-host, then run cleanup again`];
+  }
+  const ours = networks.filter((n) => n.labels[OWNER_LABEL] !== undefined);
+  const busy = ours.filter((n) => n.containers.length > 0);
+  if (busy.length > 0 && !force) {
+    const list = busy.map((n) => `${n.name} (${n.containers.map((c) => c.name || c.id.slice(0, 12)).join(', ')})`).join('; ');
+    return [`containers still use vxnet's Docker networks: ${list}; stop them first, or pass --force to disconnect them; nothing was removed`];
+  }
+  const errors: string[] = [];
+  for (const n of ours) {
+    try {
+      for (const c of n.containers) await docker.disconnect(n.id, c.id);
+      await docker.removeNetwork(n.id);
+      removed.push(`docker network ${n.name}`);
+    } catch (err) {
+      errors.push(`docker network ${n.name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return errors;
+}
+
+export async function cleanup(
+  exec: Exec,
+  dirs: { stateDir: string; cniConfDir: string },
+  options: { docker?: DockerEngine; force?: boolean } = {},
+): Promise<CleanupResult> {
   const removed: string[] = [];
   const errors: string[] = [];
+  if (options.docker) {
+    const dockerErrors = await cleanupDocker(options.docker, options.force === true, removed);
+    if (dockerErrors.length > 0) return { removed, errors: dockerErrors };
+  }
+  try {
+    const rules = await removeDockerUser(exec);
+    if (rules > 0) removed.push(`${rules} rule(s) in DOCKER-USER`);
+  } catch (err) {
+    errors.push(err instanceof Error ? err.message : String(err));
+  }
   const observed = await observe(exec);
   const { ops } = plan({ links: [], neighbours: [], fdb: [], routes: [] }, observed);
   const failures = await execute(exec, ops);

@@ -3,7 +3,7 @@
 // difference, and a periodic tick repairs drift. Nothing is torn down on stop.
 
 import { join } from 'node:path';
-import type { AgentInfo, AgentNetworkConfig, AgentOverlayState, WatchEvent } from '../api/types.js';
+import type { AgentInfo, AgentNetworkConfig, AgentOverlayState, EngineState, WatchEvent } from '../api/types.js';
 import { renderConflist, conflistFileName } from './cni-conf.js';
 import { containersFromIpam } from './containers.js';
 import { applyOps } from './apply.js';
@@ -11,7 +11,10 @@ import { computeDesired, type Underlay } from './desired.js';
 import type { ObservedState } from './model.js';
 import type { Exec } from './linux/exec.js';
 import { execute, type OpFailure } from './linux/execute.js';
-import { enableSysctl, readIpamFiles, removeConflists, writeFileIfChanged } from './linux/host.js';
+import { enableSysctl, readIpamFiles, removeConflists, setBridgeNeighbourRetrans, writeFileIfChanged } from './linux/host.js';
+import { syncDockerUser } from './docker/docker-user.js';
+import type { DockerEngine } from './docker/engine.js';
+import { dockerStep } from './docker/sync.js';
 import { applyNft, nftTables } from './linux/nft.js';
 import { observe } from './linux/observe.js';
 import { findUnderlay } from './linux/parse.js';
@@ -38,7 +41,12 @@ export interface AgentDeps {
   log: (message: string) => void;
   /** Calls back when the kernel changes under vxnet's feet (optional: ticks repair anyway). */
   monitor?: (onChange: () => void, signal: AbortSignal) => void;
+  /** The Docker engine whose networks the agent keeps; undefined with --no-docker. */
+  docker?: DockerEngine;
 }
+
+/** ARP/ND retransmit time on vxnet's bridges (the kernel's default, 1 s, is made for real LANs). */
+export const BRIDGE_NEIGH_RETRANS_MS = 10;
 
 /** What identifies an allocation; status changes the agent itself reports are left out. */
 const allocationKey = (info: AgentInfo): string => JSON.stringify(info.overlays.map(({ state: _state, ...rest }) => rest));
@@ -58,6 +66,9 @@ export class AgentLoop {
   private fullPassDue = true;
   private lastWarnings = '';
   private lastNat = '';
+  private lastForward = '';
+  private lastDockerWarnings = '';
+  private docker: EngineState = { status: 'disabled' };
 
   constructor(private readonly options: AgentOptions, private readonly deps: AgentDeps) {
     this.status = new StatusTracker(options.maxAttempts);
@@ -100,6 +111,11 @@ export class AgentLoop {
   async run(signal: AbortSignal): Promise<void> {
     void this.deps.master.watch((e) => this.onWatchEvent(e), signal);
     this.deps.monitor?.(() => {
+      this.fullPassDue = true;
+      this.wake();
+    }, signal);
+    // Engine events (networks, containers, the daemon itself coming and going) need a look at Docker.
+    void this.deps.docker?.followEvents(() => {
       this.fullPassDue = true;
       this.wake();
     }, signal);
@@ -176,10 +192,45 @@ export class AgentLoop {
       }
       if (failures.length === 0) this.believed = applyOps(observed, planned.ops);
       await this.ensureHost(me, fail);
+      await this.ensureBridges(desired.links.filter((l) => l.kind === 'bridge').map((l) => l.name), fail);
       await this.ensureCni(me, skipped, fail);
+      await this.ensureForwarding(me, fail);
+    }
+    // Docker networks sit on the d- bridges: only where the bridge is in place.
+    const blocked = new Set([...skipped, ...errors.keys()]);
+    const docker = skipped.has(SHARED) ? undefined : await dockerStep(this.deps.docker, me, { mtu: this.options.mtu, blocked, log: this.deps.log });
+    if (docker) {
+      this.docker = docker.state;
+      docker.failures.forEach((f) => fail(f.scope, f.message));
+      const warnings = docker.warnings.join('\n');
+      if (warnings !== this.lastDockerWarnings) docker.warnings.forEach((w) => this.deps.log(`warning: ${w}`));
+      this.lastDockerWarnings = warnings;
     }
     this.status.record(errors);
-    this.reporter.send(this.status.report(), { containers: containersFromIpam(await readIpamFiles(this.ipamDir)) });
+    const cni = containersFromIpam(await readIpamFiles(this.ipamDir)).map((c) => ({ ...c, runtime: 'cni' as const }));
+    this.reporter.send(this.status.report(), { containers: [...cni, ...(docker?.containers ?? [])], engines: { docker: this.docker } });
+  }
+
+  /** vxnet's bridges are one veth hop wide: a 10 ms ARP/ND retry lets a new container answer at once. */
+  private async ensureBridges(bridges: string[], fail: (scope: string | undefined, message: string) => void): Promise<void> {
+    for (const bridge of bridges) {
+      await setBridgeNeighbourRetrans(bridge, BRIDGE_NEIGH_RETRANS_MS).catch((err: unknown) => {
+        fail(undefined, `neighbour retransmit time of ${bridge}: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
+  }
+
+  /** Overlay traffic through Docker's FORWARD policy (DOCKER-USER), where a dockerd has run. */
+  private async ensureForwarding(me: AgentInfo, fail: (scope: string | undefined, message: string) => void): Promise<void> {
+    const subnets = natSubnets(me);
+    const key = JSON.stringify(subnets);
+    try {
+      const changed = await syncDockerUser(this.deps.exec, subnets);
+      if (changed.length > 0 && key === this.lastForward) this.deps.log('restored vxnet\'s rules in DOCKER-USER');
+      this.lastForward = key;
+    } catch (err) {
+      fail(undefined, err instanceof Error ? err.message : String(err));
+    }
   }
 
   private async ensureHost(me: AgentInfo, fail: (scope: string | undefined, message: string) => void): Promise<void> {
@@ -221,6 +272,6 @@ export class AgentLoop {
   /** GET /overlay-agent/overlay. */
   state(): AgentOverlayState {
     const overlays = (this.me?.overlays ?? []).map((o) => ({ ...o, state: this.status.statusOf(o.info.name) ?? o.state }));
-    return { ip: this.options.ip, overlays, configuration_attempts: this.attempts };
+    return { ip: this.options.ip, overlays, configuration_attempts: this.attempts, engines: { docker: this.docker } };
   }
 }

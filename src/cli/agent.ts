@@ -11,6 +11,7 @@ import { monitorKernel } from '../agent/linux/monitor.js';
 import { AgentLoop } from '../agent/loop.js';
 import { MasterClient } from '../agent/master-client.js';
 import { checkAgentFlags, checkCniBinDir, checkIpOnHost, type RawAgentFlags } from '../agent/options.js';
+import { DockerEngine, parseDockerHost, type DockerEndpoint } from '../agent/docker/engine.js';
 
 const DEFAULT_STATE_DIR = '/var/lib/vxnet';
 const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
@@ -34,8 +35,19 @@ async function readToken(path: string | undefined): Promise<string | undefined |
   }
 }
 
+/** --docker-host, else $DOCKER_HOST, else Docker's default socket. */
+function dockerEndpoint(flag: string | undefined): DockerEndpoint | Error {
+  const text = flag ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  const source = flag !== undefined ? '--docker-host' : process.env.DOCKER_HOST !== undefined ? '$DOCKER_HOST' : 'the default Docker host';
+  const parsed = parseDockerHost(text);
+  if (typeof parsed === 'string') return new Error(`${source} ${parsed}: pass e.g. --docker-host unix:///var/run/docker.sock, or --no-docker`);
+  return parsed;
+}
+
 interface AgentCliOptions extends RawAgentFlags {
   tokenFile?: string;
+  dockerHost?: string;
+  docker: boolean;
   cniBinDir: string;
   subnet: boolean;
   mesosBridge: boolean;
@@ -72,7 +84,11 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
   if (errors.length === 0 && flags) errors.push(...(await preconditions(flags.ip, opts.cniBinDir)));
   const token = await readToken(opts.tokenFile);
   if (token instanceof Error) errors.push(token.message);
-  if (!flags || errors.length > 0) return fail(errors.join('\n'));
+  // Docker networks live on the d- bridges: no bridges, no Docker.
+  const endpoint = opts.docker && opts.dockerBridge ? dockerEndpoint(opts.dockerHost) : undefined;
+  if (endpoint instanceof Error) errors.push(endpoint.message);
+  if (!flags || errors.length > 0 || endpoint instanceof Error) return fail(errors.join('\n'));
+  const docker = endpoint && new DockerEngine(endpoint);
   const master = new MasterClient({ urls: flags.masters, ...(typeof token === 'string' ? { token } : {}), log });
   const loop = new AgentLoop(
     {
@@ -86,7 +102,7 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
       maxAttempts: flags.maxAttempts,
       tickMs: flags.tickMs,
     },
-    { exec: execFileArgv, master, log, monitor: monitorKernel },
+    { exec: execFileArgv, master, log, monitor: monitorKernel, ...(docker && { docker }) },
   );
   const app = buildAgentHttp(() => loop.state());
   try {
@@ -94,12 +110,13 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
   } catch (err) {
     return fail(`cannot listen on ${opts.listen}: ${(err as Error).message}: choose another --listen HOST:PORT`);
   }
-  log(`listening on ${opts.listen}, masters ${flags.masters.join(', ')}`);
+  log(`listening on ${opts.listen}, masters ${flags.masters.join(', ')}, docker ${endpoint ? endpoint.url : 'off'}`);
   const stop = new AbortController();
   // The data plane stays in place on exit, so containers keep talking across a restart.
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
   await loop.run(stop.signal);
   await app.close();
+  await docker?.close();
   log('stopped; data plane left in place');
 }
 
@@ -120,7 +137,9 @@ export function registerAgentCommands(program: Command): void {
     .option('--tick-ms <ms>', 'how often the kernel is re-checked for drift', '1000')
     .option('--no-subnet', 'ask for no overlay subnets (a master node: VTEP and routes only)')
     .option('--no-mesos-bridge', 'do not create the m-<overlay> CNI bridges')
-    .option('--no-docker-bridge', 'do not create the d-<overlay> Docker bridges')
+    .option('--no-docker-bridge', 'do not create the d-<overlay> Docker bridges (nor Docker networks)')
+    .option('--docker-host <url>', 'the Docker engine whose networks the agent keeps (default: $DOCKER_HOST, else unix:///var/run/docker.sock)')
+    .option('--no-docker', 'leave Docker networks alone (the d- bridges are still made)')
     .action(async (opts: AgentCliOptions) => runAgent(opts));
 
   agent
@@ -128,17 +147,24 @@ export function registerAgentCommands(program: Command): void {
     .description('remove everything the agent created on this host (idempotent)')
     .option('--state-dir <dir>', 'the agent\'s state directory', DEFAULT_STATE_DIR)
     .option('--cni-conf-dir <dir>', 'the agent\'s CNI conf directory', DEFAULT_CNI_CONF_DIR)
-    .action(async (local: { stateDir: string; cniConfDir: string }, cmd: Command) => {
+    .option('--docker-host <url>', 'the Docker engine to remove vxnet\'s networks from (default: $DOCKER_HOST, else unix:///var/run/docker.sock)')
+    .option('--force', 'also remove vxnet\'s Docker networks that containers still use (they are disconnected)')
+    .action(async (local: { stateDir: string; cniConfDir: string; dockerHost?: string; force?: boolean }, cmd: Command) => {
       // Commander hands the shared flags to the parent `agent` command unless given after them.
-      const pick = (key: 'stateDir' | 'cniConfDir'): string =>
-        cmd.getOptionValueSource(key) === 'cli' ? local[key] : (agent.opts()[key] as string);
+      const pick = <K extends 'stateDir' | 'cniConfDir' | 'dockerHost'>(key: K): string | undefined =>
+        cmd.getOptionValueSource(key) === 'cli' ? local[key] : (agent.opts()[key] as string | undefined);
+      const endpoint = dockerEndpoint(pick('dockerHost'));
+      if (endpoint instanceof Error) return fail(endpoint.message);
+      const docker = new DockerEngine(endpoint);
       try {
-        const result = await cleanup(execFileArgv, { stateDir: pick('stateDir'), cniConfDir: pick('cniConfDir') });
+        const result = await cleanup(execFileArgv, { stateDir: pick('stateDir')!, cniConfDir: pick('cniConfDir')! }, { docker, force: local.force === true });
         for (const item of result.removed) process.stdout.write(`removed ${item}\n`);
         if (result.removed.length === 0 && result.errors.length === 0) process.stdout.write('nothing to remove\n');
         if (result.errors.length > 0) fail(result.errors.join('\n'));
       } catch (err) {
         fail(err instanceof Error ? err.message : String(err));
+      } finally {
+        await docker.close();
       }
     });
 }

@@ -50,6 +50,7 @@ function agentRows(agent: AgentInfo): string[][] {
 /** One agent's engines as `vxnet state` shows them: "docker: ok (20.10.24)", "docker: not found at unix:///…". */
 export function engineText(docker: EngineState | undefined): string {
   if (!docker) return 'docker: not reported';
+  if (docker.detail?.startsWith(docker.status)) return `docker: ${docker.detail}`;
   const extra = [docker.version, docker.detail].filter(Boolean).join('; ');
   return `docker: ${docker.status}${extra ? ` (${extra})` : ''}`;
 }

@@ -103,10 +103,11 @@ function renderNetwork(name: string): void {
     el(
       'tr',
       {},
-      td('Container', el('span', { class: 'mono' }, c.id)),
+      td('Container', el('span', { class: 'mono' }, c.id), ...(c.name ? [' ', el('span', {}, c.name)] : [])),
+      td('Runtime', c.runtime),
       td('IPv4', el('span', { class: 'mono' }, c.ip || '—')),
       td('IPv6', el('span', { class: 'mono' }, c.ip6 || '—')),
-      td('Interface', c.interface),
+      td('Interface', c.interface || '—'),
       td('Agent', c.agent),
     ),
   );

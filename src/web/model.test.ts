@@ -100,11 +100,16 @@ describe('networkRows', () => {
 describe('containerRows', () => {
   it('keeps one network only, sorted by agent then id, with the agent of each', () => {
     expect(containerRows('dcos-1', containers)).toEqual([
-      { id: 'web-a', ip: '10.0.0.2', ip6: '', interface: 'eth0', agent: '198.18.0.1' },
-      { id: 'web-b', ip: '10.0.1.2', ip6: '', interface: 'eth0', agent: '198.18.0.2' },
+      { id: 'web-a', name: '', runtime: 'cni', ip: '10.0.0.2', ip6: '', interface: 'eth0', agent: '198.18.0.1' },
+      { id: 'web-b', name: '', runtime: 'cni', ip: '10.0.1.2', ip6: '', interface: 'eth0', agent: '198.18.0.2' },
     ]);
-    expect(containerRows('v6', containers)).toEqual([{ id: 'db', ip: '', ip6: 'fd00::2', interface: 'eth1', agent: '198.18.0.1' }]);
+    expect(containerRows('v6', containers)).toEqual([{ id: 'db', name: '', runtime: 'cni', ip: '', ip6: 'fd00::2', interface: 'eth1', agent: '198.18.0.1' }]);
     expect(containerRows('nope', containers)).toEqual([]);
+  });
+
+  it('shows Docker containers by short id and name, with their runtime', () => {
+    const docker: ListedContainer = { agent: '198.18.0.3', id: 'f'.repeat(64), name: 'api', runtime: 'docker', network: 'dcos-1', ip: '10.0.2.130', interface: '' };
+    expect(containerRows('dcos-1', [docker])).toEqual([{ id: 'f'.repeat(12), name: 'api', runtime: 'docker', ip: '10.0.2.130', ip6: '', interface: '', agent: '198.18.0.3' }]);
   });
 });
 

@@ -29,6 +29,10 @@ export interface NetworkRow {
 
 export interface ContainerRow {
   id: string;
+  /** The runtime's name for it (Docker's), or "". */
+  name: string;
+  /** "docker" or "cni" (vxnet's own, Podman, Mesos). */
+  runtime: string;
   ip: string;
   ip6: string;
   interface: string;
@@ -115,7 +119,15 @@ export function containerRows(network: string, containers: readonly ListedContai
     .map((c) => {
       // On an IPv6-only overlay agents report the IPv6 address as `ip`.
       const v6Only = c.ip.includes(':');
-      return { id: c.id, ip: v6Only ? '' : c.ip, ip6: c.ip6 ?? (v6Only ? c.ip : ''), interface: c.interface, agent: c.agent };
+      return {
+        id: c.runtime === 'docker' ? c.id.slice(0, 12) : c.id,
+        name: c.name ?? '',
+        runtime: c.runtime ?? 'cni',
+        ip: v6Only ? '' : c.ip,
+        ip6: c.ip6 ?? (v6Only ? c.ip : ''),
+        interface: c.interface,
+        agent: c.agent,
+      };
     })
     .sort((a, b) => compare(a.agent, b.agent) || compare(a.id, b.id));
 }
@@ -161,7 +173,7 @@ export function filterRows<T>(rows: readonly T[], query: string, text: (row: T) 
 }
 
 export const networkText = (r: NetworkRow): string[] => [r.name, r.subnet, r.subnet6];
-export const containerText = (r: ContainerRow): string[] => [r.id, r.ip, r.ip6, r.interface, r.agent];
+export const containerText = (r: ContainerRow): string[] => [r.id, r.name, r.runtime, r.ip, r.ip6, r.interface, r.agent];
 export const agentText = (r: AgentRow): string[] => [
   r.ip,
   r.vtepIp,

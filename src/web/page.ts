@@ -54,7 +54,7 @@ export const PAGE_HTML = `<!doctype html>
     <label class="filter">Filter containers <input id="filter-containers" type="search" placeholder="id, IP, interface or agent" autocomplete="off"></label>
     <div class="scroll">
       <table id="containers">
-        <thead><tr><th>Container</th><th>IPv4</th><th>IPv6</th><th>Interface</th><th>Agent</th></tr></thead>
+        <thead><tr><th>Container</th><th>Runtime</th><th>IPv4</th><th>IPv6</th><th>Interface</th><th>Agent</th></tr></thead>
         <tbody></tbody>
       </table>
     </div>

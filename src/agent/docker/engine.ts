@@ -130,6 +130,11 @@ export class DockerEngine {
     }
   }
 
+  /** Detaches a container from a network even if it is running (cleanup --force). */
+  async disconnect(networkId: string, containerId: string): Promise<void> {
+    await this.call('POST', `/networks/${encodeURIComponent(networkId)}/disconnect`, { Container: containerId, Force: true }, 30_000);
+  }
+
   /**
    * Follows the engine's network and container events, calling `onEvent` for
    * each and once on every (re)connection; reconnects until `signal` aborts.

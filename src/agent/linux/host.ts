@@ -36,6 +36,19 @@ export async function enableSysctl(path: '/proc/sys/net/ipv4/ip_forward' | '/pro
   await writeFile(path, '1\n');
 }
 
+/**
+ * Sets the ARP (and, when the bridge has IPv6, ND) retransmit time of a
+ * bridge; the name was validated as an interface name before it got here.
+ */
+export async function setBridgeNeighbourRetrans(bridge: string, ms: number): Promise<void> {
+  for (const family of ['ipv4', 'ipv6']) {
+    const path = `/proc/sys/net/${family}/neigh/${bridge}/retrans_time_ms`;
+    const current = await readOrUndefined(path);
+    if (current === undefined) continue; // no IPv6 on this host, or the bridge is being recreated
+    if (current.trim() !== String(ms)) await writeFile(path, `${ms}\n`);
+  }
+}
+
 /** Every address file under `<ipamDir>/<network>/`. */
 export async function readIpamFiles(ipamDir: string): Promise<IpamFile[]> {
   const networks = await readdir(ipamDir, { withFileTypes: true }).catch(() => []);
