@@ -19,8 +19,13 @@ command -v npm >/dev/null || fail "npm not found: install npm alongside Node.js.
 # etcd for high availability, and Chromium for the web page tests.
 # python3, make and g++ build better-sqlite3 from source (node-gyp) when no
 # prebuilt binary can be fetched; python3 also serves one store test.
+# docker.io (dockerd 20.10), podman (4.3; without recommends it uses its CNI
+# backend) and busybox-static (the test image's rootfs) run real container
+# engines inside test hosts; openssl and ethtool serve tests and diagnostics.
+# PID 1 is often not systemd: installing docker.io starts nothing by itself.
 packages=(iproute2 nftables iptables etcd-server etcd-client containernetworking-plugins
-          iputils-ping iperf3 chromium procps util-linux python3 make g++)
+          iputils-ping iperf3 chromium procps util-linux python3 make g++
+          docker.io podman busybox-static openssl ethtool)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -31,7 +36,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || fail "could not install ${missing[*]}: see apt-get's output above."
 fi
-for bin in ip bridge nft /usr/lib/cni/bridge /usr/lib/cni/host-local etcd; do
+for bin in ip bridge nft /usr/lib/cni/bridge /usr/lib/cni/host-local etcd /usr/sbin/dockerd podman /bin/busybox nsenter unshare; do
   command -v "$bin" >/dev/null || [ -x "$bin" ] || fail "$bin is missing after installing packages."
 done
 

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentOverlayState } from '../src/api/types.js';
-import { AGENT_PORT, inNetns, ping, run, runOk, startCluster, udpListener, udpSend, waitFor, type Cluster, type Host } from '../src/testbed/index.js';
-import { BUSYBOX_IMAGE } from '../src/testbed/engines.js';
+import { AGENT_PORT, BUSYBOX_IMAGE, inNetns, ping, run, runOk, startCluster, udpListener, udpSend, waitFor, type Cluster, type Host } from '../src/testbed/index.js';
+
 
 let c: Cluster;
 let wwwDir: string;

@@ -17,6 +17,7 @@ import { pidAlive, registerTeardown } from './lifecycle.js';
 import { loadRecord } from '../cni/records.js';
 import { isRunning } from '../cni/runtime.js';
 import { reapDeadRuns } from './reap.js';
+import { mountsBelow, startHostEngines, type DockerEngine, type DockerOption, type HostEngines, type PodmanEngine } from './engines.js';
 
 /** The compiled CLI, from src/testbed (tsx) and dist/testbed alike. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -37,6 +38,10 @@ export interface ClusterOptions {
   prefix?: string;
   /** Told what was removed of runs that died without their teardown (they are always removed). */
   onReap?: (removed: string[]) => void;
+  /** A real dockerd per host (its own roots and socket; agents get `--docker-host unix://<socket>`). */
+  docker?: DockerOption;
+  /** A real podman per host (CNI backend reading the host's cniConfDir). */
+  podman?: boolean;
 }
 
 export interface Host {
@@ -47,6 +52,12 @@ export interface Host {
   cniConfDir: string;
   containersDir: string;
   agent?: Proc;
+  /** With `docker`: the host's dockerd. */
+  docker?: DockerEngine;
+  /** With `podman`: the host's podman. */
+  podman?: PodmanEngine;
+  /** With `docker` or `podman`: the host's engine mount namespace and teardown. */
+  engines?: HostEngines;
 }
 
 export interface Cluster {
@@ -104,10 +115,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   };
   let underlay: Underlay | undefined;
   let forwarder: Forwarder | undefined;
+  // Engines stop after the agents (which talk to them) and before the namespaces go.
+  const engineSets: HostEngines[] = [];
   const entry = {
     sync() {
       dropContainers();
       for (const p of procs) killSync(p);
+      for (const e of engineSets) e.stopSync();
       underlay?.destroySync();
       rmSync(tmpDir, { recursive: true, force: true });
     },
@@ -115,10 +129,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       dropContainers();
       await Promise.all([...procs].map((p) => stopProcess(p)));
       procs.clear();
+      const engineErrors = (await Promise.allSettled(engineSets.map((e) => e.stop()))).filter((r) => r.status === 'rejected');
       await forwarder?.close();
       await underlay?.destroy();
       rmSync(tmpDir, { recursive: true, force: true });
       registration.release();
+      if (engineErrors.length) throw (engineErrors[0] as PromiseRejectedResult).reason;
     },
   };
   const registration = registerTeardown(entry);
@@ -158,6 +174,19 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       for (const d of [host.stateDir, host.cniConfDir, host.containersDir]) mkdirSync(d, { recursive: true });
       return host;
     });
+    if (opts.docker || opts.podman) {
+      const started = await Promise.allSettled(hosts.map((h) => startHostEngines({
+        prefix: names.prefix, index: h.index, ns: h.ns, dir: join(tmpDir, `h${h.index}`), cniConfDir: h.cniConfDir,
+        cacheDir: tmpDir, docker: opts.docker, podman: opts.podman,
+      })));
+      for (const [k, r] of started.entries()) {
+        if (r.status !== 'fulfilled') continue;
+        engineSets.push(r.value);
+        Object.assign(hosts[k]!, { engines: r.value, docker: r.value.docker, podman: r.value.podman });
+      }
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
 
     const cluster: Cluster = {
       names,
@@ -177,7 +206,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         if (h.agent?.isRunning()) return h.agent;
         const argv = inNetns(h.ns, [
           'node', CLI, 'agent', '--master', masterUrl, '--ip', h.ip, '--listen', `${h.ip}:${AGENT_PORT}`,
-          '--state-dir', h.stateDir, '--cni-conf-dir', h.cniConfDir, ...(opts.agentArgs ?? []),
+          '--state-dir', h.stateDir, '--cni-conf-dir', h.cniConfDir,
+          ...(h.docker ? ['--docker-host', h.docker.host] : []), ...(opts.agentArgs ?? []),
         ]);
         h.agent = startProcess(`agent-h${h.index}`, argv, join(tmpDir, `agent-h${h.index}.log`));
         procs.add(h.agent);
@@ -226,6 +256,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         const found = await ul.leftovers();
         if (existsSync(tmpDir)) found.push(`dir ${tmpDir}`);
         for (const p of [cluster.master, ...hosts.map((h) => h.agent)]) if (p && pidAlive(p.pid)) found.push(`process ${p.name} pid ${p.pid}`);
+        for (const e of engineSets) found.push(...e.leftovers());
+        for (const m of mountsBelow([tmpDir])) found.push(`mount ${m}`);
         return found;
       },
     };

@@ -14,3 +14,4 @@ export * from './matrix.js';
 export * from './preconditions.js';
 export * from './lifecycle.js';
 export * from './reap.js';
+export * from './engines.js';

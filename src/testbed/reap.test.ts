@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ownedBy, parseClaim } from './reap.js';
+import { engineCgroupParents, ownedBy, parseClaim } from './reap.js';
 
 describe('parseClaim', () => {
   it.each([
@@ -22,5 +22,11 @@ describe('ownedBy', () => {
       tmpEntries: ['vxnet-vx68-AbC', 'vxnet-vx681d-XyZ', 'vxnet-web.png', 'vx68-h1'],
     });
     expect(owned).toEqual({ netns: ['vx68-h1', 'vx68-h1-a', 'vx68-ul'], links: ['vx68r'], tmpDirs: ['vxnet-vx68-AbC'] });
+  });
+});
+
+describe('engineCgroupParents', () => {
+  it('names the cgroup parents of the dead run\'s hosts only', () => {
+    expect(engineCgroupParents('vx68', ['vx68-h1', 'vx68-h12', 'vx68-ul', 'vx68-out', 'vx681d-h1', 'vx68-h1-a'])).toEqual(['vxnet-vx68-h1', 'vxnet-vx68-h12']);
   });
 });
