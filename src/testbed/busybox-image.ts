@@ -6,7 +6,7 @@ import { runOk } from './exec.js';
 
 export const BUSYBOX_IMAGE = 'vxnet-busybox:latest';
 export const BUSYBOX_BINARY = '/bin/busybox';
-export const BUSYBOX_LINKS = ['sh', 'ping', 'ip', 'sleep', 'httpd', 'nc', 'wget', 'cat', 'echo', 'ifconfig', 'route', 'hostname', 'ls', 'ps', 'kill', 'true'] as const;
+export const BUSYBOX_LINKS = ['sh', 'ping', 'ip', 'sleep', 'httpd', 'nc', 'cat', 'echo', 'ifconfig', 'route', 'hostname', 'ls', 'ps', 'kill', 'true', 'mkdir'] as const;
 
 /** Pure: the rootfs layout (directories, then links to busybox in /bin, then small files). */
 export function busyboxRootfsLayout(): { dirs: string[]; links: string[]; files: Record<string, string> } {

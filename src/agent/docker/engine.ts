@@ -2,7 +2,7 @@
 // unix socket (or plain tcp://). Only the calls the agent needs: ping,
 // networks (list, inspect, create, remove) and the events stream.
 
-import { Client } from 'undici';
+import { Client, Pool } from 'undici';
 import type { DockerNetworkSpec, ObservedDockerNetwork } from './networks.js';
 import { OPT_BRIDGE, OPT_MASQUERADE, OPT_MTU, OWNER_LABEL } from './networks.js';
 
@@ -69,14 +69,17 @@ export function createBody(spec: DockerNetworkSpec): unknown {
   };
 }
 
+const connect = <T>(endpoint: DockerEndpoint, make: (origin: string, opts: { socketPath?: string }) => T): T =>
+  endpoint.kind === 'unix' ? make('http://docker', { socketPath: endpoint.path }) : make(endpoint.origin, {});
+
 export class DockerEngine {
-  private readonly client: Client;
+  /** Calls; the event stream has a connection of its own, or it would queue every call behind it. */
+  private readonly client: Pool;
+  private readonly eventsClient: Client;
 
   constructor(readonly endpoint: DockerEndpoint) {
-    this.client =
-      endpoint.kind === 'unix'
-        ? new Client('http://docker', { socketPath: endpoint.path, headersTimeout: 10_000, bodyTimeout: 0 })
-        : new Client(endpoint.origin, { headersTimeout: 10_000, bodyTimeout: 0 });
+    this.client = connect(endpoint, (origin, opts) => new Pool(origin, { ...opts, connections: 4, headersTimeout: 10_000, bodyTimeout: 30_000 }));
+    this.eventsClient = connect(endpoint, (origin, opts) => new Client(origin, { ...opts, headersTimeout: 10_000, bodyTimeout: 0 }));
   }
 
   private async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
@@ -144,7 +147,7 @@ export class DockerEngine {
     let delayMs = 250;
     while (!signal.aborted) {
       try {
-        const res = await this.client.request({ method: 'GET', path: `${API}/events?filters=${filters}`, signal });
+        const res = await this.eventsClient.request({ method: 'GET', path: `${API}/events?filters=${filters}`, signal });
         if (res.statusCode !== 200) throw new Error(`events: ${res.statusCode}`);
         delayMs = 250;
         onEvent(); // connected: the engine may be new or restarted
@@ -162,7 +165,7 @@ export class DockerEngine {
   }
 
   async close(): Promise<void> {
-    await this.client.close().catch(() => {});
+    await Promise.all([this.client.close().catch(() => {}), this.eventsClient.destroy().catch(() => {})]);
   }
 }
 
