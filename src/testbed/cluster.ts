@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MasterState } from '../api/types.js';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from '../config/types.js';
-import { inHostNetns, inNetns, run, runSyncQuiet, type RunResult } from './exec.js';
+import { inHostNetns, inNetns, run, runOk, runSyncQuiet, type RunResult } from './exec.js';
 import { forwardTcp, freePort, type Forwarder } from './forward.js';
 import { makeRunPrefix, runNames, type RunNames } from './names.js';
 import { killSync, startProcess, stopProcess, type Proc } from './process.js';
@@ -17,7 +17,7 @@ import { pidAlive, registerTeardown } from './lifecycle.js';
 import { loadRecord } from '../cni/records.js';
 import { isRunning } from '../cni/runtime.js';
 import { reapDeadRuns } from './reap.js';
-import { mountsBelow, startHostEngines, type DockerEngine, type DockerOption, type HostEngines, type PodmanEngine } from './engines.js';
+import { BUSYBOX_IMAGE, mountsBelow, startHostEngines, type DockerEngine, type DockerOption, type HostEngines, type PodmanEngine } from './engines.js';
 
 /** The compiled CLI, from src/testbed (tsx) and dist/testbed alike. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -79,6 +79,12 @@ export interface Cluster {
   /** `vxnet container run` on host h; resolves with the container's IP. Removed on teardown. */
   runContainer(h: Host, name: string, network: string, cmd?: string[]): Promise<string>;
   removeContainer(h: Host, name: string): Promise<void>;
+  /**
+   * `docker run -d --name NAME --network NET` on host h's dockerd (needs `docker`);
+   * its network namespace gets the name `ns` (a name of this run), so host
+   * tools run in it with `ip netns exec`. Removed on teardown.
+   */
+  runDockerContainer(h: Host, name: string, network: string, cmd?: string[]): Promise<{ ip: string; ns: string }>;
   state(): Promise<MasterState>;
   /** Waits until the master lists every running agent with all overlays STATUS_OK. */
   waitAllOk(timeoutMs?: number): Promise<MasterState>;
@@ -224,6 +230,17 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         const r = await cluster.vxnet(h, ['container', 'run', ...containerDirs(h), name, '--network', network, ...(cmd.length ? ['--', ...cmd] : [])]);
         if (r.code !== 0) throw new Error(`container run ${name} on ${h.ns} failed: ${r.stderr.trim()}`);
         return r.stdout.trim();
+      },
+      async runDockerContainer(h, name, network, cmd = ['sleep', '3600']) {
+        if (!h.docker) throw new Error(`host ${h.ns} has no dockerd: start the cluster with docker: true`);
+        await h.docker.dockerOk(['run', '-d', '--name', name, '--network', network, BUSYBOX_IMAGE, ...cmd]);
+        const ip = (await h.docker.dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name])).trim();
+        const pid = (await h.docker.dockerOk(['inspect', '-f', '{{.State.Pid}}', name])).trim();
+        const ns = names.container(name);
+        // Named like vxnet's own containers, so the teardown drops the name with theirs.
+        containers.set(ns, h);
+        await runOk(['ip', 'netns', 'attach', ns, pid]);
+        return { ip, ns };
       },
       async removeContainer(h, name) {
         const r = await cluster.vxnet(h, ['container', 'rm', ...containerDirs(h), name]);

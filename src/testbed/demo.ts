@@ -1,12 +1,15 @@
 // `vxnet demo`: a master on the embedded store with the seed's networks, three
 // host namespaces with agents, containers on both overlays, and the ping matrix.
+import { existsSync } from 'node:fs';
 import { startCluster, type Cluster } from './cluster.js';
+import { DOCKERD } from './docker-engine.js';
 import { freePortCheck } from './forward.js';
 import { containerTable, pingMatrix, type MatrixContainer } from './matrix.js';
 import { ping } from './ping.js';
 import { pool } from './pool.js';
 import { reapDeadRuns } from './reap.js';
 import { waitFor } from './wait.js';
+import { BUSYBOX_IMAGE } from './busybox-image.js';
 
 export interface DemoOptions {
   port: number;
@@ -27,8 +30,10 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
   const reaped = await reapDeadRuns();
   if (reaped.length > 0) out(`removed leftovers of a run that died without cleaning up:\n  ${reaped.join('\n  ')}`);
   await freePortCheck('127.0.0.1', opts.port);
-  out('starting a master (SQLite store, seed networks dcos-1 and dcos-2) and 3 hosts with agents...');
-  const cluster: Cluster = await startCluster({ hosts: 3, masterListen: { host: '127.0.0.1', port: opts.port }, preferOctet: 0 });
+  // The demo's setup installs docker.io; without it the demo runs with CNI containers only.
+  const docker = existsSync(DOCKERD);
+  out(`starting a master (SQLite store, seed networks dcos-1 and dcos-2) and 3 hosts with agents${docker ? ' and a dockerd each' : ''}...`);
+  const cluster: Cluster = await startCluster({ hosts: 3, masterListen: { host: '127.0.0.1', port: opts.port }, preferOctet: 0, docker });
   let allOk = false;
   try {
     out(`run prefix ${cluster.names.prefix}; underlay ${cluster.underlay.net}.0/24; master for the hosts at ${cluster.masterUrl}`);
@@ -40,6 +45,12 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
         const ns = cluster.names.container(label);
         const ip = await cluster.runContainer(h, ns, network, ['sleep', 'infinity']);
         ctrs.push({ label, ns, host: `${h.ns} (${h.ip})`, network, ip });
+      }
+      if (docker) {
+        const label = `h${h.index}-docker`;
+        await waitFor(`dcos-1's Docker network on ${h.ns}`, async () => (await h.docker!.docker(['network', 'inspect', 'dcos-1'])).code === 0, { timeoutMs: 30_000 });
+        const { ip, ns } = await cluster.runDockerContainer(h, label, 'dcos-1', ['sleep', '86400']);
+        ctrs.push({ label, ns, host: `${h.ns} (${h.ip})`, network: 'dcos-1', ip });
       }
     }
     out(`\n${containerTable(ctrs)}\n`);
@@ -54,6 +65,8 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
     out(`\nAPI: ${cluster.localMasterUrl}/overlay-master/state  (also /overlay-master/containers, /metrics)`);
     out(`web page: ${cluster.localMasterUrl}/  (networks, containers and agents, live)`);
     out(`try: ip netns exec ${ctrs[0]!.ns} ping ${ctrs[4]!.ip}`);
+    const dockerCtr = ctrs.find((x) => x.label.endsWith('-docker'));
+    if (dockerCtr) out(`     docker -H ${cluster.hosts[0]!.docker!.host} run --rm --network dcos-1 ${BUSYBOX_IMAGE} ping -c 3 ${ctrs[ctrs.length - 1]!.ip}`);
     if (opts.wait) {
       out('running until Ctrl-C; then everything is removed');
       await new Promise<never>(() => undefined);
