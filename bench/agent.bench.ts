@@ -9,9 +9,10 @@ import { observe } from '../src/agent/linux/observe.js';
 import { plan } from '../src/agent/plan.js';
 import { applyOps } from '../src/agent/apply.js';
 import type { ObservedState } from '../src/agent/model.js';
+import { benchDockerPeer, type BenchResult } from './docker-peer.js';
 import { inNetns, makeRunPrefix, ping, run, runOk, runNames, startCluster, startProcess, stopProcess, waitFor, type Cluster } from '../src/testbed/index.js';
 
-const results: { name: string; value: string; floor: string; target: string; pass: boolean }[] = [];
+const results: BenchResult[] = [];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(0.99 * xs.length) - 1)]!;
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -225,8 +226,11 @@ async function main(): Promise<void> {
   if (want('b') || want('c')) { log('(b)/(c) programming 1000 peers...'); await benchProgramming(names.prefix); }
   if (want('a')) { log('(a) convergence on 10 hosts...'); await benchConvergence(); }
   if (want('d')) { log('(d) iperf3...'); await benchThroughput(); }
+  // (e) throughput, (f) latency, (g) time to first ping: vxnet beside Docker's swarm overlay, one cluster for all three.
+  const peer = ['e', 'f', 'g'].filter(want);
+  if (peer.length) { log(`(${peer.join(')/(')}) vxnet beside Docker's swarm overlay, 2 hosts with dockerd...`); await benchDockerPeer(peer, results, log); }
   log('');
-  for (const r of results) log(`${r.pass ? 'PASS' : 'MISS'}  ${r.name}: ${r.value}  | floor: ${r.floor}  | target ${r.target}`);
+  for (const r of results) log(`${r.info ? 'INFO' : r.pass ? 'PASS' : 'MISS'}  ${r.name}: ${r.value}  | floor: ${r.floor}  | target ${r.target}`);
 }
 
 main().catch((e: unknown) => {

@@ -77,7 +77,7 @@ describe('vxnet agent on real kernels', () => {
       const body = (await (await fetch(`${cluster.localMasterUrl}/overlay-master/containers`)).json()) as { containers: Record<string, unknown>[] };
       return body.containers.find((c) => c.id === 'ctr-e2e');
     }, { timeoutMs: 3_000, intervalMs: 100 });
-    expect(listed).toEqual({ agent: h1.ip, id: 'ctr-e2e', network: 'dcos-1', ip, interface: 'eth0' });
+    expect(listed).toEqual({ agent: h1.ip, id: 'ctr-e2e', network: 'dcos-1', ip, interface: 'eth0', runtime: 'cni' });
   });
 
   it('repairs a neighbour entry deleted by hand within 2 s', async () => {

@@ -188,16 +188,24 @@ describe('Docker networks kept by the agent', () => {
 
   it('a dockerd that starts after the agent gets its networks; while it is away the overlays stay OK and the agent says docker: not found', async () => {
     const h = c.hosts[2]!;
+    // An engine without vxnet's networks (as freshly installed), down while the agent starts.
+    await c.stopAgent(h);
+    await h.docker!.dockerOk(['network', 'rm', 'dcos-1', 'dcos-2']);
     await h.docker!.stop();
-    const away = await waitFor('the agent to notice dockerd is gone', async () => {
-      const s = await agentState(h);
-      return s.engines?.docker?.status === 'not found' ? s : undefined;
-    }, { timeoutMs: 20_000 });
-    expect(away.overlays.every((o) => o.state.status === 'STATUS_OK')).toBe(true);
+    await c.startAgent(h);
+    const away = await waitFor('the agent to report docker: not found', async () => {
+      const s = await agentState(h).catch(() => undefined);
+      return s?.engines?.docker?.status === 'not found' && s.overlays.every((o) => o.state.status === 'STATUS_OK') ? s : undefined;
+    }, { timeoutMs: 30_000 });
     expect(away.engines?.docker?.detail).toMatch(/^not found at unix:\/\//);
-    // Start from empty roots, as a freshly installed engine: the agent creates both networks.
+    const engineLine = new RegExp(`${h.ip.replace(/\./g, '\\.')}\\s+docker: not found at unix://`);
+    await waitFor('vxnet state to say docker: not found', async () => engineLine.test((await c.vxnet(h, ['state', '--master', c.masterUrl])).stdout), { timeoutMs: 15_000 });
     await h.docker!.start();
-    for (const overlay of ['dcos-1', 'dcos-2']) await waitFor(`${overlay} on the new dockerd`, async () => (await inspect(h, overlay)) !== undefined, { timeoutMs: 20_000 });
+    const t0 = Date.now();
+    for (const overlay of ['dcos-1', 'dcos-2']) {
+      await waitFor(`${overlay} on the dockerd started after the agent`, async () => (await inspect(h, overlay))?.Labels?.['io.vxnet.overlay'] === overlay, { timeoutMs: 20_000, intervalMs: 20 });
+    }
+    console.log(`Docker networks created ${Date.now() - t0} ms after dockerd answered`);
     await waitFor('docker: ok again', async () => (await agentState(h)).engines?.docker?.status === 'ok', { timeoutMs: 20_000 });
   });
 

@@ -84,7 +84,8 @@ export function formatState(
       ),
     );
   }
-  if (engines.length > 0) {
+  // Only once some agent drives an engine: clusters without Docker see no noise.
+  if (engines.some((e) => e.docker)) {
     parts.push('', 'ENGINES', table(['AGENT', 'ENGINES'], engines.map((e) => [e.agent, engineText(e.docker)])));
   }
   return parts.join('\n') + '\n';

@@ -70,7 +70,9 @@ describe('master: the seed example', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^dcos\s+44\.128\.0\.0\/16\s+24\s+3\s+253$/m);
     expect(r.stdout).toMatch(/^10\.10\.0\.120\s+198\.15\.0\.1\/20\s+70:b3:d5:0f:00:01\s+dcos\s+44\.128\.0\.0\/24\s+STATUS_OK$/m);
-    expect(r.stdout).toMatch(/^10\.10\.0\.120\s+web-1\s+dcos\s+44\.128\.0\.2\s+eth0$/m);
+    expect(r.stdout).toMatch(/^10\.10\.0\.120\s+web-1\s+-\s+cni\s+dcos\s+44\.128\.0\.2\s+eth0$/m);
+    // No agent reported a container engine: no ENGINES table.
+    expect(r.stdout).not.toContain('ENGINES');
     const json = await runCli(['state', '--master', master.url, '--json']);
     expect(JSON.parse(json.stdout).agents).toHaveLength(3);
   });

@@ -139,10 +139,10 @@ describe('web page', () => {
     await page.reload();
     await expect
       .poll(() => rowsOf('containers'))
-      .toEqual(['web-a | 10.1.0.2 | — | eth0 | 198.18.0.1', `${XSS_ID} | 10.1.1.3 | fd20::3 | eth0 | 198.18.0.2`, 'web-b | 10.1.1.2 | — | eth0 | 198.18.0.2']);
+      .toEqual(['web-a | cni | 10.1.0.2 | — | eth0 | 198.18.0.1', `${XSS_ID} | cni | 10.1.1.3 | fd20::3 | eth0 | 198.18.0.2`, 'web-b | cni | 10.1.1.2 | — | eth0 | 198.18.0.2']);
     expect(await page.locator('#h-network').innerText()).toBe('Network dcos-1');
     await page.evaluate(() => (location.hash = '#network/v6only'));
-    await expect.poll(() => rowsOf('containers')).toEqual(['v6-c | — | fd10::2 | eth0 | 198.18.0.1']);
+    await expect.poll(() => rowsOf('containers')).toEqual(['v6-c | cni | — | fd10::2 | eth0 | 198.18.0.1']);
     await page.evaluate(() => (location.hash = '#network/dcos-1'));
     expect(await page.locator('#network-summary').innerText()).toContain('3 / 256');
     expect(await rowsOf('network-agents')).toEqual([
@@ -173,7 +173,17 @@ describe('web page', () => {
     await page.locator('#containers tbody tr', { hasText: 'late-arrival' }).waitFor({ timeout: 5_000 });
     const took = Date.now() - started;
     expect(took).toBeLessThan(1_000);
-    expect(await rowsOf('containers')).toContain('late-arrival | 10.1.2.2 | — | net1 | 198.18.0.3');
+    expect(await rowsOf('containers')).toContain('late-arrival | cni | 10.1.2.2 | — | net1 | 198.18.0.3');
+  });
+
+  it('shows a Docker container by short id and name, with its runtime', async () => {
+    const id = '0123456789ab'.repeat(5) + 'cdef';
+    await report('198.18.0.3', [
+      container('late-arrival', '10.1.2.2', { interface: 'net1' }),
+      container(id, '10.1.2.130', { interface: '', runtime: 'docker', name: 'api' }),
+    ]);
+    await page.locator('#containers tbody tr', { hasText: 'api' }).waitFor({ timeout: 5_000 });
+    expect(await rowsOf('containers')).toContain('0123456789ab api | docker | 10.1.2.130 | — | — | 198.18.0.3');
   });
 
   it('shows agents with VTEP, per-overlay subnets and a FAILED overlay with its error', async () => {
@@ -227,6 +237,6 @@ describe('web page', () => {
     await report('198.18.0.1', [container('after-restart', '10.1.0.9')]);
     await expect.poll(() => page.locator('#connection').getAttribute('data-state'), { timeout: 10_000 }).toBe('live');
     await page.evaluate(() => (location.hash = '#network/dcos-1')); // no reload: what the stream brought
-    await expect.poll(() => rowsOf('containers')).toContain('after-restart | 10.1.0.9 | — | eth0 | 198.18.0.1');
+    await expect.poll(() => rowsOf('containers')).toContain('after-restart | cni | 10.1.0.9 | — | eth0 | 198.18.0.1');
   });
 });
