@@ -2,10 +2,8 @@
 // fill the pools to N agents, then time fresh registrations and
 // delete/re-register churn at that size. Run: npx tsx bench/alloc.bench.ts
 import { Allocator } from '../src/alloc/allocator.js';
+import { canonicalize } from '../src/config/canonical.js';
 import type { NetworkConfig } from '../src/config/types.js';
-import type { AgentRecord } from '../src/store/store.js';
-
-const ALL_ON = { allocate_subnet: true, mesos_bridge: true, docker_bridge: true };
 const SAMPLE = 1_000;
 const BATCHES = 9;
 
@@ -18,10 +16,13 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const agentIp = (n: number): string => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 
 function measure(config: NetworkConfig, agents: number): { fill: number; fresh: number; churn: number } {
-  const allocator = new Allocator(config);
-  const records: AgentRecord[] = [];
+  const allocator = new Allocator(canonicalize(config));
+  const ips: string[] = [];
   let t = cpuMs();
-  for (let n = 0; n < agents; n++) records.push(allocator.register({ ip: agentIp(n), networkConfig: ALL_ON, seq: n }));
+  for (let n = 0; n < agents; n++) {
+    ips.push(agentIp(n));
+    allocator.register(agentIp(n), true);
+  }
   const fill = (cpuMs() - t) / agents;
 
   // Churn: delete a pseudo-random agent, register a new one into the hole.
@@ -33,15 +34,16 @@ function measure(config: NetworkConfig, agents: number): { fill: number; fresh: 
     const start = cpuMs();
     for (let i = 0; i < SAMPLE; i++) {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      const victim = seed % records.length;
-      allocator.release(records[victim]!);
-      records[victim] = allocator.register({ ip: agentIp(++next), networkConfig: ALL_ON, seq: next });
+      const victim = seed % ips.length;
+      allocator.release(ips[victim]!);
+      ips[victim] = agentIp(++next);
+      allocator.register(ips[victim]!, true);
     }
     return (cpuMs() - start) / SAMPLE;
   };
   const freshBatch = (): number => {
     const start = cpuMs();
-    for (let i = 0; i < SAMPLE; i++) allocator.register({ ip: agentIp(++next), networkConfig: ALL_ON, seq: next });
+    for (let i = 0; i < SAMPLE; i++) allocator.register(agentIp(++next), true);
     return (cpuMs() - start) / SAMPLE;
   };
   const churn = median(Array.from({ length: BATCHES }, churnBatch));

@@ -9,7 +9,7 @@ import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { measureRawSqliteCommit } from '../src/store/sqlite/commit-floor.js';
+import { measureRawSqliteCommit } from './commit-floor.js';
 
 const CLI = resolve(import.meta.dirname, '../dist/cli/main.js');
 const AGENTS = 10_000;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentRecord } from '../src/store/store.js';
-import { measureRawSqliteCommit } from '../src/store/sqlite/commit-floor.js';
+import { measureRawSqliteCommit } from './commit-floor.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
 const FLOOR_COMMITS = 500;

@@ -1,11 +1,13 @@
-// Every error vxnet raises on purpose carries a stable code; only the HTTP
-// error map and the CLI turn codes into statuses and exit codes.
+// Every error vxnet raises on purpose carries a stable code. The master's HTTP
+// error map (src/master/http/error-map.ts) turns codes into statuses; the CLI
+// (src/cli/) reports them and sets the exit code.
 
 export type ErrorCode =
   | 'BAD_REQUEST' // malformed JSON, wrong type, bad IP
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED' // a known path, another method
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'POOL_EXHAUSTED' // no VTEP address or subnet left

@@ -5,6 +5,7 @@
 import type { AgentInfo, AgentNetworkConfig, AgentOverlayInfo, VxlanBackend } from '../api/types.js';
 import { VTEP_NAME, VXLAN_VNI } from '../api/types.js';
 import { addressAt, formatIpWithLength, mustCidr, parseIp } from '../net/ip.js';
+import { MIN_VXLAN_MTU } from '../net/link.js';
 import { macFromAddress } from '../net/mac.js';
 import type { DesiredState, FdbSpec, LinkSpec, NeighbourSpec, RouteSpec } from './model.js';
 import { canonicalCidr, canonicalIp, canonicalIpWithLength, canonicalMac, isInterfaceName, overlayNameProblem } from './names.js';
@@ -39,7 +40,7 @@ export interface DesiredResult {
 /** VXLAN over IPv4 adds 50 bytes. */
 export const VXLAN_OVERHEAD = 50;
 
-interface Vtep {
+export interface Vtep {
   ip: string;
   ipWithLength: string;
   ip6?: string;
@@ -62,8 +63,8 @@ function parseVtep(backend: VxlanBackend | undefined): Vtep | string {
     vtep.ip6 = ip6WithLength.slice(0, ip6WithLength.lastIndexOf('/'));
   }
   if (backend.vtep_mtu !== undefined) {
-    if (!Number.isInteger(backend.vtep_mtu) || backend.vtep_mtu < 552 || backend.vtep_mtu > 65535) {
-      return `backend.vxlan.vtep_mtu ${JSON.stringify(backend.vtep_mtu)} is not an MTU between 552 and 65535`;
+    if (!Number.isInteger(backend.vtep_mtu) || backend.vtep_mtu < MIN_VXLAN_MTU || backend.vtep_mtu > 65535) {
+      return `backend.vxlan.vtep_mtu ${JSON.stringify(backend.vtep_mtu)} is not an MTU between ${MIN_VXLAN_MTU} and 65535`;
     }
     vtep.mtu = backend.vtep_mtu;
   }
@@ -140,13 +141,25 @@ function peerEntries(peer: AgentInfo, mine: Vtep): PeerEntries | string {
   return entries;
 }
 
-export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Underlay | undefined, options: DesiredOptions): DesiredResult {
+/**
+ * This agent's own part of the desired state, parsed once per allocation:
+ * its bridges, its VTEP parameters, and what is wrong with them.
+ */
+export interface OwnSpec {
+  ip: string;
+  hasOverlays: boolean;
+  /** The VTEP parameters, or what is wrong with them. */
+  vtep: Vtep | string;
+  bridges: LinkSpec[];
+  keep: string[];
+  problems: Problem[];
+}
+
+export type DesiredOwnOptions = Omit<DesiredOptions, 'vxlanPort'>;
+
+export function ownSpec(me: AgentInfo, options: DesiredOwnOptions): OwnSpec {
   const problems: Problem[] = [];
-  const warnings: string[] = [];
-  const links: LinkSpec[] = [];
-  const neighbours: NeighbourSpec[] = [];
-  const fdb: FdbSpec[] = [];
-  const routes: RouteSpec[] = [];
+  const bridges: LinkSpec[] = [];
   // A spec that cannot be worked out leaves the existing link alone: deleting it would cut traffic.
   const keep: string[] = [];
 
@@ -169,20 +182,37 @@ export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Unde
         problems.push({ scope: name, message: `overlay ${name}: ${link}` });
         keep.push(`${which === 'mesos_bridge' ? 'm' : 'd'}-${name}`);
       }
-      else if (link) links.push(link);
+      else if (link) bridges.push(link);
     }
   }
+  return { ip: me.ip, hasOverlays: me.overlays.length > 0, vtep: parseVtep(me.overlays[0]?.backend?.vxlan), bridges, keep, problems };
+}
 
-  const mine = parseVtep(me.overlays[0]?.backend?.vxlan);
+/** The desired state from this agent's parsed part, its peers as the master sent them, and the observed underlay. */
+export function desiredFrom(
+  own: OwnSpec,
+  peers: AgentInfo[],
+  underlay: Underlay | undefined,
+  options: Pick<DesiredOptions, 'vxlanPort'>,
+): DesiredResult {
+  const problems: Problem[] = [...own.problems];
+  const warnings: string[] = [];
+  const links: LinkSpec[] = [...own.bridges];
+  const neighbours: NeighbourSpec[] = [];
+  const fdb: FdbSpec[] = [];
+  const routes: RouteSpec[] = [];
+  const keep: string[] = [...own.keep];
+
+  const mine = own.vtep;
   if (typeof mine === 'string') {
-    if (me.overlays.length > 0) problems.push({ message: `this agent's overlay info ${mine}` });
+    if (own.hasOverlays) problems.push({ message: `this agent's overlay info ${mine}` });
     keep.push(VTEP_NAME);
   } else if (!underlay) {
     keep.push(VTEP_NAME);
-    problems.push({ message: `no interface on this host holds the agent IP ${me.ip}: pass --ip with an address assigned to this host's underlay interface` });
+    problems.push({ message: `no interface on this host holds the agent IP ${own.ip}: pass --ip with an address assigned to this host's underlay interface` });
   } else if (!isInterfaceName(underlay.dev)) {
     keep.push(VTEP_NAME);
-    problems.push({ message: `the underlay interface ${JSON.stringify(underlay.dev)} holding ${me.ip} has a name vxnet will not pass to ip: rename it to letters, digits, "_", "." or "-"` });
+    problems.push({ message: `the underlay interface ${JSON.stringify(underlay.dev)} holding ${own.ip} has a name vxnet will not pass to ip: rename it to letters, digits, "_", "." or "-"` });
   } else {
     links.unshift({
       name: VTEP_NAME,
@@ -190,10 +220,10 @@ export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Unde
       mtu: mine.mtu ?? underlay.mtu - VXLAN_OVERHEAD,
       mac: mine.mac,
       addresses: [mine.ipWithLength, ...(mine.ip6WithLength ? [mine.ip6WithLength] : [])],
-      vxlan: { vni: VXLAN_VNI, port: options.vxlanPort, local: me.ip, dev: underlay.dev, learning: false },
+      vxlan: { vni: VXLAN_VNI, port: options.vxlanPort, local: own.ip, dev: underlay.dev, learning: false },
     });
     for (const peer of peers) {
-      if (peer.ip === me.ip) continue;
+      if (peer.ip === own.ip) continue;
       const entries = peerEntries(peer, mine);
       if (typeof entries === 'string') {
         if (peer.overlays.length > 0) warnings.push(entries);
@@ -205,4 +235,9 @@ export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Unde
     }
   }
   return { desired: { links, neighbours, fdb, routes, keep }, problems, warnings };
+}
+
+/** `ownSpec` and `desiredFrom` in one call, for callers that do not keep the parsed part. */
+export function computeDesired(me: AgentInfo, peers: AgentInfo[], underlay: Underlay | undefined, options: DesiredOptions): DesiredResult {
+  return desiredFrom(ownSpec(me, options), peers, underlay, options);
 }

@@ -1,27 +1,25 @@
 // The agent's level-triggered loop. Watch events only update what the master
-// says and wake the loop; every pass re-observes the kernel and applies the
-// difference, and a periodic tick repairs drift. Nothing is torn down on stop.
+// says and wake the loop. A pass woken by a watch event plans against its
+// belief of the kernel (the last full observation plus the ops applied since);
+// a tick, an `ip monitor` or Docker wake, a failure or a new allocation makes
+// the next pass a full one, which re-reads the kernel and re-checks the rest
+// of the host. Nothing is torn down on stop. The kernel, the host, the master
+// and time come in as ports, so every rule here has a unit test (loop.test.ts).
 
 import { join } from 'node:path';
 import type { AgentInfo, AgentNetworkConfig, AgentOverlayState, EngineState, WatchEvent } from '../api/types.js';
-import { renderConflist, conflistFileName } from './cni-conf.js';
-import { containersFromIpam } from './containers.js';
 import { applyOps } from './apply.js';
-import { computeDesired, type Underlay } from './desired.js';
-import type { ObservedState } from './model.js';
-import type { Exec } from './linux/exec.js';
-import { execute, type OpFailure } from './linux/execute.js';
-import { enableSysctl, readIpamFiles, removeConflists, setBridgeNeighbourRetrans, writeFileIfChanged } from './linux/host.js';
-import { syncDockerUser } from './docker/docker-user.js';
-import type { DockerEngine } from './docker/engine.js';
-import { dockerStep } from './docker/sync.js';
-import { applyNft, nftTables } from './linux/nft.js';
-import { observe } from './linux/observe.js';
+import { containersFromIpam } from './containers.js';
+import { desiredFrom, type Underlay } from './desired.js';
+import { dockerStep, type DockerPort } from './docker/sync.js';
+import type { OpFailure } from './linux/execute.js';
 import { findUnderlay } from './linux/parse.js';
-import type { MasterClient } from './master-client.js';
-import { natSubnets, renderNat } from './nat.js';
+import type { MasterPort } from './master-client.js';
+import type { ObservedState } from './model.js';
 import { plan } from './plan.js';
+import type { Clock, Host, Kernel } from './ports.js';
 import { Reporter } from './reporter.js';
+import { parseSelf, type Self } from './self.js';
 import { SHARED, StatusTracker } from './status.js';
 
 export interface AgentOptions {
@@ -36,23 +34,30 @@ export interface AgentOptions {
 }
 
 export interface AgentDeps {
-  exec: Exec;
-  master: MasterClient;
+  kernel: Kernel;
+  host: Host;
+  clock: Clock;
+  master: MasterPort;
   log: (message: string) => void;
   /** Calls back when the kernel changes under vxnet's feet (optional: ticks repair anyway). */
   monitor?: (onChange: () => void, signal: AbortSignal) => void;
   /** The Docker engine whose networks the agent keeps; undefined with --no-docker. */
-  docker?: DockerEngine;
+  docker?: DockerPort;
 }
 
 /** ARP/ND retransmit time on vxnet's bridges (the kernel's default, 1 s, is made for real LANs). */
 export const BRIDGE_NEIGH_RETRANS_MS = 10;
 
+type Fail = (scope: string | undefined, message: string) => void;
+
 /** What identifies an allocation; status changes the agent itself reports are left out. */
 const allocationKey = (info: AgentInfo): string => JSON.stringify(info.overlays.map(({ state: _state, ...rest }) => rest));
 
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 export class AgentLoop {
-  private me: AgentInfo | undefined;
+  /** This agent's allocation, parsed when the master sends it. */
+  private self: Self | undefined;
   private readonly peers = new Map<string, AgentInfo>();
   private synced = false;
   private needsRegistration = true;
@@ -71,7 +76,7 @@ export class AgentLoop {
   private docker: EngineState = { status: 'disabled' };
 
   constructor(private readonly options: AgentOptions, private readonly deps: AgentDeps) {
-    this.status = new StatusTracker(options.maxAttempts);
+    this.status = new StatusTracker({ maxAttempts: options.maxAttempts, baseMs: options.tickMs });
     this.reporter = new Reporter(deps.master, options.ip, deps.log);
   }
 
@@ -83,48 +88,56 @@ export class AgentLoop {
     this.wakeUp();
   }
 
+  /** The next pass re-reads the kernel and re-checks the host. */
+  private wakeFull(): void {
+    this.fullPassDue = true;
+    this.wake();
+  }
+
   private setMe(info: AgentInfo): void {
-    if (!this.me || allocationKey(this.me) !== allocationKey(info)) {
+    if (info === this.self?.info) return;
+    if (!this.self || allocationKey(this.self.info) !== allocationKey(info)) {
       this.status.reset(info.overlays.map((o) => o.info.name));
       this.fullPassDue = true;
     }
-    this.me = info;
+    this.self = parseSelf(info, { mtu: this.options.mtu, networkConfig: this.options.networkConfig, ipamDir: this.ipamDir });
   }
 
+  /** Event types this agent does not know are ignored: the stream may grow. */
   onWatchEvent(event: WatchEvent): void {
-    if (event.type === 'resync') {
-      this.peers.clear();
-      for (const agent of event.state.agents) this.peers.set(agent.ip, agent);
-      this.synced = true;
-    } else if (event.type === 'put') {
-      this.peers.set(event.agent.ip, event.agent);
-    } else {
-      this.peers.delete(event.ip);
+    switch (event.type) {
+      case 'resync':
+        this.peers.clear();
+        for (const agent of event.state.agents) this.peers.set(agent.ip, agent);
+        this.synced = true;
+        break;
+      case 'put':
+        this.peers.set(event.agent.ip, event.agent);
+        break;
+      case 'delete':
+        this.peers.delete(event.ip);
+        break;
+      default:
+        return;
     }
     const mine = this.peers.get(this.options.ip);
     if (mine) this.setMe(mine);
-    else if (this.synced && this.me) this.needsRegistration = true; // deleted at the master
+    else if (this.synced && this.self) this.needsRegistration = true; // deleted at the master
     this.wake();
   }
 
   /** Runs until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     void this.deps.master.watch((e) => this.onWatchEvent(e), signal);
-    this.deps.monitor?.(() => {
-      this.fullPassDue = true;
-      this.wake();
-    }, signal);
+    this.deps.monitor?.(() => this.wakeFull(), signal);
     // Engine events (networks, containers, the daemon itself coming and going) need a look at Docker.
-    void this.deps.docker?.followEvents(() => {
-      this.fullPassDue = true;
-      this.wake();
-    }, signal);
+    void this.deps.docker?.followEvents(() => this.wakeFull(), signal);
     signal.addEventListener('abort', () => this.wake(), { once: true });
     while (!signal.aborted) {
       if (this.needsRegistration) await this.register(signal);
       const woken = new Promise<void>((resolve) => {
-        const timer = setTimeout(() => { this.fullPassDue = true; resolve(); }, this.options.tickMs);
-        this.wakeUp = () => { clearTimeout(timer); resolve(); };
+        const cancel = this.deps.clock.setTimer(this.options.tickMs, () => { this.fullPassDue = true; resolve(); });
+        this.wakeUp = () => { cancel(); resolve(); };
       });
       if (!signal.aborted) {
         await this.pass().catch((err: unknown) => {
@@ -148,38 +161,36 @@ export class AgentLoop {
 
   /**
    * One level-triggered pass; waits for the first full state so a restart
-   * never removes live peers. Ticks (and anything unusual) re-observe the
-   * kernel; a watch event plans against the belief, so a peer change costs
-   * one plan and one batch.
+   * never removes live peers. A full pass is due after a tick, a monitor or
+   * Docker wake, a failure and a new allocation; otherwise (a watch event)
+   * the pass plans against the belief, so a peer change costs one plan and
+   * one batch.
    */
   async pass(): Promise<void> {
-    const me = this.me;
-    if (!me || !this.synced) return;
-    if (this.fullPassDue || !this.believed) return this.fullPass(me);
-    const { desired } = computeDesired(me, [...this.peers.values()], this.underlay, { ...this.options, bridgeMtu: this.options.mtu });
-    const planned = plan(desired, this.believed, this.status.skipped());
+    const self = this.self;
+    if (!self || !this.synced) return;
+    if (this.fullPassDue || !this.believed) return this.fullPass(self);
+    const { desired } = desiredFrom(self.own, [...this.peers.values()], this.underlay, this.options);
+    const planned = plan(desired, this.believed, this.status.skipped(this.deps.clock.now()));
     if (planned.ops.length === 0) return;
     this.attempts++;
-    const failures = await execute(this.deps.exec, planned.ops);
+    const failures = await this.deps.kernel.execute(planned.ops);
     this.believed = applyOps(this.believed, planned.ops);
-    if (failures.length > 0) {
-      this.fullPassDue = true; // record the errors with a full look at the kernel
-      this.wake();
-    }
+    if (failures.length > 0) this.wakeFull(); // record the errors with a full look at the kernel
   }
 
-  private async fullPass(me: AgentInfo): Promise<void> {
+  private async fullPass(self: Self): Promise<void> {
     this.fullPassDue = false;
     this.believed = undefined;
     const errors = new Map<string, string[]>();
-    const fail = (scope: string | undefined, message: string): void => {
+    const fail: Fail = (scope, message) => {
       errors.set(scope ?? SHARED, [...(errors.get(scope ?? SHARED) ?? []), message]);
     };
-    const skipped = this.status.skipped();
+    const skipped = this.status.skipped(this.deps.clock.now());
     if (!skipped.has(SHARED)) {
-      const observed = await observe(this.deps.exec);
+      const observed = await this.deps.kernel.observe();
       this.underlay = findUnderlay(observed.links, this.options.ip);
-      const { desired, problems, warnings } = computeDesired(me, [...this.peers.values()], this.underlay, { ...this.options, bridgeMtu: this.options.mtu });
+      const { desired, problems, warnings } = desiredFrom(self.own, [...this.peers.values()], this.underlay, this.options);
       if (warnings.join('\n') !== this.lastWarnings) warnings.forEach((w) => this.deps.log(w));
       this.lastWarnings = warnings.join('\n');
       const planned = plan(desired, observed, skipped);
@@ -187,18 +198,20 @@ export class AgentLoop {
       let failures: OpFailure[] = [];
       if (planned.ops.length > 0) {
         this.attempts++;
-        failures = await execute(this.deps.exec, planned.ops);
+        failures = await this.deps.kernel.execute(planned.ops);
         failures.forEach((f) => fail(f.op.scope, `${f.op.kind}: ${f.error}`));
       }
       if (failures.length === 0) this.believed = applyOps(observed, planned.ops);
-      await this.ensureHost(me, fail);
+      await this.ensureHost(self, fail);
       await this.ensureBridges(desired.links.filter((l) => l.kind === 'bridge').map((l) => l.name), fail);
-      await this.ensureCni(me, skipped, fail);
-      await this.ensureForwarding(me, fail);
+      await this.ensureCni(self, skipped, fail);
+      await this.ensureForwarding(self, fail);
     }
     // Docker networks sit on the d- bridges: only where the bridge is in place.
     const blocked = new Set([...skipped, ...errors.keys()]);
-    const docker = skipped.has(SHARED) ? undefined : await dockerStep(this.deps.docker, me, { mtu: this.options.mtu, blocked, log: this.deps.log });
+    const docker = skipped.has(SHARED)
+      ? undefined
+      : await dockerStep(this.deps.docker, { desired: self.docker, overlays: new Set(self.overlays) }, { blocked, log: this.deps.log });
     if (docker) {
       this.docker = docker.state;
       docker.failures.forEach((f) => fail(f.scope, f.message));
@@ -206,72 +219,69 @@ export class AgentLoop {
       if (warnings !== this.lastDockerWarnings) docker.warnings.forEach((w) => this.deps.log(`warning: ${w}`));
       this.lastDockerWarnings = warnings;
     }
-    this.status.record(errors);
-    const cni = containersFromIpam(await readIpamFiles(this.ipamDir)).map((c) => ({ ...c, runtime: 'cni' as const }));
+    for (const rest of this.status.record(errors, skipped, this.deps.clock.now())) {
+      const what = rest.scope === SHARED ? 'this host' : `overlay ${rest.scope}`;
+      this.deps.log(`${what} failed ${rest.failedPasses} passes in a row; next attempt in ${Math.round(rest.retryInMs / 1000)} s`);
+    }
+    const cni = containersFromIpam(await this.deps.host.readIpamFiles(this.ipamDir)).map((c) => ({ ...c, runtime: 'cni' as const }));
     this.reporter.send(this.status.report(), { containers: [...cni, ...(docker?.containers ?? [])], engines: { docker: this.docker } });
   }
 
   /** vxnet's bridges are one veth hop wide: a 10 ms ARP/ND retry lets a new container answer at once. */
-  private async ensureBridges(bridges: string[], fail: (scope: string | undefined, message: string) => void): Promise<void> {
+  private async ensureBridges(bridges: string[], fail: Fail): Promise<void> {
     for (const bridge of bridges) {
-      await setBridgeNeighbourRetrans(bridge, BRIDGE_NEIGH_RETRANS_MS).catch((err: unknown) => {
-        fail(undefined, `neighbour retransmit time of ${bridge}: ${err instanceof Error ? err.message : String(err)}`);
+      await this.deps.host.setBridgeNeighbourRetrans(bridge, BRIDGE_NEIGH_RETRANS_MS).catch((err: unknown) => {
+        fail(undefined, `neighbour retransmit time of ${bridge}: ${messageOf(err)}`);
       });
     }
   }
 
   /** Overlay traffic through Docker's FORWARD policy (DOCKER-USER), where a dockerd has run. */
-  private async ensureForwarding(me: AgentInfo, fail: (scope: string | undefined, message: string) => void): Promise<void> {
-    const subnets = natSubnets(me);
-    const key = JSON.stringify(subnets);
+  private async ensureForwarding(self: Self, fail: Fail): Promise<void> {
+    const key = JSON.stringify(self.nat);
     try {
-      const changed = await syncDockerUser(this.deps.exec, subnets);
+      const changed = await this.deps.host.syncDockerUser(self.nat);
       if (changed.length > 0 && key === this.lastForward) this.deps.log('restored vxnet\'s rules in DOCKER-USER');
       this.lastForward = key;
     } catch (err) {
-      fail(undefined, err instanceof Error ? err.message : String(err));
+      fail(undefined, messageOf(err));
     }
   }
 
-  private async ensureHost(me: AgentInfo, fail: (scope: string | undefined, message: string) => void): Promise<void> {
-    const subnets = natSubnets(me);
-    const script = renderNat(subnets);
+  private async ensureHost(self: Self, fail: Fail): Promise<void> {
+    const { nat, natScript } = self;
     try {
-      const tables = await nftTables(this.deps.exec);
-      const missing = (subnets.v4.length > 0 && !tables.has('ip')) || (subnets.v6.length > 0 && !tables.has('ip6'));
-      if (script !== this.lastNat || missing) {
-        await applyNft(this.deps.exec, script);
-        this.lastNat = script;
+      const tables = await this.deps.host.nftTables();
+      const missing = (nat.v4.length > 0 && !tables.has('ip')) || (nat.v6.length > 0 && !tables.has('ip6'));
+      if (natScript !== this.lastNat || missing) {
+        await this.deps.host.applyNft(natScript);
+        this.lastNat = natScript;
       }
-      await enableSysctl('/proc/sys/net/ipv4/ip_forward');
-      if (subnets.v6.length > 0) await enableSysctl('/proc/sys/net/ipv6/conf/all/forwarding');
+      await this.deps.host.enableSysctl('/proc/sys/net/ipv4/ip_forward');
+      if (nat.v6.length > 0) await this.deps.host.enableSysctl('/proc/sys/net/ipv6/conf/all/forwarding');
     } catch (err) {
-      fail(undefined, err instanceof Error ? err.message : String(err));
+      fail(undefined, messageOf(err));
     }
   }
 
-  private async ensureCni(me: AgentInfo, skipped: Set<string>, fail: (scope: string | undefined, message: string) => void): Promise<void> {
+  private async ensureCni(self: Self, skipped: Set<string>, fail: Fail): Promise<void> {
     const keep = new Set<string>();
-    for (const overlay of me.overlays) {
-      const name = overlay.info.name;
-      const file = conflistFileName(name);
-      if (skipped.has(name)) { keep.add(file); continue; }
-      if (!this.options.networkConfig.mesos_bridge) continue;
-      const text = renderConflist(overlay, { mtu: this.options.mtu, ipamDir: this.ipamDir });
-      if (!text) continue;
+    for (const { overlay, file, text } of self.conflists) {
+      if (skipped.has(overlay)) { keep.add(file); continue; }
+      if (text === undefined) continue;
       keep.add(file);
       try {
-        await writeFileIfChanged(join(this.options.cniConfDir, file), this.options.cniConfDir, text);
+        await this.deps.host.writeFileIfChanged(join(this.options.cniConfDir, file), this.options.cniConfDir, text);
       } catch (err) {
-        fail(name, `writing ${file}: ${err instanceof Error ? err.message : String(err)}`);
+        fail(overlay, `writing ${file}: ${messageOf(err)}`);
       }
     }
-    await removeConflists(this.options.cniConfDir, keep).catch(() => []);
+    await this.deps.host.removeConflists(this.options.cniConfDir, keep).catch(() => []);
   }
 
   /** GET /overlay-agent/overlay. */
   state(): AgentOverlayState {
-    const overlays = (this.me?.overlays ?? []).map((o) => ({ ...o, state: this.status.statusOf(o.info.name) ?? o.state }));
+    const overlays = (this.self?.info.overlays ?? []).map((o) => ({ ...o, state: this.status.statusOf(o.info.name) ?? o.state }));
     return { ip: this.options.ip, overlays, configuration_attempts: this.attempts, engines: { docker: this.docker } };
   }
 }

@@ -19,6 +19,9 @@ const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
   });
 
+/** What the agent's loop and reporter use of the master (a fake stands in for it in unit tests). */
+export type MasterPort = Pick<MasterClient, 'register' | 'putStatus' | 'putContainers' | 'watch'>;
+
 export class MasterClient {
   private current = 0;
   private readonly random: () => number;
@@ -91,7 +94,8 @@ export class MasterClient {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        const res = await fetch(this.url(`/overlay-master/watch?since=${since}`), { headers: { accept: 'text/event-stream' }, signal });
+        // x-vxnet-agent: a standby master sends agents to the leader, their watch included.
+        const res = await fetch(this.url(`/overlay-master/watch?since=${since}`), { headers: { accept: 'text/event-stream', 'x-vxnet-agent': '1' }, signal });
         if (!res.ok || !res.body) throw new Error(`answered ${res.status}`);
         const parser = new SseParser();
         const decoder = new TextDecoder();

@@ -2,15 +2,14 @@
 // Values come from the master and the command line; neither is trusted.
 
 import { formatCidr, formatIp, formatIpWithLength, parseCidr, parseIp } from '../net/ip.js';
+import { isOverlayName } from '../net/link.js';
 
-/** Overlay names: bridges are `m-<name>`, and Linux interface names stop at 15 characters. */
-const OVERLAY_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,12}$/;
 /** Linux interface names: 1-15 characters, no slash, colon or whitespace. */
 const IFNAME_RE = /^[A-Za-z0-9_.-][A-Za-z0-9_.@-]{0,14}$/;
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 export function overlayNameProblem(name: unknown): string | undefined {
-  if (typeof name === 'string' && OVERLAY_NAME_RE.test(name)) return undefined;
+  if (isOverlayName(name)) return undefined;
   return `overlay name ${JSON.stringify(name)} is not usable in interface names: use 1-13 letters, digits, "_", "." or "-", starting with a letter or digit`;
 }
 

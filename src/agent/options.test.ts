@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAgentFlags, checkCniBinDir, checkIpOnHost, parseListen } from './options.js';
+import { checkAgentFlags, checkCniBinDir, checkIpOnHost } from './options.js';
 
 const base = { master: 'http://198.18.0.254:5050', ip: '198.18.0.1', listen: ':5051', stateDir: '/s', cniConfDir: '/c', mtu: '1420', vxlanPort: '64000', maxAttempts: '4', tickMs: '1000' };
 
@@ -25,10 +25,10 @@ describe('agent flags', () => {
     });
   }
 
-  it('parses listen addresses', () => {
-    expect(parseListen('127.0.0.1:5051')).toEqual({ host: '127.0.0.1', port: 5051 });
-    expect(parseListen('[::1]:80')).toEqual({ host: '::1', port: 80 });
-    expect(parseListen(':99999')).toBeUndefined();
+  it('reads --listen as the master does', () => {
+    expect(checkAgentFlags({ ...base, listen: '127.0.0.1:5051' }).flags?.listen).toEqual({ host: '127.0.0.1', port: 5051 });
+    expect(checkAgentFlags({ ...base, listen: '[::1]:80' }).flags?.listen).toEqual({ host: '::1', port: 80 });
+    expect(checkAgentFlags({ ...base, listen: ':99999' }).errors).toEqual(['--listen ":99999" is not HOST:PORT: use e.g. :5051 or 127.0.0.1:5051']);
   });
 });
 

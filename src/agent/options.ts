@@ -1,6 +1,7 @@
 // Pure: the agent's command-line values -> validated options, with every
 // problem naming the flag, the value and the fix.
 
+import { parseListen } from '../api/listen.js';
 import { parseIp } from '../net/ip.js';
 import { CONFLIST_PLUGINS } from './cni-conf.js';
 
@@ -37,14 +38,13 @@ function integer(flag: string, value: string, min: number, max: number, errors: 
   return n;
 }
 
-export function parseListen(text: string): Listen | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(text);
-  if (!m) return undefined;
-  const port = Number(m[3]);
-  if (port > 65535) return undefined;
-  const host = m[1] ?? m[2] ?? '';
-  if (host !== '' && host !== 'localhost' && !parseIp(host)) return undefined;
-  return { host: host === '' ? '0.0.0.0' : host, port };
+/** --listen as the master reads it (src/api/listen.ts), or undefined. */
+function listenOf(text: string): Listen | undefined {
+  try {
+    return parseListen(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export function checkAgentFlags(raw: RawAgentFlags): { flags?: CheckedFlags; errors: string[] } {
@@ -59,7 +59,7 @@ export function checkAgentFlags(raw: RawAgentFlags): { flags?: CheckedFlags; err
   const ip = parseIp(raw.ip ?? '');
   if (!raw.ip) errors.push('--ip is missing: pass this host\'s underlay IPv4 address, e.g. --ip 198.18.0.1');
   else if (!ip || ip.family !== 4) errors.push(`--ip ${JSON.stringify(raw.ip)} is not an IPv4 address: pass this host's underlay IPv4 address, e.g. --ip 198.18.0.1`);
-  const listen = parseListen(raw.listen);
+  const listen = listenOf(raw.listen);
   if (!listen) errors.push(`--listen ${JSON.stringify(raw.listen)} is not HOST:PORT: use e.g. :5051 or 127.0.0.1:5051`);
   const mtu = integer('--mtu', raw.mtu, 552, 9000, errors);
   const vxlanPort = integer('--vxlan-port', raw.vxlanPort, 1, 65535, errors);

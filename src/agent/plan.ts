@@ -68,7 +68,7 @@ function planLink(link: LinkSpec, observed: ObservedLink | undefined, problems: 
   return { early, addresses, vtepRecreated: false, vtepNewMac: link.kind === 'vxlan' && set.mac !== undefined };
 }
 
-/** Skips ops of overlays whose attempts are used up. */
+/** Skips ops of overlays in `skipScopes` (resting after failures, see status.ts). */
 export function plan(desired: DesiredState, observed: ObservedState, skipScopes: ReadonlySet<string> = new Set()): PlanResult {
   const problems: Problem[] = [];
   const observedLinks = byKey(observed.links, (l) => l.name);

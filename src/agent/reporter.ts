@@ -3,13 +3,13 @@
 // the loop wait for the master.
 
 import type { ContainersReport, StatusReport } from '../api/types.js';
-import type { MasterClient } from './master-client.js';
+import type { MasterPort } from './master-client.js';
 
 export class Reporter {
   private accepted = { status: '', containers: '' };
   private inFlight = false;
 
-  constructor(private readonly master: MasterClient, private readonly ip: string, private readonly log: (message: string) => void) {}
+  constructor(private readonly master: MasterPort, private readonly ip: string, private readonly log: (message: string) => void) {}
 
   /** After a (re-)registration the master holds nothing from us. */
   forget(): void {

@@ -1,16 +1,14 @@
 // The master's allocation policy: VTEP address and MAC per agent, one subnet
-// per overlay and family, lowest free first. Pure: records in, records out.
-// Every pool is a BlockSet, so a registration costs O(overlays * log n) no
-// matter how many agents exist.
+// per overlay and family, lowest free first. Pure: leases in, leases out, on
+// a canonical config; no text is parsed here. Every pool is a BlockSet, so a
+// registration costs O(overlays * log n) no matter how many agents exist.
 
-import type { AgentNetworkConfig } from '../api/types.js';
-import type { NetworkConfig } from '../config/types.js';
+import type { CanonicalConfig } from '../config/canonical.js';
 import { VxnetError } from '../errors.js';
-import { type Family, formatCidr, formatIp, halves, mustCidr } from '../net/ip.js';
+import { type Family, formatCidr, formatIp } from '../net/ip.js';
 import { vtepMac } from '../net/mac.js';
-import type { AgentRecord, OverlayAllocation } from '../store/store.js';
-import { Claims } from './claims.js';
-import { type Held, type Holding, type OverlayPools, type Pools, type SubnetClaims, type VtepClaims, claimsOf, resolveRecord } from './holding.js';
+import { type Claim, Claims } from './claims.js';
+import { type Lease, type OverlayLease, VTEP_FIX, leaseRefusal, missingOverlayFix, overlayFix } from './lease.js';
 import { SubnetPool } from './subnet-pool.js';
 import { VtepPool } from './vtep-pool.js';
 
@@ -28,94 +26,90 @@ export interface PoolUsage {
   total: number;
 }
 
-export interface RegisterRequest {
-  ip: string;
-  networkConfig: AgentNetworkConfig;
-  seq: number;
+/** A pool and how messages name it, e.g. "vtep_subnet 198.15.0.0/20". */
+interface Named<P> {
+  pool: P;
+  label: string;
 }
 
+interface OverlayPools {
+  name: string;
+  enabled: boolean;
+  subnet?: Named<SubnetPool>;
+  subnet6?: Named<SubnetPool>;
+}
+
+const FAMILIES = ['subnet', 'subnet6'] as const;
+
 export class Allocator {
-  private readonly pools: Pools;
-  private readonly holdings = new Map<string, Holding>();
+  private readonly oui: string;
+  private readonly vtep4: Named<VtepPool>;
+  private readonly vtep6: Named<VtepPool> | undefined;
+  private readonly overlays: OverlayPools[];
+  private readonly claims = new Claims();
+  private readonly leases = new Map<string, Lease>();
 
-  /** @param config a config that passed checkConfig. */
-  constructor(config: NetworkConfig) {
-    this.pools = {
-      oui: config.vtep_mac_oui,
-      vtep4: vtepClaims(config.vtep_subnet, 'vtep_subnet'),
-      ...(config.vtep_subnet6 ? { vtep6: vtepClaims(config.vtep_subnet6, 'vtep_subnet6') } : {}),
-      overlays: config.overlays.map((o) => ({
-        name: o.name,
-        enabled: o.enabled !== false,
-        ...(o.subnet !== undefined && o.prefix !== undefined ? { v4: subnetClaims(o.name, o.subnet, o.prefix) } : {}),
-        ...(o.subnet6 !== undefined && o.prefix6 !== undefined ? { v6: subnetClaims(o.name, o.subnet6, o.prefix6) } : {}),
-      })),
-    };
+  constructor(config: CanonicalConfig) {
+    this.oui = config.oui;
+    this.vtep4 = { pool: new VtepPool(config.vtep4), label: `vtep_subnet ${formatCidr(config.vtep4)}` };
+    this.vtep6 = config.vtep6 && { pool: new VtepPool(config.vtep6), label: `vtep_subnet6 ${formatCidr(config.vtep6)}` };
+    this.overlays = config.overlays.map((o) => ({
+      name: o.name,
+      enabled: o.enabled,
+      ...(o.v4 && { subnet: { pool: new SubnetPool(o.v4.subnet, o.v4.prefix), label: `overlay ${o.name} ${formatCidr(o.v4.subnet)}` } }),
+      ...(o.v6 && { subnet6: { pool: new SubnetPool(o.v6.subnet, o.v6.prefix), label: `overlay ${o.name} ${formatCidr(o.v6.subnet)}` } }),
+    }));
   }
 
   /**
-   * Reserves a stored record again (recovery, or a record another master
-   * wrote). The agent then holds exactly what the record holds. Idempotent.
-   * Throws RECONCILE_REFUSED, reserving nothing, when the record contradicts
-   * the config or another agent's record.
+   * Reserves a stored lease again (recovery, or a lease another master
+   * wrote). The agent then holds exactly what the lease holds. Idempotent.
+   * Throws RECONCILE_REFUSED, reserving nothing, when the lease contradicts
+   * the config or another agent's lease.
    */
-  occupy(record: AgentRecord): void {
-    this.apply(record.ip, resolveRecord(record, this.pools));
+  occupy(agent: string, lease: Lease): void {
+    this.hold(agent, lease, this.check(agent, lease));
   }
 
   /**
-   * Returns the record to store for a registration. With `existing` (or when
-   * this allocator already holds values for the IP) the agent keeps them and
-   * only gaps are filled; `existing`'s seq, status and containers are kept.
+   * The agent's lease after a registration. What it holds already is kept and
+   * only gaps are filled; without `allocateSubnet` it holds only its VTEP.
    * Throws POOL_EXHAUSTED, reserving nothing, when no VTEP address is left;
    * a full overlay only sets that overlay's `error`.
    */
-  register(req: RegisterRequest, existing?: AgentRecord): AgentRecord {
-    if (existing && existing.ip !== req.ip) {
-      throw new TypeError(`register: existing record is for ${existing.ip}, not ${req.ip}`);
-    }
-    const { vtep4, vtep6 } = this.pools;
-    const base = existing ? resolveRecord(existing, this.pools) : this.holdings.get(req.ip);
+  register(agent: string, allocateSubnet: boolean): Lease {
+    const base = this.leases.get(agent);
     // Only peek at free blocks until everything is known, so a throw reserves nothing.
-    const next: Holding = { vtep4: base?.vtep4 ?? freeVtep(vtep4), subnets: new Map() };
-    if (vtep6) next.vtep6 = base?.vtep6 ?? freeVtep(vtep6);
-
-    const overlays: Record<string, OverlayAllocation> = {};
-    for (const overlay of this.pools.overlays) {
-      const planned = planOverlay(overlay, base?.subnets.get(overlay.name) ?? {}, req.networkConfig.allocate_subnet);
-      if (!planned) continue;
-      next.subnets.set(overlay.name, planned.held);
-      overlays[overlay.name] = planned.allocation;
+    const vtepIp = base?.vtepIp ?? freeVtep(this.vtep4);
+    const vtepIp6 = this.vtep6 && (base?.vtepIp6 ?? freeVtep(this.vtep6));
+    const overlays: Record<string, OverlayLease> = {};
+    for (const overlay of this.overlays) {
+      const planned = planOverlay(overlay, base?.overlays[overlay.name] ?? {}, allocateSubnet);
+      if (planned) overlays[overlay.name] = planned;
     }
-    this.apply(req.ip, next);
-
-    const vtepIp = vtep4.pool.addressOf(next.vtep4!);
-    return {
-      ip: req.ip,
-      seq: existing?.seq ?? req.seq,
-      networkConfig: { ...req.networkConfig },
-      vtepIp: formatIp(vtepIp),
-      ...(vtep6 && next.vtep6 !== undefined ? { vtepIp6: formatIp(vtep6.pool.addressOf(next.vtep6)) } : {}),
-      vtepMac: vtepMac(this.pools.oui, vtepIp),
-      overlays,
-      status: { ...(existing?.status ?? {}) },
-      containers: [...(existing?.containers ?? [])],
-    };
+    const lease: Lease = { vtepIp, ...(vtepIp6 && { vtepIp6 }), vtepMac: vtepMac(this.oui, vtepIp), overlays };
+    this.hold(agent, lease, this.claimsOf(lease));
+    return lease;
   }
 
   /** Frees everything the agent holds. Idempotent. */
-  release(record: AgentRecord): void {
-    this.apply(record.ip, undefined);
+  release(agent: string): void {
+    this.claims.set(agent, []);
+    this.leases.delete(agent);
+  }
+
+  /** What the agent holds, if anything. */
+  leaseOf(agent: string): Lease | undefined {
+    return this.leases.get(agent);
   }
 
   usage(): PoolUsage[] {
-    const { vtep4, vtep6, overlays } = this.pools;
-    const vteps = [vtep4, ...(vtep6 ? [vtep6] : [])].map(({ pool }) => {
+    const vteps = [this.vtep4, ...(this.vtep6 ? [this.vtep6] : [])].map(({ pool }) => {
       const prefix = pool.cidr.family === 4 ? 32 : 128;
       return { kind: 'vtep' as const, name: 'vtep', family: pool.cidr.family, cidr: formatCidr(pool.cidr), prefix, enabled: true, ...counts(pool) };
     });
-    const subnets = overlays.flatMap(({ name, enabled, v4, v6 }) =>
-      [v4, v6].flatMap((target) => {
+    const subnets = this.overlays.flatMap(({ name, enabled, subnet, subnet6 }) =>
+      [subnet, subnet6].flatMap((target) => {
         if (!target) return [];
         const { pool } = target;
         return [{ kind: 'overlay' as const, name, family: pool.cidr.family, cidr: formatCidr(pool.cidr), prefix: pool.prefix, enabled, ...counts(pool) }];
@@ -124,61 +118,105 @@ export class Allocator {
     return [...vteps, ...subnets];
   }
 
-  /** Makes the agent hold exactly `next` (undefined: nothing). Validation happened before. */
-  private apply(agent: string, next: Holding | undefined): void {
-    const after = claimsOf(next, this.pools);
-    const kept = new Map<Claims, Set<bigint>>();
-    for (const [claims, index] of after) kept.set(claims, (kept.get(claims) ?? new Set()).add(index));
-    for (const [claims, index] of claimsOf(this.holdings.get(agent), this.pools)) {
-      if (!kept.get(claims)?.has(index)) claims.giveBack(index, agent);
-    }
-    for (const [claims, index] of after) claims.take(index, agent);
-    if (next) this.holdings.set(agent, next);
-    else this.holdings.delete(agent);
+  private hold(agent: string, lease: Lease, claims: Claim[]): void {
+    this.claims.set(agent, claims);
+    this.leases.set(agent, lease);
   }
-}
 
-/** The m- (lower) and d- (upper) bridge halves of an agent subnet, IPv4 or IPv6. */
-export function bridgeHalves(subnet: string): { mesos: string; docker: string } {
-  const [lower, upper] = halves(mustCidr(subnet));
-  return { mesos: formatCidr(lower), docker: formatCidr(upper) };
-}
+  /** The blocks of a lease this allocator made: no checks needed. */
+  private claimsOf(lease: Lease): Claim[] {
+    const out: Claim[] = [{ blocks: this.vtep4.pool.blocks, index: this.vtep4.pool.indexOf(lease.vtepIp)! }];
+    if (this.vtep6 && lease.vtepIp6) out.push({ blocks: this.vtep6.pool.blocks, index: this.vtep6.pool.indexOf(lease.vtepIp6)! });
+    for (const overlay of this.overlays) {
+      for (const family of FAMILIES) {
+        const cidr = lease.overlays[overlay.name]?.[family];
+        const pool = overlay[family]?.pool;
+        if (cidr && pool) out.push({ blocks: pool.blocks, index: (pool.indexOf(cidr) as { index: bigint }).index });
+      }
+    }
+    return out;
+  }
 
-/** A VTEP address written with its vtep subnet's length, as /state shows it: "198.15.0.1/20". */
-export function vtepWithLength(vtepIp: string, vtepSubnet: string): string {
-  return `${vtepIp}/${mustCidr(vtepSubnet).length}`;
+  /** The blocks of a stored lease. Throws RECONCILE_REFUSED naming agent, pool and value. */
+  private check(agent: string, lease: Lease): Claim[] {
+    const claims: Claim[] = [];
+    const take = (claim: Claim, what: string, details: Record<string, unknown>): void => {
+      const owner = this.claims.ownerOf(claim);
+      if (owner !== undefined && owner !== agent) {
+        throw leaseRefusal(agent, what, `which agent ${owner} holds too`, 'the store is inconsistent: delete one of the two agents', details);
+      }
+      claims.push(claim);
+    };
+
+    const ip4 = formatIp(lease.vtepIp);
+    const index4 = this.vtep4.pool.indexOf(lease.vtepIp);
+    if (index4 === undefined) {
+      throw leaseRefusal(agent, `VTEP address "${ip4}"`, `which is not a usable address of ${this.vtep4.label}`, VTEP_FIX, { vtepIp: ip4 });
+    }
+    take({ blocks: this.vtep4.pool.blocks, index: index4 }, `VTEP address ${ip4}`, { vtepIp: ip4 });
+    const expectedMac = vtepMac(this.oui, lease.vtepIp);
+    if (lease.vtepMac.toLowerCase() !== expectedMac) {
+      throw leaseRefusal(agent, `VTEP MAC ${lease.vtepMac}`, `but vtep_mac_oui ${this.oui} gives ${expectedMac}`, VTEP_FIX, { vtepMac: lease.vtepMac });
+    }
+    if (lease.vtepIp6 !== undefined) {
+      const ip6 = formatIp(lease.vtepIp6);
+      const index6 = this.vtep6?.pool.indexOf(lease.vtepIp6);
+      if (!this.vtep6 || index6 === undefined) {
+        const problem = this.vtep6 ? `which is not a usable address of ${this.vtep6.label}` : 'but no vtep_subnet6 is configured';
+        throw leaseRefusal(agent, `VTEP address "${ip6}"`, problem, VTEP_FIX, { vtepIp6: ip6 });
+      }
+      take({ blocks: this.vtep6.pool.blocks, index: index6 }, `VTEP address ${ip6}`, { vtepIp6: ip6 });
+    }
+
+    for (const [name, held] of Object.entries(lease.overlays)) {
+      const overlay = this.overlays.find((o) => o.name === name);
+      for (const family of FAMILIES) {
+        const cidr = held[family];
+        if (cidr === undefined) continue;
+        const text = formatCidr(cidr);
+        const what = `subnet "${text}" in overlay ${name}`;
+        const details = { overlay: name, subnet: text };
+        if (!overlay) throw leaseRefusal(agent, what, 'which is not in the config', missingOverlayFix(name), details);
+        const pool = overlay[family]?.pool;
+        if (!pool) throw leaseRefusal(agent, what, `but overlay ${name} has no ${family} configured`, overlayFix(name), details);
+        const found = pool.indexOf(cidr);
+        if (!found.ok) {
+          throw leaseRefusal(agent, what, `which does not fit the configured overlay: ${found.reason} (prefix ${pool.prefix})`, overlayFix(name), details);
+        }
+        take({ blocks: pool.blocks, index: found.index }, what, details);
+      }
+    }
+    return claims;
+  }
 }
 
 /** What the agent holds in one overlay after a registration; undefined lists nothing. */
-function planOverlay(overlay: OverlayPools, held: Held, allocateSubnet: boolean): { held: Held; allocation: OverlayAllocation } | undefined {
-  if (!allocateSubnet) return overlay.enabled ? { held: {}, allocation: {} } : undefined;
-  const result: Held = { ...held };
-  const allocation: OverlayAllocation = {};
+function planOverlay(overlay: OverlayPools, held: OverlayLease, allocateSubnet: boolean): OverlayLease | undefined {
+  if (!allocateSubnet) return overlay.enabled ? {} : undefined;
+  const planned: { subnet?: OverlayLease['subnet']; subnet6?: OverlayLease['subnet6']; error?: string } = {};
   const errors: string[] = [];
-  for (const family of ['v4', 'v6'] as const) {
+  for (const family of FAMILIES) {
     const target = overlay[family];
     if (!target) continue;
+    const kept = held[family];
     // Disabled overlays keep what they hold but get nothing new.
-    if (result[family] === undefined && overlay.enabled) {
-      const free = target.pool.blocks.lowestFree();
-      if (free === undefined) errors.push(exhausted(overlay.name, target.pool));
-      else result[family] = free;
-    }
-    const index = result[family];
-    if (index !== undefined) allocation[family === 'v4' ? 'subnet' : 'subnet6'] = formatCidr(target.pool.blockOf(index));
+    const free = kept === undefined && overlay.enabled ? target.pool.lowestFree() : undefined;
+    if (kept === undefined && overlay.enabled && free === undefined) errors.push(exhausted(overlay.name, target.pool));
+    const cidr = kept ?? free;
+    if (cidr !== undefined) planned[family] = cidr;
   }
-  if (errors.length > 0) allocation.error = errors.join('; ');
-  if (!overlay.enabled && result.v4 === undefined && result.v6 === undefined) return undefined;
-  return { held: result, allocation };
+  if (errors.length > 0) planned.error = errors.join('; ');
+  if (!overlay.enabled && planned.subnet === undefined && planned.subnet6 === undefined) return undefined;
+  return planned;
 }
 
-function freeVtep({ pool, claims }: VtepClaims): bigint {
+function freeVtep({ pool, label }: Named<VtepPool>): ReturnType<VtepPool['addressOf']> {
   const free = pool.blocks.lowestFree();
-  if (free !== undefined) return free;
-  const field = claims.label.split(' ')[0];
+  if (free !== undefined) return pool.addressOf(free);
+  const field = label.split(' ')[0];
   throw new VxnetError(
     'POOL_EXHAUSTED',
-    `no free VTEP address left in ${claims.label} (${pool.used} of ${pool.total} in use); ` +
+    `no free VTEP address left in ${label} (${pool.used} of ${pool.total} in use); ` +
       // The master refuses a changed vtep subnet while agents hold addresses from it, so "widen" alone is no fix.
       `delete agents that left the cluster (POST /overlay-master/agents/delete); a wider ${field} takes effect only once every agent is deleted`,
     { pool: field, used: Number(pool.used), total: Number(pool.total) },
@@ -191,14 +229,4 @@ function exhausted(name: string, pool: SubnetPool): string {
 
 function counts(pool: { used: bigint; total: bigint }): { used: number; total: number } {
   return { used: Number(pool.used), total: Number(pool.total) };
-}
-
-function vtepClaims(subnet: string, field: string): VtepClaims {
-  const pool = new VtepPool(mustCidr(subnet));
-  return { pool, claims: new Claims(pool.blocks, `${field} ${formatCidr(pool.cidr)}`) };
-}
-
-function subnetClaims(name: string, subnet: string, prefix: number): SubnetClaims {
-  const pool = new SubnetPool(mustCidr(subnet), prefix);
-  return { pool, claims: new Claims(pool.blocks, `overlay ${name} ${formatCidr(pool.cidr)}`) };
 }

@@ -1,31 +1,43 @@
-// A BlockSet plus who holds each block, so reserving a stored record can tell
-// "this agent again" (idempotent) from "another agent" (a corrupt store).
+// Who holds which block of every pool, and what each agent holds: the
+// allocator's bookkeeping in one place. Owners let reserving a stored lease
+// again tell "this agent again" (idempotent) from "another agent" (a corrupt store).
 
 import type { BlockSet } from './block-set.js';
 
+/** One block of one pool. */
+export interface Claim {
+  readonly blocks: BlockSet;
+  readonly index: bigint;
+}
+
 export class Claims {
-  private readonly owners = new Map<bigint, string>();
+  private readonly owners = new Map<BlockSet, Map<bigint, string>>();
+  private readonly held = new Map<string, readonly Claim[]>();
 
-  /** @param label how messages name this pool, e.g. "vtep_subnet 198.15.0.0/20". */
-  constructor(
-    readonly blocks: BlockSet,
-    readonly label: string,
-  ) {}
-
-  ownerOf(index: bigint): string | undefined {
-    return this.owners.get(index);
+  ownerOf({ blocks, index }: Claim): string | undefined {
+    return this.owners.get(blocks)?.get(index);
   }
 
-  /** Reserves the block for `owner`. The caller has checked that nobody else holds it. */
-  take(index: bigint, owner: string): void {
-    this.blocks.occupy(index);
-    this.owners.set(index, owner);
-  }
-
-  /** Frees the block if `owner` holds it; anyone else's block stays put. */
-  giveBack(index: bigint, owner: string): void {
-    if (this.owners.get(index) !== owner) return;
-    this.owners.delete(index);
-    this.blocks.release(index);
+  /**
+   * Makes `agent` hold exactly `claims` (an empty list: nothing): frees what
+   * it no longer holds, takes what is new. The caller has checked that no
+   * other agent holds any of them.
+   */
+  set(agent: string, claims: readonly Claim[]): void {
+    const kept = new Map<BlockSet, Set<bigint>>();
+    for (const { blocks, index } of claims) kept.set(blocks, (kept.get(blocks) ?? new Set()).add(index));
+    for (const { blocks, index } of this.held.get(agent) ?? []) {
+      const owners = this.owners.get(blocks);
+      if (kept.get(blocks)?.has(index) || owners?.get(index) !== agent) continue;
+      owners.delete(index);
+      blocks.release(index);
+    }
+    for (const { blocks, index } of claims) {
+      blocks.occupy(index);
+      const owners = this.owners.get(blocks) ?? new Map<bigint, string>();
+      this.owners.set(blocks, owners.set(index, agent));
+    }
+    if (claims.length > 0) this.held.set(agent, claims);
+    else this.held.delete(agent);
   }
 }

@@ -41,11 +41,7 @@ export class SubnetPool {
     return { ok: true, index: blockIndex(this.cidr, this.prefix, block) };
   }
 
-  allocateNext(): Cidr | undefined {
-    const index = this.blocks.allocateNext();
-    return index === undefined ? undefined : this.blockOf(index);
-  }
-
+  /** The lowest free block without taking it. */
   lowestFree(): Cidr | undefined {
     const index = this.blocks.lowestFree();
     return index === undefined ? undefined : this.blockOf(index);

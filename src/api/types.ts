@@ -8,6 +8,7 @@ export const OVERLAY_STATUSES: readonly OverlayStatus[] = ['STATUS_INVALID', 'ST
 
 export const VXLAN_VNI = 1024;
 export const VTEP_NAME = 'vtep1024';
+/** The agent's default `--vxlan-port` (DC/OS's). */
 export const VXLAN_PORT = 64000;
 
 /** Per-agent switches: masters run an agent with no subnet; either bridge may be off. */
@@ -90,10 +91,6 @@ export interface ContainersReport {
   containers: ContainerInfo[];
   /** Container engines the agent drives (today only Docker). */
   engines?: { docker?: EngineState };
-}
-
-export interface DeleteAgentsRequest {
-  agents: string[];
 }
 
 /** GET /overlay-agent/overlay. */

@@ -1,17 +1,23 @@
 // `vxnet agent` and `vxnet agent cleanup`: wiring only.
 
 import { accessSync, constants } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { cleanup } from '../agent/cleanup.js';
 import { buildAgentHttp } from '../agent/http.js';
-import { execFileArgv } from '../agent/linux/exec.js';
+import { execFileArgv, type Exec } from '../agent/linux/exec.js';
+import { enableSysctl, readIpamFiles, removeConflists, setBridgeNeighbourRetrans, writeFileIfChanged } from '../agent/linux/host.js';
+import { linuxKernel } from '../agent/linux/kernel.js';
 import { monitorKernel } from '../agent/linux/monitor.js';
+import { applyNft, nftTables } from '../agent/linux/nft.js';
 import { AgentLoop } from '../agent/loop.js';
 import { MasterClient } from '../agent/master-client.js';
 import { checkAgentFlags, checkCniBinDir, checkIpOnHost, type RawAgentFlags } from '../agent/options.js';
+import { systemClock, type Host } from '../agent/ports.js';
+import { syncDockerUser } from '../agent/docker/docker-user.js';
+import { VXLAN_PORT } from '../api/types.js';
 import { DockerEngine, parseDockerHost, type DockerEndpoint } from '../agent/docker/engine.js';
+import { fail as failWith, readToken } from './common.js';
 
 const DEFAULT_STATE_DIR = '/var/lib/vxnet';
 const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
@@ -20,20 +26,7 @@ const log = (message: string): void => {
   process.stderr.write(`${new Date().toISOString()} vxnet-agent: ${message}\n`);
 };
 
-function fail(message: string): void {
-  process.stderr.write(`vxnet agent: ${message}\n`);
-  process.exitCode = 1;
-}
-
-async function readToken(path: string | undefined): Promise<string | undefined | Error> {
-  if (!path) return undefined;
-  try {
-    const token = (await readFile(path, 'utf8')).trim();
-    return token || new Error(`--token-file ${path} is empty: put the master's bearer token in it`);
-  } catch (err) {
-    return new Error(`--token-file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): pass a readable file holding the token`);
-  }
-}
+const fail = (message: string): void => failWith('vxnet agent', message);
 
 /** --docker-host, else $DOCKER_HOST, else Docker's default socket. */
 function dockerEndpoint(flag: string | undefined): DockerEndpoint | Error {
@@ -43,6 +36,18 @@ function dockerEndpoint(flag: string | undefined): DockerEndpoint | Error {
   if (typeof parsed === 'string') return new Error(`${source} ${parsed}: pass e.g. --docker-host unix:///var/run/docker.sock, or --no-docker`);
   return parsed;
 }
+
+/** The host the loop keeps, besides the kernel's tables: nftables, sysctls, files, DOCKER-USER. */
+const linuxHost = (exec: Exec): Host => ({
+  nftTables: () => nftTables(exec),
+  applyNft: (script) => applyNft(exec, script),
+  enableSysctl,
+  setBridgeNeighbourRetrans,
+  writeFileIfChanged,
+  removeConflists,
+  readIpamFiles,
+  syncDockerUser: (subnets) => syncDockerUser(exec, subnets),
+});
 
 interface AgentCliOptions extends RawAgentFlags {
   tokenFile?: string;
@@ -82,7 +87,7 @@ async function preconditions(ip: string, cniBinDir: string): Promise<string[]> {
 async function runAgent(opts: AgentCliOptions): Promise<void> {
   const { flags, errors } = checkAgentFlags(opts);
   if (errors.length === 0 && flags) errors.push(...(await preconditions(flags.ip, opts.cniBinDir)));
-  const token = await readToken(opts.tokenFile);
+  const token = opts.tokenFile === undefined ? undefined : await readToken(opts.tokenFile).catch((e: Error) => e);
   if (token instanceof Error) errors.push(token.message);
   // Docker networks live on the d- bridges: no bridges, no Docker.
   const endpoint = opts.docker && opts.dockerBridge ? dockerEndpoint(opts.dockerHost) : undefined;
@@ -102,7 +107,15 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
       maxAttempts: flags.maxAttempts,
       tickMs: flags.tickMs,
     },
-    { exec: execFileArgv, master, log, monitor: monitorKernel, ...(docker && { docker }) },
+    {
+      kernel: linuxKernel(execFileArgv),
+      host: linuxHost(execFileArgv),
+      clock: systemClock,
+      master,
+      log,
+      monitor: monitorKernel,
+      ...(docker && { docker }),
+    },
   );
   const app = buildAgentHttp(() => loop.state());
   try {
@@ -132,8 +145,8 @@ export function registerAgentCommands(program: Command): void {
     .option('--cni-conf-dir <dir>', 'where the CNI conflists are written', DEFAULT_CNI_CONF_DIR)
     .option('--cni-bin-dir <dir>', 'where the CNI plugins are', '/usr/lib/cni')
     .option('--mtu <mtu>', 'container (bridge) MTU', '1420')
-    .option('--vxlan-port <port>', 'VXLAN UDP port', '64000')
-    .option('--max-attempts <n>', 'configuration attempts before an overlay is left FAILED', '4')
+    .option('--vxlan-port <port>', 'VXLAN UDP port', String(VXLAN_PORT))
+    .option('--max-attempts <n>', 'failed passes before an overlay is left FAILED and retried with back-off (up to a minute)', '4')
     .option('--tick-ms <ms>', 'how often the kernel is re-checked for drift', '1000')
     .option('--no-subnet', 'ask for no overlay subnets (a master node: VTEP and routes only)')
     .option('--no-mesos-bridge', 'do not create the m-<overlay> CNI bridges')

@@ -1,6 +1,7 @@
 // `vxnet config validate|plan [FILE]`: check a network config and show its capacity.
 
 import type { Command } from 'commander';
+import { canonicalize } from '../config/canonical.js';
 import { formatIssues, loadConfigFile } from '../config/load.js';
 import { formatPlan } from '../config/plan-format.js';
 import { planCapacity } from '../config/plan.js';
@@ -34,7 +35,7 @@ async function plan(file: string | undefined, options: JsonOption): Promise<void
     process.exitCode = 1;
     return;
   }
-  const capacity = planCapacity(check.config);
+  const capacity = planCapacity(canonicalize(check.config));
   if (options.json) {
     process.stdout.write(toJson({ ...capacity, warnings: check.warnings }));
   } else {

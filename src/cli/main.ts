@@ -7,6 +7,7 @@ import { registerConfigCommands } from './config.js';
 import { registerMasterCommands } from './master.js';
 import { registerAgentCommands } from './agent.js';
 import { registerContainerCommands } from './container.js';
+import { fail } from './common.js';
 import { registerDemoCommand } from './demo.js';
 
 const program = new Command()
@@ -22,8 +23,6 @@ registerContainerCommands(program);
 registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  // Commands report their own errors; anything reaching here is a bug, shown briefly.
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`vxnet: ${message}\n`);
-  process.exitCode = 1;
+  // Commands report their own errors (common.ts); anything reaching here is a bug, shown briefly.
+  fail('vxnet', err instanceof Error ? err.message : String(err));
 });

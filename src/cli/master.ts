@@ -1,20 +1,109 @@
-// `vxnet master`, `vxnet state` and `vxnet network delete`.
+// `vxnet master`, `vxnet state` and `vxnet network delete`: picks the store
+// (SQLite, or etcd with its leadership), starts the master, reports errors and
+// ends the process.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
+import { parseListen } from '../api/listen.js';
 import type { ContainerInfo, EngineState, MasterState } from '../api/types.js';
-import { isVxnetError } from '../errors.js';
+import { formatIssues, loadConfigFile } from '../config/load.js';
+import type { NetworkConfig } from '../config/types.js';
+import { isVxnetError, VxnetError } from '../errors.js';
 import { planNetworkDelete } from '../master/network-delete.js';
 import { runMaster } from '../master/run.js';
 import { formatState } from '../master/state-table.js';
 import type { Store } from '../store/store.js';
 import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { fail, readToken, report } from './common.js';
 
-const fail = (prefix: string, message: string): void => {
-  process.stderr.write(`${prefix}: ${message}\n`);
-  process.exitCode = 1;
-};
+/** Exit code of a master that refuses a config its store contradicts. */
+export const EXIT_REFUSED = 2;
+
+const MASTER = 'vxnet master';
+const say = (text: string): void => void process.stderr.write(`${MASTER}: ${text}\n`);
+
+/** The first SIGTERM/SIGINT stops the master; a second one while stopping ends the process at once. */
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.once('SIGTERM', () => process.exit(130));
+      process.once('SIGINT', () => process.exit(130));
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+/** Loads and checks the config, printing its warnings; every error is thrown as one CONFIG_INVALID. */
+async function loadMasterConfig(path: string | undefined): Promise<NetworkConfig> {
+  const check = await loadConfigFile(path);
+  if (!check.config) throw new VxnetError('CONFIG_INVALID', `the config ${path ?? '(defaults)'} is invalid:\n${formatIssues(check).trimEnd()}`);
+  if (check.warnings.length > 0) process.stderr.write(formatIssues(check));
+  return check.config;
+}
+
+interface MasterFlags {
+  config?: string;
+  data?: string;
+  etcd?: string;
+  etcdPrefix: string;
+  listen: string;
+  tokenFile?: string;
+  logLevel: string;
+}
+
+async function runMasterCommand(opts: MasterFlags): Promise<void> {
+  if ((opts.data === undefined) === (opts.etcd === undefined)) {
+    return fail(MASTER, 'give exactly one store: --data DIR (one master, SQLite) or --etcd URL[,URL...] (several masters on etcd)');
+  }
+  let store: Store | undefined;
+  try {
+    const listen = parseListen(opts.listen);
+    const token = opts.tokenFile !== undefined ? await readToken(opts.tokenFile) : undefined;
+    const config = await loadMasterConfig(opts.config);
+    const common = { config, listen, logLevel: opts.logLevel, ...(token !== undefined && { token }), stop: stopSignal(), say };
+    if (opts.etcd !== undefined) {
+      // Loaded only here: the etcd client costs ~0.2 s of start-up that a single master never needs.
+      const [{ runLeaderMaster }, { EtcdStore }, { EtcdLeadership }, { parseEndpoints }, { layoutOf }] = await Promise.all([
+        import('../master/leader.js'),
+        import('../store/etcd/etcd-store.js'),
+        import('../store/etcd/etcd-leadership.js'),
+        import('../store/etcd/connect.js'),
+        import('../store/etcd/layout.js'),
+      ]);
+      const endpoints = parseEndpoints(opts.etcd);
+      const prefix = layoutOf(opts.etcdPrefix).prefix; // a bad prefix is the operator's to fix, not something to wait out
+      await runLeaderMaster({
+        ...common,
+        storeArgs: `--etcd ${endpoints.join(',')} --etcd-prefix ${prefix}`,
+        where: `etcd ${endpoints.join(',')}, prefix ${prefix}`,
+        openTerm: async (onLost) => {
+          const etcd = await EtcdStore.open(endpoints, { prefix, onLost: (e) => onLost(e.message) });
+          return { store: etcd, leadership: new EtcdLeadership(etcd) };
+        },
+      });
+      return;
+    }
+    store = await SqliteStore.open(opts.data!);
+    await runMaster({ ...common, store, storeArgs: `--data ${opts.data}`, where: `data ${opts.data}` });
+  } catch (e) {
+    if (isVxnetError(e) && e.code === 'RECONCILE_REFUSED') {
+      const where = opts.etcd !== undefined ? `the store in etcd (prefix ${opts.etcdPrefix})` : `the store in ${opts.data}`;
+      const lines = e.message.split('\n').map((line) => `  - ${line}`).join('\n');
+      return fail(MASTER, `refusing to ${opts.etcd !== undefined ? 'lead' : 'start'}: ${where} contradicts the config${opts.config ? ` ${opts.config}` : ''}:\n${lines}`, EXIT_REFUSED);
+    }
+    report(MASTER, e);
+  } finally {
+    await store?.close().catch(() => undefined);
+    // The etcd client may leave a reconnecting stream behind after close; all
+    // state is handed over, so it must not hold the process.
+    if (opts.etcd !== undefined) setTimeout(() => process.exit(), 500).unref();
+  }
+}
 
 async function getJson<T>(base: string, path: string): Promise<T> {
   const res = await fetch(new URL(path, base), { signal: AbortSignal.timeout(10_000) });
@@ -76,8 +165,7 @@ async function deleteNetwork(name: string, options: { data?: string; etcd?: stri
         `Agents drop its bridges, routes and NAT rules when they next sync; run "vxnet agent cleanup" on hosts that are gone.\n`,
     );
   } catch (e) {
-    if (!isVxnetError(e)) throw e;
-    fail('vxnet network delete', e.message);
+    report('vxnet network delete', e);
   } finally {
     await store?.close();
   }
@@ -94,18 +182,7 @@ export function registerMasterCommands(program: Command): void {
     .option('--listen <host:port>', 'address of the HTTP API', '127.0.0.1:5050')
     .option('--token-file <file>', 'require "Authorization: Bearer <token>" on write endpoints')
     .addOption(new Option('--log-level <level>', 'requests are never logged one by one').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'))
-    .action(async (opts: { config?: string; data?: string; etcd?: string; etcdPrefix: string; listen: string; tokenFile?: string; logLevel: string }) => {
-      if ((opts.data === undefined) === (opts.etcd === undefined)) {
-        return fail('vxnet master', 'give exactly one store: --data DIR (one master, SQLite) or --etcd URL[,URL...] (several masters on etcd)');
-      }
-      if (opts.etcd !== undefined) {
-        // Loaded only here: the etcd client costs ~0.2 s of start-up that a single master never needs.
-        const { runLeaderMaster } = await import('../master/leader.js');
-        process.exitCode = await runLeaderMaster({ ...opts, etcd: opts.etcd });
-        return;
-      }
-      process.exitCode = await runMaster({ ...opts, data: opts.data! });
-    });
+    .action(runMasterCommand);
 
   program
     .command('state')

@@ -1,7 +1,8 @@
 // Checks of single address fields: CIDRs (family, alignment, special ranges)
 // and agent prefix lengths. Pure; every problem becomes an issue, not a throw.
 
-import { type Cidr, type Family, familyBits, formatCidr, formatIp, mustCidr, overlaps, parseCidr } from '../net/ip.js';
+import { type Cidr, type Family, familyBits, formatCidr, formatIp, overlaps, parseCidr } from '../net/ip.js';
+import { SPECIAL_RANGES } from '../net/special-ranges.js';
 import { type IssueSink, addError, typeName } from './describe.js';
 
 export const EXAMPLE_CIDR: Record<Family, string> = { 4: '192.168.0.0/17', 6: 'fd01:b::/64' };
@@ -9,18 +10,7 @@ export const EXAMPLE_CIDR: Record<Family, string> = { 4: '192.168.0.0/17', 6: 'f
 /** Longest agent prefix that still leaves each bridge half one container address. */
 export const MAX_AGENT_PREFIX: Record<Family, number> = { 4: 29, 6: 125 };
 
-/** Ranges no overlay or VTEP may use: nothing in them is routed between hosts. */
-const SPECIAL_RANGES: { cidr: Cidr; what: string }[] = [
-  { cidr: mustCidr('0.0.0.0/8'), what: '"this host" addresses' },
-  { cidr: mustCidr('127.0.0.0/8'), what: 'loopback' },
-  { cidr: mustCidr('169.254.0.0/16'), what: 'link-local' },
-  { cidr: mustCidr('224.0.0.0/4'), what: 'multicast' },
-  { cidr: mustCidr('240.0.0.0/4'), what: 'reserved and broadcast' },
-  { cidr: mustCidr('::/127'), what: 'unspecified and loopback' },
-  { cidr: mustCidr('fe80::/10'), what: 'link-local' },
-  { cidr: mustCidr('ff00::/8'), what: 'multicast' },
-];
-
+/** Ranges no overlay or VTEP may use (src/net/special-ranges.ts). */
 export const specialRanges = (): Cidr[] => SPECIAL_RANGES.map((r) => r.cidr);
 
 /**

@@ -2,14 +2,12 @@
 // each overlay's subnets and prefixes, and `enabled`. Pure.
 
 import type { Cidr, Family } from '../net/ip.js';
+import { MAX_OVERLAY_NAME_LENGTH as MAX_NAME_LENGTH, OVERLAY_NAME_CHARS } from '../net/link.js';
 import { MAX_AGENT_PREFIX, checkCidrField, checkPrefixField, suggestedPrefix } from './cidr-rules.js';
 import { type IssueSink, addError, checkKnownKeys, isPlainObject, typeName } from './describe.js';
 
 export const OVERLAY_KEYS = ['name', 'subnet', 'prefix', 'subnet6', 'prefix6', 'enabled'] as const;
 export const RESERVED_NAMES = ['host', 'bridge', 'default', 'none'];
-/** Bridges are `m-<name>` / `d-<name>` and Linux interface names stop at 15 characters. */
-export const MAX_NAME_LENGTH = 13;
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** One address family of an overlay as far as it could be read. */
 export interface ParsedFamily {
@@ -60,7 +58,7 @@ function checkName(sink: IssueSink, path: string, value: unknown, index: number,
     );
     ok = false;
   }
-  if (value.length > 0 && !NAME_RE.test(value)) {
+  if (value.length > 0 && !OVERLAY_NAME_CHARS.test(value)) {
     addError(
       sink,
       path,

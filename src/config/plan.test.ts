@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { mustCidr } from '../net/ip.js';
+import { canonicalize } from './canonical.js';
 import { formatCount, formatPlan } from './plan-format.js';
 import { familyCapacity, planCapacity, vtepCapacity } from './plan.js';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from './types.js';
 
 describe('planCapacity', () => {
   it('gives the exact numbers of the seed defaults', () => {
-    const plan = planCapacity(DEFAULT_NETWORK_CONFIG);
+    const plan = planCapacity(canonicalize(DEFAULT_NETWORK_CONFIG));
     expect(plan.vtep.ipv4).toEqual({ family: 4, subnet: '192.15.0.0/20', vteps: 4094n });
     expect(plan.vtep.ipv6).toBeUndefined();
     expect(plan.overlays[0]).toEqual({
@@ -26,7 +27,7 @@ describe('planCapacity', () => {
       vtep_mac_oui: '70:B3:D5:00:00:00',
       overlays: [{ name: 'v6', subnet6: 'fd01:b::/48', prefix6: 64 }],
     };
-    const plan = planCapacity(config);
+    const plan = planCapacity(canonicalize(config));
     expect(plan.vtep.ipv6?.vteps).toBe((1n << 64n) - 1n);
     expect(plan.overlays[0]!.ipv6).toEqual({
       family: 6,
@@ -50,7 +51,7 @@ describe('planCapacity', () => {
         { name: 'b', subnet: '10.1.0.0/22', prefix: 24, enabled: false },
       ],
     };
-    const plan = planCapacity(config);
+    const plan = planCapacity(canonicalize(config));
     expect(plan.overlays.map((o) => [o.maxAgents, o.limitedBy])).toEqual([
       [510n, ['vtep_subnet']],
       [4n, ['overlays[1].subnet']],
@@ -63,13 +64,13 @@ describe('planCapacity', () => {
     const config: NetworkConfig = { vtep_subnet: '198.15.0.0/24', vtep_mac_oui: '70:B3:D5:00:00:00', overlays: [{ name: 'a', subnet: '10.0.0.0/16', prefix: 24 }] };
     expect(familyCapacity(mustCidr('10.0.0.0/16'), 24).agentSubnets).toBe(256n);
     expect(vtepCapacity(mustCidr('198.15.0.0/24'))).toBe(254n);
-    expect(planCapacity(config).cluster).toEqual({ maxAgents: 254n, limitedBy: ['vtep_subnet'] });
+    expect(planCapacity(canonicalize(config)).cluster).toEqual({ maxAgents: 254n, limitedBy: ['vtep_subnet'] });
   });
 });
 
 describe('formatPlan', () => {
   it('shows the exact per-overlay numbers and the binding limit', () => {
-    const text = formatPlan(planCapacity(DEFAULT_NETWORK_CONFIG));
+    const text = formatPlan(planCapacity(canonicalize(DEFAULT_NETWORK_CONFIG)));
     expect(text).toContain('vtep_subnet   192.15.0.0/20: 4094 VTEPs');
     expect(text).toContain('Overlay dcos-2\n  IPv4 192.168.128.0/17, prefix /24\n    agent subnets           128\n    addresses per agent     256');
     expect(text).toContain('container IPs per half  125 (after network, gateway and broadcast)');

@@ -1,8 +1,8 @@
 // Capacity of a network config: how many agents, VTEPs and containers it can
 // hold, exactly (bigint), and which limit binds the cluster size. Pure.
 
-import { type Cidr, type Family, familyBits, mustCidr, size, usableContainerAddresses } from '../net/ip.js';
-import type { NetworkConfig, OverlayConfig } from './types.js';
+import { type Cidr, type Family, familyBits, formatCidr, size, usableContainerAddresses } from '../net/ip.js';
+import type { AgentRange, CanonicalConfig, CanonicalOverlay } from './canonical.js';
 
 /** Capacity of one address family of one overlay. */
 export interface FamilyCapacity {
@@ -79,26 +79,25 @@ function tightest(limits: Limit[]): { maxAgents: bigint; limitedBy: string[] } {
   return { maxAgents, limitedBy: limits.filter((l) => l.count === maxAgents).map((l) => l.path) };
 }
 
-function planFamily(subnet: string | undefined, prefix: number | undefined): FamilyCapacity | undefined {
-  if (subnet === undefined || prefix === undefined) return undefined;
-  const { family, ...counts } = familyCapacity(mustCidr(subnet), prefix);
-  return { family, subnet, ...counts };
+function planFamily(range: AgentRange | undefined): FamilyCapacity | undefined {
+  if (range === undefined) return undefined;
+  const { family, ...counts } = familyCapacity(range.subnet, range.prefix);
+  return { family, subnet: formatCidr(range.subnet), ...counts };
 }
 
-function planOverlay(overlay: OverlayConfig, index: number, vtepLimits: Limit[]): OverlayCapacity {
-  const ipv4 = planFamily(overlay.subnet, overlay.prefix);
-  const ipv6 = planFamily(overlay.subnet6, overlay.prefix6);
+function planOverlay(overlay: CanonicalOverlay, index: number, vtepLimits: Limit[]): OverlayCapacity {
+  const ipv4 = planFamily(overlay.v4);
+  const ipv6 = planFamily(overlay.v6);
   const limits = [...vtepLimits];
   if (ipv4) limits.push({ path: `overlays[${index}].subnet`, count: ipv4.agentSubnets });
   if (ipv6) limits.push({ path: `overlays[${index}].subnet6`, count: ipv6.agentSubnets });
-  return { name: overlay.name, enabled: overlay.enabled !== false, ...(ipv4 && { ipv4 }), ...(ipv6 && { ipv6 }), ...tightest(limits) };
+  return { name: overlay.name, enabled: overlay.enabled, ...(ipv4 && { ipv4 }), ...(ipv6 && { ipv6 }), ...tightest(limits) };
 }
 
-/** Capacity of a config that passed checkConfig. */
-export function planCapacity(config: NetworkConfig): CapacityPlan {
-  const ipv4: VtepCapacity = { family: 4, subnet: config.vtep_subnet, vteps: vtepCapacity(mustCidr(config.vtep_subnet)) };
-  const ipv6: VtepCapacity | undefined =
-    config.vtep_subnet6 === undefined ? undefined : { family: 6, subnet: config.vtep_subnet6, vteps: vtepCapacity(mustCidr(config.vtep_subnet6)) };
+/** Capacity of a canonical config. */
+export function planCapacity(config: CanonicalConfig): CapacityPlan {
+  const ipv4: VtepCapacity = { family: 4, subnet: formatCidr(config.vtep4), vteps: vtepCapacity(config.vtep4) };
+  const ipv6: VtepCapacity | undefined = config.vtep6 === undefined ? undefined : { family: 6, subnet: formatCidr(config.vtep6), vteps: vtepCapacity(config.vtep6) };
   const vtepLimits: Limit[] = [{ path: 'vtep_subnet', count: ipv4.vteps }];
   if (ipv6) vtepLimits.push({ path: 'vtep_subnet6', count: ipv6.vteps });
   const overlays = config.overlays.map((overlay, index) => planOverlay(overlay, index, vtepLimits));

@@ -2,6 +2,9 @@
 // reported at once with path, value, rule and fix. Pure.
 
 import type { Cidr } from '../net/ip.js';
+import { MIN_VXLAN_MTU as MIN_VTEP_MTU } from '../net/link.js';
+import { OUI_RE } from '../net/mac.js';
+import { trimmedNetwork } from './canonical.js';
 import { checkCidrField } from './cidr-rules.js';
 import { type IssueSink, addError, checkKnownKeys, isPlainObject, newSink, typeName } from './describe.js';
 import { type ParsedVteps, capacityWarnings, checkIpv6NeedsVtep, checkOverlaps } from './network-rules.js';
@@ -12,13 +15,10 @@ import type { ConfigCheck, NetworkConfig } from './types.js';
 export const NETWORK_KEYS = ['vtep_subnet', 'vtep_subnet6', 'vtep_mac_oui', 'vtep_mtu', 'overlays'] as const;
 /** Path of issues about the section as a whole. */
 export const ROOT_PATH = 'dcos_overlay_network';
-export const MIN_VTEP_MTU = 552;
 /** Jumbo frames top out around 9000 bytes; the underlay must carry vtep_mtu + 50. */
 export const MAX_VTEP_MTU = 9000;
 /** VTEP MACs carry the low 24 bits of the VTEP IP, so a wider pool would repeat MACs. */
 const WIDEST_VTEP_SUBNET = 8;
-
-const OUI_RE = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
 
 function checkVtepSubnet(sink: IssueSink, value: unknown): Cidr | undefined {
   if (value === undefined) {
@@ -87,7 +87,8 @@ function checkMtu(sink: IssueSink, value: unknown): void {
 
 /**
  * Checks a `dcos_overlay_network` section. `config` is set only when there are
- * no errors, and echoes the user's values as given (no defaults filled in).
+ * no errors, and echoes the user's values (no defaults filled in) with
+ * address fields trimmed, as the checks read them. canonicalize() parses it.
  */
 export function checkConfig(raw: unknown): ConfigCheck {
   const sink = newSink();
@@ -110,5 +111,5 @@ export function checkConfig(raw: unknown): ConfigCheck {
   checkIpv6NeedsVtep(sink, vteps, overlays);
   capacityWarnings(sink, vteps, overlays);
   if (sink.errors.length > 0) return sink;
-  return { config: structuredClone(raw) as unknown as NetworkConfig, ...sink };
+  return { config: trimmedNetwork(structuredClone(raw) as unknown as NetworkConfig), ...sink };
 }

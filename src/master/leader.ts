@@ -1,40 +1,52 @@
-// `vxnet master --etcd URL,...`: several masters on one etcd, one of them the
-// leader. Each term: open the store, stand by (503 NOT_LEADER), campaign; once
-// elected, fence the store to this leader's election key, recover eagerly
-// (snapshot -> reconcile -> occupy, as with SQLite) and serve. Losing the
-// election key, or a write that the store cannot vouch for, ends the term:
-// the master stands by again and campaigns anew.
+// Several masters on one shared store (etcd), one of them the leader. The
+// process is one loop of terms, each read top to bottom:
+//   standby:  open the store, serve reads from it (its watch follows every
+//             master's writes), refuse writes and agents with NOT_LEADER;
+//   campaign: wait to be elected (or for the store to fail, or a signal);
+//   lead:     fence the store to this term, recover eagerly (snapshot ->
+//             reconcile -> occupy, as with one master) and take writes;
+//   end:      on a lost lease, a write the store cannot vouch for, or a
+//             signal: stop writing, resign, close the store, stand by again.
+// The CLI picks the store and the leadership (src/cli/master.ts) and ends the process.
 
-import type { FastifyInstance } from 'fastify';
-import type { Campaign } from 'etcd3';
 import type { NetworkConfig } from '../config/types.js';
-import { isVxnetError, VxnetError } from '../errors.js';
-import { parseEndpoints, reasonOf } from '../store/etcd/connect.js';
-import { EtcdStore } from '../store/etcd/etcd-store.js';
-import { DEFAULT_PREFIX, layoutOf } from '../store/etcd/layout.js';
-import { buildStandbyApp } from './leader-standby.js';
-import { parseListen } from './listen-address.js';
-import { createMetrics, type MasterMetrics } from './metrics.js';
-import { EXIT_REFUSED, loadMasterConfig, readToken } from './run.js';
+import { isVxnetError } from '../errors.js';
+import type { Leadership } from '../store/leadership.js';
+import type { Store } from '../store/store.js';
+import type { ListenAddress } from '../api/listen.js';
+import { createMetrics } from './metrics.js';
+import { StateReplica } from './replica.js';
+import { ElectedRole } from './role.js';
 import { buildMasterApp, listen } from './server.js';
 import { MasterService } from './service.js';
 
-export interface RunLeaderOptions {
-  config?: string;
-  etcd: string;
-  etcdPrefix?: string;
-  listen: string;
-  tokenFile?: string;
-  logLevel: string;
-  /** Seconds a dead leader keeps the election (default 3): takeover time. */
-  leaseTtl?: number;
+/** What one term runs on: a freshly opened store and the election beside it. */
+export interface Term {
+  store: Store;
+  leadership: Leadership;
 }
 
-const say = (text: string) => process.stderr.write(`vxnet master: ${text}\n`);
+export interface RunLeaderOptions {
+  /** Opens the store and its leadership for a term; `onLost` fires when the store stops taking writes. */
+  openTerm(onLost: (reason: string) => void): Promise<Term>;
+  config: NetworkConfig;
+  listen: ListenAddress;
+  /** The flags naming the store, for refusals' fix text, e.g. `--etcd URL --etcd-prefix /vxnet`. */
+  storeArgs: string;
+  /** Where the store is, for the start-up line. */
+  where: string;
+  token?: string;
+  logLevel: string;
+  /** Resolves with the signal that stops the master. */
+  stop: Promise<NodeJS.Signals>;
+  /** Prints one line of news (stderr). */
+  say(text: string): void;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits for a clean-up step, but never longer than the etcd deadlines allow. */
-async function bounded(step: string, work: Promise<unknown> | undefined, ms = 2_500): Promise<void> {
+/** Waits for a clean-up step, but never longer than the store's deadlines allow. */
+async function bounded(say: (t: string) => void, step: string, work: Promise<unknown> | undefined, ms = 2_500): Promise<void> {
   if (!work) return;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
@@ -43,128 +55,87 @@ async function bounded(step: string, work: Promise<unknown> | undefined, ms = 2_
   if (outcome === 'late') say(`could not ${step} within ${ms} ms; going on`);
 }
 
-/** What ends a term. */
-type Outcome = { kind: 'signal'; signal: NodeJS.Signals } | { kind: 'lost'; reason: string };
-
-export async function runLeaderMaster(opts: RunLeaderOptions): Promise<number> {
-  const prefix = opts.etcdPrefix ?? DEFAULT_PREFIX;
-  let config: NetworkConfig;
-  let endpoints: string[];
-  let token: string | undefined;
-  let address: { host: string; port: number };
-  try {
-    address = parseListen(opts.listen);
-    endpoints = parseEndpoints(opts.etcd);
-    layoutOf(prefix); // a bad prefix is the operator's to fix, not something to wait out
-    token = opts.tokenFile !== undefined ? await readToken(opts.tokenFile) : undefined;
-    const loaded = await loadMasterConfig(opts.config);
-    if (!loaded) return 1;
-    config = loaded;
-  } catch (e) {
-    if (!isVxnetError(e)) throw e;
-    say(e.message);
-    return 1;
-  }
-
-  let stopSignal: NodeJS.Signals | undefined;
-  let wake: (o: Outcome) => void = () => {};
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopSignal) process.exit(130); // a second signal ends the process at once
-    stopSignal = signal;
-    wake({ kind: 'signal', signal });
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  const next = () => new Promise<Outcome>((resolve) => (wake = resolve));
-
+/**
+ * Serves until `stop` resolves. Throws VxnetError RECONCILE_REFUSED when the
+ * store contradicts the config (every master would refuse alike), after
+ * cleaning up; the listen error as PRECONDITION.
+ */
+export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
+  const { say } = opts;
+  let stopped = false;
+  const stopping = opts.stop.then((signal) => {
+    stopped = true;
+    say(`${signal}: stopping`);
+    return { kind: 'stop' as const, signal };
+  });
   let leaderUrl: string | undefined;
   let trouble: string | undefined;
-  let service: MasterService | undefined;
-  const metrics: MasterMetrics = createMetrics(() => service);
   const view = { self: '', leader: () => leaderUrl, trouble: () => trouble };
-  let app: FastifyInstance = buildStandbyApp(view, opts.logLevel);
-  try {
-    view.self = await listen(app, address.host, address.port);
-  } catch (e) {
-    say(`cannot listen on ${opts.listen} (${(e as NodeJS.ErrnoException).code ?? String(e)}); pick a free address with --listen HOST:PORT`);
-    return 1;
-  }
-  const port = Number(new URL(view.self).port);
-  const swap = async (build: () => FastifyInstance): Promise<void> => {
-    await app.close();
-    app = build();
-    await listen(app, address.host, port);
-  };
-  process.stdout.write(`vxnet master listening on ${view.self} (etcd ${endpoints.join(',')}, prefix ${prefix}): standing by for the election\n`);
+  const role = new ElectedRole(view);
+  const metrics = createMetrics(() => role.service());
+  const app = buildMasterApp({ role, metrics, logLevel: opts.logLevel, ...(opts.token !== undefined && { token: opts.token }) });
+  view.self = await listen(app, opts.listen.host, opts.listen.port);
+  process.stdout.write(`vxnet master listening on ${view.self} (${opts.where}): standing by for the election\n`);
 
-  let exitCode = 0;
-  while (!stopSignal) {
-    let store: EtcdStore | undefined;
-    let campaign: Campaign | undefined;
-    let poll: NodeJS.Timeout | undefined;
-    const lost = next();
-    try {
-      store = await EtcdStore.open(endpoints, { prefix, onLost: (e) => wake({ kind: 'lost', reason: e.message }) });
-      // Election keys: <prefix>/election/masters/<lease id>.
-      const election = store.client.namespace(`${prefix}/`).election('masters', opts.leaseTtl ?? 3);
-      // Polled, not observed: etcd3's observer can hang on cancel. A standby's answer lags at most 0.5 s.
-      const refresh = () => election.leader().then((url) => (leaderUrl = url), () => (leaderUrl = undefined));
-      await refresh();
-      poll = setInterval(() => void refresh(), 500);
-      trouble = undefined;
-      campaign = election.campaign(view.self);
-      const c = campaign;
-      const elected = new Promise<Outcome | 'elected'>((resolve) => {
-        c.on('elected', () => resolve('elected'));
-        c.on('error', (err) => {
-          resolve({ kind: 'lost', reason: `the election failed (${reasonOf(err)})` });
-          wake({ kind: 'lost', reason: `the leader lease was lost (${reasonOf(err)})` });
-        });
-      });
-      const first = await Promise.race([elected, lost]);
-      if (first !== 'elected') throw new VxnetError('NOT_LEADER', first.kind === 'lost' ? first.reason : 'stopping');
-      const key = await c.getCampaignKey();
-      const kv = (await store.client.get(key).exec()).kvs[0];
-      if (!kv) throw new VxnetError('NOT_LEADER', `the election key ${key} vanished right after the election`);
-      store.setFence({ key, createRevision: String(kv.create_revision) });
-      service = await MasterService.start(store, config, { storeArgs: `--etcd ${endpoints.join(',')} --etcd-prefix ${prefix}`, observer: metrics.observer });
-      const leading = service;
-      await swap(() => buildMasterApp({ service: leading, metrics, logLevel: opts.logLevel, ...(token !== undefined && { token }) }));
-      process.stdout.write(`vxnet master ${view.self} is the leader (${service.agentCount} agents, revision ${service.revision})\n`);
-      const outcome = await lost;
-      if (outcome.kind === 'lost') {
-        say(`stepping down: ${outcome.reason}`);
-        trouble = outcome.reason;
+  try {
+    while (!stopped) {
+      let lostReason!: (reason: string) => void;
+      const lost = new Promise<{ kind: 'lost'; reason: string }>((resolve) => (lostReason = (reason) => resolve({ kind: 'lost', reason })));
+      let term: Term | undefined;
+      let service: MasterService | undefined;
+      let poll: NodeJS.Timeout | undefined;
+      try {
+        // Standby: serve reads from the store; learn who leads (polled, not
+        // observed: etcd3's observer can hang on cancel; an answer lags at most 0.5 s).
+        term = await opts.openTerm(lostReason);
+        const { store, leadership } = term;
+        leadership.onLost(lostReason);
+        const refresh = () => leadership.leader().then((url) => (leaderUrl = url));
+        await refresh();
+        poll = setInterval(() => void refresh(), 500);
+        const reads = await StateReplica.start(store, opts.config);
+        role.standBy(reads);
+        trouble = undefined;
+
+        // Campaign.
+        const elected = leadership.campaign(view.self).then(() => ({ kind: 'elected' as const }));
+        elected.catch(() => undefined);
+        const first = await Promise.race([elected, lost, stopping]);
+        if (first.kind === 'lost') throw new Error(first.reason);
+        if (first.kind === 'stop') continue;
+
+        // Lead.
+        await leadership.fence();
+        service = await MasterService.start(store, opts.config, { storeArgs: opts.storeArgs, observer: metrics.observer }, reads);
+        role.lead(service);
+        process.stdout.write(`vxnet master ${view.self} is the leader (${service.agentCount} agents, revision ${service.revision})\n`);
+        const end = await Promise.race([lost, stopping]);
+        if (end.kind === 'lost') {
+          say(`stepping down: ${end.reason}`);
+          trouble = end.reason;
+        }
+      } catch (e) {
+        if (isVxnetError(e) && e.code === 'RECONCILE_REFUSED') throw e;
+        if (!stopped) {
+          const why = e instanceof Error ? e.message : String(e);
+          if (why !== trouble) say(`standing by: ${why}`);
+          trouble = why;
+        }
+      } finally {
+        // End the term: stop writing and serving this store, give the election up.
+        const reads = role.reads();
+        role.standBy(undefined);
+        await service?.close().catch(() => undefined);
+        reads?.close();
+        clearInterval(poll);
+        await bounded(say, 'resign', term?.leadership.resign());
+        leaderUrl = undefined;
+        await bounded(say, 'close the store', term?.store.close());
       }
-    } catch (e) {
-      if (isVxnetError(e) && e.code === 'RECONCILE_REFUSED') {
-        say(`refusing to lead: the store in etcd (prefix ${prefix}) contradicts the config${opts.config ? ` ${opts.config}` : ''}:`);
-        for (const line of e.message.split('\n')) process.stderr.write(`  - ${line}\n`);
-        exitCode = EXIT_REFUSED;
-        stopSignal = 'SIGTERM'; // nothing to wait for: every master would refuse alike
-      } else if (!stopSignal) {
-        const why = isVxnetError(e) ? e.message : reasonOf(e);
-        if (why !== trouble) say(`standing by: ${why}`);
-        trouble = why;
-      }
+      // A term that never led waits a little before the next campaign.
+      if (!stopped && !service) await Promise.race([sleep(1_000), stopping]);
     }
-    // End the term: stop serving, give the election up, stand by again.
-    const ending = service;
-    service = undefined;
-    await ending?.close().catch(() => undefined);
-    if (ending && !stopSignal) await swap(() => buildStandbyApp(view, opts.logLevel)).catch((e: unknown) => say(`cannot listen again on port ${port}: ${reasonOf(e)}`));
-    clearInterval(poll);
-    await bounded('resign', campaign?.resign());
-    leaderUrl = undefined;
-    await bounded('close the store', store?.close());
-    if (!stopSignal && !ending) await Promise.race([sleep(1_000), lost]);
+  } finally {
+    await app.close();
   }
-  if (exitCode === 0) say(`${stopSignal}: stopping`);
-  await app.close();
-  process.off('SIGTERM', onSignal);
-  process.off('SIGINT', onSignal);
-  // The etcd client may leave a reconnecting stream behind after close; all
-  // our state is already handed over, so do not let it hold the process.
-  setTimeout(() => process.exit(exitCode), 500).unref();
-  return exitCode;
 }

@@ -7,7 +7,8 @@ import type { MasterObserver } from './service.js';
 export interface MetricsSource {
   agentCount: number;
   usage(): PoolUsage[];
-  hub: { clientCount: number };
+  /** Open watch streams. */
+  watchers: number;
 }
 
 export interface MasterMetrics {
@@ -60,7 +61,7 @@ export function createMetrics(source: () => MetricsSource | undefined): MasterMe
     help: 'Open watch streams',
     registers: [registry],
     collect() {
-      this.set(source()?.hub.clientCount ?? 0);
+      this.set(source()?.watchers ?? 0);
     },
   });
   const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];

@@ -4,6 +4,7 @@ import type { AgentRecord, Snapshot } from '../store/store.js';
 import { VxnetError } from '../errors.js';
 import { planNetworkDelete } from './network-delete.js';
 import { reconcile } from './reconcile.js';
+import { canonicalize } from '../config/canonical.js';
 
 const config: NetworkConfig = {
   vtep_subnet: '192.15.0.0/20',
@@ -37,8 +38,8 @@ describe('planNetworkDelete', () => {
     expect(cfg.type === 'config' && cfg.config.overlays.map((o) => o.name)).toEqual(['dcos-1']);
     const after: AgentRecord[] = [put.type === 'put' ? put.record : agent];
     const smaller = { ...config, overlays: [config.overlays[0]!] };
-    expect(reconcile({ config, agents: [agent] }, smaller, '--data /d').ok).toBe(false);
-    expect(reconcile({ config: cfg.type === 'config' ? cfg.config : config, agents: after }, smaller, '--data /d').ok).toBe(true);
+    expect(reconcile({ config, agents: [agent] }, canonicalize(smaller), '--data /d').ok).toBe(false);
+    expect(reconcile({ config: cfg.type === 'config' ? cfg.config : config, agents: after }, canonicalize(smaller), '--data /d').ok).toBe(true);
   });
 
   it('refuses an overlay the store does not know, listing the ones it does', () => {

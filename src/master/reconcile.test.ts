@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { NetworkConfig } from '../config/types.js';
 import type { AgentRecord } from '../store/store.js';
 import { reconcile } from './reconcile.js';
+import { canonicalize } from '../config/canonical.js';
 
 const config: NetworkConfig = {
   vtep_subnet: '192.15.0.0/20',
@@ -30,17 +31,17 @@ const agents = [
 
 describe('reconcile', () => {
   it('accepts an unchanged config', () => {
-    expect(reconcile({ config, agents }, config, '--data /d')).toEqual({ ok: true, added: [], configChanged: false });
+    expect(reconcile({ config, agents }, canonicalize(config), '--data /d')).toEqual({ ok: true, added: [], configChanged: false });
   });
 
   it('accepts an added overlay and names it', () => {
     const next = { ...config, overlays: [...config.overlays, { name: 'dcos-3', subnet: '44.128.0.0/16', prefix: 24 }] };
-    expect(reconcile({ config, agents }, next, '--data /d')).toEqual({ ok: true, added: ['dcos-3'], configChanged: true });
+    expect(reconcile({ config, agents }, canonicalize(next), '--data /d')).toEqual({ ok: true, added: ['dcos-3'], configChanged: true });
   });
 
   it('refuses a removed overlay that holds allocations, naming it, the count and both fixes', () => {
     const next = { ...config, overlays: [config.overlays[0]!] };
-    const r = reconcile({ config, agents }, next, '--data /var/lib/vxnet');
+    const r = reconcile({ config, agents }, canonicalize(next), '--data /var/lib/vxnet');
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.refusals).toHaveLength(1);
@@ -52,13 +53,13 @@ describe('reconcile', () => {
 
   it('accepts removing an overlay nobody holds a subnet in', () => {
     const only1 = agents.map((a) => ({ ...a, overlays: { 'dcos-1': a.overlays['dcos-1']! } }));
-    const r = reconcile({ config, agents: only1 }, { ...config, overlays: [config.overlays[0]!] }, '--data /d');
+    const r = reconcile({ config, agents: only1 }, canonicalize({ ...config, overlays: [config.overlays[0]!] }), '--data /d');
     expect(r.ok).toBe(true);
   });
 
   it('refuses a changed overlay prefix showing old and new', () => {
     const next = { ...config, overlays: [config.overlays[0]!, { name: 'dcos-2', subnet: '192.168.128.0/17', prefix: 25 }] };
-    const r = reconcile({ config, agents }, next, '--data /d');
+    const r = reconcile({ config, agents }, canonicalize(next), '--data /d');
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.refusals.map((x) => x.kind)).toEqual(['overlay-changed']);
@@ -67,7 +68,7 @@ describe('reconcile', () => {
 
   it('refuses a changed overlay subnet', () => {
     const next = { ...config, overlays: [{ name: 'dcos-1', subnet: '10.64.0.0/16', prefix: 24 }, config.overlays[1]!] };
-    const r = reconcile({ config, agents }, next, '--data /d');
+    const r = reconcile({ config, agents }, canonicalize(next), '--data /d');
     expect(r.ok ? [] : r.refusals.map((x) => x.subject)).toEqual(['dcos-1']);
   });
 
@@ -75,23 +76,35 @@ describe('reconcile', () => {
     ['vtep_subnet', { vtep_subnet: '192.15.16.0/20' }, 'vtep_subnet changed from 192.15.0.0/20 to 192.15.16.0/20'],
     ['vtep_mac_oui', { vtep_mac_oui: '70:B3:D6:00:00:00' }, 'vtep_mac_oui changed from 70:b3:d5:00:00:00 to 70:b3:d6:00:00:00'],
   ])('refuses a changed %s showing old and new', (_field, change, text) => {
-    const r = reconcile({ config, agents }, { ...config, ...change }, '--data /d');
+    const r = reconcile({ config, agents }, canonicalize({ ...config, ...change }), '--data /d');
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.refusals[0]!.message).toContain(text);
   });
 
   it('treats an OUI differing only in case as unchanged', () => {
-    expect(reconcile({ config, agents }, { ...config, vtep_mac_oui: '70:b3:d5:00:00:00' }, '--data /d').ok).toBe(true);
+    expect(reconcile({ config, agents }, canonicalize({ ...config, vtep_mac_oui: '70:b3:d5:00:00:00' }), '--data /d').ok).toBe(true);
+  });
+
+  it.each([
+    { description: 'an IPv6 network in capitals and spelled out', from: 'fd01:0:0:0::/48', to: 'FD01::/48' },
+    { description: 'a subnet with surrounding spaces', from: '192.168.0.0/17', to: ' 192.168.0.0/17 ' },
+  ])('compares networks as values: $description is no change of allocations', ({ from, to }) => {
+    const v6 = (subnet6: string): NetworkConfig => ({ ...config, vtep_subnet6: 'fd03::/64', overlays: [{ ...config.overlays[0]!, subnet6, prefix6: 64 }, config.overlays[1]!] });
+    const isV6 = from.includes(':');
+    const old = isV6 ? v6(from) : config;
+    const next = isV6 ? v6(to) : { ...config, overlays: [{ ...config.overlays[0]!, subnet: to }, config.overlays[1]!] };
+    const holders = isV6 ? agents.map((a) => ({ ...a, vtepIp6: 'fd03::1', overlays: { ...a.overlays, 'dcos-1': { ...a.overlays['dcos-1'], subnet6: 'fd01::/64' } } })) : agents;
+    expect(reconcile({ config: old, agents: holders }, canonicalize(next), '--data /d')).toMatchObject({ ok: true, added: [] });
   });
 
   it('accepts any config over an empty store', () => {
-    const r = reconcile({ config, agents: [] }, { ...config, vtep_subnet: '10.1.0.0/16' }, '--data /d');
+    const r = reconcile({ config, agents: [] }, canonicalize({ ...config, vtep_subnet: '10.1.0.0/16' }), '--data /d');
     expect(r).toEqual({ ok: true, added: [], configChanged: true });
   });
 
   it('reports every refusal at once', () => {
     const next = { ...config, vtep_subnet: '10.1.0.0/16', overlays: [] };
-    const r = reconcile({ config, agents }, next, '--data /d');
+    const r = reconcile({ config, agents }, canonicalize(next), '--data /d');
     expect(r.ok ? [] : r.refusals.map((x) => x.subject)).toEqual(['vtep_subnet', 'dcos-1', 'dcos-2']);
   });
 });

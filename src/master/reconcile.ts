@@ -4,8 +4,11 @@
 // contradicts them is refused with old vs new and the fix, never applied
 // half-way (the original crashed or restart-looped here). A change only counts
 // when stored allocations depend on it: with no agents, any config is accepted.
+// Networks are compared as parsed values, so "FD01::/48" and "fd01::/48" agree.
 
-import type { NetworkConfig, OverlayConfig } from '../config/types.js';
+import { type AgentRange, type CanonicalConfig, type CanonicalOverlay, canonicalize } from '../config/canonical.js';
+import type { NetworkConfig } from '../config/types.js';
+import { type Cidr, formatCidr } from '../net/ip.js';
 import type { AgentRecord } from '../store/store.js';
 
 export type RefusalKind = 'overlay-removed' | 'overlay-changed' | 'vtep-changed';
@@ -22,14 +25,23 @@ export type ReconcileResult =
   | { ok: false; refusals: Refusal[] };
 
 export interface StoredState {
+  /** As stored: it passed checkConfig when it was written. */
   config?: NetworkConfig;
   agents: readonly AgentRecord[];
 }
 
-const describeOverlay = (o: OverlayConfig): string =>
-  [o.subnet !== undefined && `subnet: ${o.subnet}, prefix: ${o.prefix}`, o.subnet6 !== undefined && `subnet6: ${o.subnet6}, prefix6: ${o.prefix6}`]
+const describeOverlay = (o: CanonicalOverlay): string =>
+  [o.v4 && `subnet: ${formatCidr(o.v4.subnet)}, prefix: ${o.v4.prefix}`, o.v6 && `subnet6: ${formatCidr(o.v6.subnet)}, prefix6: ${o.v6.prefix}`]
     .filter(Boolean)
     .join(', ');
+
+const sameCidr = (a: Cidr | undefined, b: Cidr | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.family === b.family && a.base === b.base && a.length === b.length);
+
+const sameRange = (a: AgentRange | undefined, b: AgentRange | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && sameCidr(a.subnet, b.subnet) && a.prefix === b.prefix);
+
+const cidrText = (cidr: Cidr | undefined): string | undefined => cidr && formatCidr(cidr);
 
 const holders = (agents: readonly AgentRecord[], name: string, family: 4 | 6 | 'any'): number =>
   agents.filter((a) => {
@@ -42,17 +54,17 @@ const holders = (agents: readonly AgentRecord[], name: string, family: 4 | 6 | '
 
 const agentsWord = (n: number): string => (n === 1 ? '1 agent holds' : `${n} agents hold`);
 
-function vtepRefusals(old: NetworkConfig, next: NetworkConfig, agents: readonly AgentRecord[]): Refusal[] {
+function vtepRefusals(old: CanonicalConfig, next: CanonicalConfig, agents: readonly AgentRecord[]): Refusal[] {
   if (agents.length === 0) return [];
-  const fields: [keyof NetworkConfig, string | undefined, string | undefined][] = [
-    ['vtep_subnet', old.vtep_subnet, next.vtep_subnet],
-    ['vtep_subnet6', old.vtep_subnet6, next.vtep_subnet6],
-    ['vtep_mac_oui', old.vtep_mac_oui?.toLowerCase(), next.vtep_mac_oui?.toLowerCase()],
-  ];
   const anyVtep6 = agents.some((a) => a.vtepIp6 !== undefined);
+  const fields: [keyof NetworkConfig, boolean, string | undefined, string | undefined][] = [
+    ['vtep_subnet', sameCidr(old.vtep4, next.vtep4), cidrText(old.vtep4), cidrText(next.vtep4)],
+    ['vtep_subnet6', !anyVtep6 || sameCidr(old.vtep6, next.vtep6), cidrText(old.vtep6), cidrText(next.vtep6)],
+    ['vtep_mac_oui', old.oui === next.oui, old.oui, next.oui],
+  ];
   return fields
-    .filter(([field, a, b]) => a !== b && (field !== 'vtep_subnet6' || anyVtep6))
-    .map(([field, a, b]) => ({
+    .filter(([, same]) => !same)
+    .map(([field, , a, b]) => ({
       kind: 'vtep-changed' as const,
       subject: field,
       message:
@@ -61,9 +73,9 @@ function vtepRefusals(old: NetworkConfig, next: NetworkConfig, agents: readonly 
     }));
 }
 
-function overlayRefusals(old: OverlayConfig, next: OverlayConfig, agents: readonly AgentRecord[], storeArgs: string): Refusal[] {
-  const changed4 = old.subnet !== next.subnet || old.prefix !== next.prefix;
-  const changed6 = old.subnet6 !== next.subnet6 || old.prefix6 !== next.prefix6;
+function overlayRefusals(old: CanonicalOverlay, next: CanonicalOverlay, agents: readonly AgentRecord[], storeArgs: string): Refusal[] {
+  const changed4 = !sameRange(old.v4, next.v4);
+  const changed6 = !sameRange(old.v6, next.v6);
   const n = (changed4 ? holders(agents, old.name, 4) : 0) + (changed6 ? holders(agents, old.name, 6) : 0);
   if (n === 0) return [];
   const count = holders(agents, old.name, 'any');
@@ -82,9 +94,9 @@ function overlayRefusals(old: OverlayConfig, next: OverlayConfig, agents: readon
  * Checks `next` against what is stored. `storeArgs` (e.g. `--data /var/lib/vxnet`)
  * names the store in the fix text, so the command shown can be run as it is.
  */
-export function reconcile(stored: StoredState, next: NetworkConfig, storeArgs: string): ReconcileResult {
+export function reconcile(stored: StoredState, next: CanonicalConfig, storeArgs: string): ReconcileResult {
   const refusals: Refusal[] = [];
-  const oldConfig = stored.config;
+  const oldConfig = stored.config && canonicalize(stored.config);
   const nextByName = new Map(next.overlays.map((o) => [o.name, o]));
   const oldByName = new Map((oldConfig?.overlays ?? []).map((o) => [o.name, o]));
 
@@ -114,5 +126,6 @@ export function reconcile(stored: StoredState, next: NetworkConfig, storeArgs: s
   }
   if (refusals.length > 0) return { ok: false, refusals };
   const added = next.overlays.filter((o) => !oldByName.has(o.name)).map((o) => o.name);
-  return { ok: true, added, configChanged: JSON.stringify(oldConfig) !== JSON.stringify(next) };
+  // The stored text is what /state echoes, so any change to it is written, even one that parses the same.
+  return { ok: true, added, configChanged: JSON.stringify(stored.config) !== JSON.stringify(next.network) };
 }

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { AgentNetworkConfig, ContainersReport, OverlayStatus, StatusReport } from '../api/types.js';
 import { OVERLAY_STATUSES } from '../api/types.js';
 import { VxnetError } from '../errors.js';
-import { formatIp, parseIp } from '../net/ip.js';
+import { formatCidr, formatIp, parseIp } from '../net/ip.js';
+import { specialRangeOf } from '../net/special-ranges.js';
 
 const show = (value: unknown): string => {
   let text: string | undefined;
@@ -40,10 +41,9 @@ export function registeringAgentIp(value: unknown, field = 'ip'): string {
   const text = agentIp(value, field);
   const ip = parseIp(text)!;
   // Peers put this address into FDB entries: it must reach the agent from other hosts.
-  const first = Number(ip.value >> 24n);
-  const kind = first === 0 ? 'in 0.0.0.0/8 ("this network")' : first === 127 ? 'a loopback address' : first >= 240 ? 'reserved or broadcast (240.0.0.0/4)' : first >= 224 ? 'a multicast address' : undefined;
-  if (kind !== undefined) {
-    throw bad(field, value, `is not a unicast host address (${kind})`, "give the agent's own underlay IPv4 address, which its peers can reach");
+  const special = specialRangeOf(ip);
+  if (special && !special.hostUnicast) {
+    throw bad(field, value, `is not a unicast host address (${special.what}: ${formatCidr(special.cidr)})`, "give the agent's own underlay IPv4 address, which its peers can reach");
   }
   return text;
 }

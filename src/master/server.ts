@@ -1,17 +1,19 @@
-// Builds the master's HTTP server (fastify) around a MasterService and runs it.
+// Builds the master's HTTP server (fastify) around its role (the leader's
+// service, or a standby's reads) and listens. One app per process: a standby
+// that becomes the leader keeps its port and its watch streams.
 
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { bearerCheck } from './http/auth.js';
-import { BODY_LIMIT, toErrorReply } from './http/error-map.js';
+import { BODY_LIMIT, sendError, toErrorReply } from './http/error-map.js';
 import { clientErrorHandler, frameworkErrors, trackRoutes, unmatchedHandler } from './http/fallback.js';
 import { useJsonBodyParser } from './http/json-body.js';
 import { registerRoutes } from './http/routes.js';
 import { registerWebRoutes } from './http/web-routes.js';
 import type { MasterMetrics } from './metrics.js';
-import type { MasterService } from './service.js';
+import type { MasterRole } from './role.js';
 
 export interface MasterServerOptions {
-  service: MasterService;
+  role: MasterRole;
   metrics: MasterMetrics;
   token?: string;
   /** pino level; requests themselves are never logged one by one. */
@@ -39,18 +41,18 @@ export function buildMasterApp(options: MasterServerOptions): FastifyInstance {
   app.setErrorHandler((err, req, reply) => {
     const mapped = toErrorReply(err, req.headers['content-type']);
     if (mapped.internal) req.log.error({ err }, 'internal error');
-    void reply.status(mapped.status).send(mapped.body);
+    void sendError(reply, mapped);
   });
   app.setNotFoundHandler(unmatchedHandler(routes));
 
   registerRoutes(app, {
-    service: options.service,
+    role: options.role,
     metrics: options.metrics,
     ...(options.token !== undefined && { authorize: bearerCheck(options.token) }),
   });
   registerWebRoutes(app);
 
-  const ping = setInterval(() => options.service.hub.ping(), PING_MS);
+  const ping = setInterval(() => options.role.reads()?.streams.ping(), PING_MS);
   ping.unref();
   app.addHook('onClose', async () => clearInterval(ping));
   return app;

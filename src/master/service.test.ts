@@ -5,7 +5,7 @@ import { VxnetError } from '../errors.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import type { Change, Store } from '../store/store.js';
 import { MasterService } from './service.js';
-import type { WatchClient } from './watch-hub.js';
+import type { WatchClient } from './watch-streams.js';
 
 const config: NetworkConfig = {
   vtep_subnet: '198.15.0.0/29',
@@ -18,6 +18,15 @@ const config: NetworkConfig = {
 const all = { allocate_subnet: true, mesos_bridge: true, docker_bridge: true };
 const reg = (ip: string) => ({ ip, networkConfig: all });
 const parsed = (json: Promise<string>) => json.then((t) => JSON.parse(t) as AgentInfo);
+const agentOf = (svc: MasterService, ip: string): AgentInfo | undefined => {
+  const text = svc.reads.agentText(ip);
+  return text === undefined ? undefined : (JSON.parse(text) as AgentInfo);
+};
+const recorder = () => {
+  const frames: string[] = [];
+  const client: WatchClient = { write: (f) => frames.push(f) > 0, pendingBytes: 0, close: () => {} };
+  return { frames, client, events: () => frames.map((f) => /event: (\w+)/.exec(f)![1]) };
+};
 
 /** A real MemoryStore whose disk can be made to fail. */
 class FlakyStore extends MemoryStore {
@@ -56,7 +65,7 @@ describe('MasterService', () => {
     const a = await parsed(first.register(reg('10.0.0.9')));
     await first.register(reg('10.0.0.3'));
     const second = await start(store);
-    expect(second.state().agents.map((x) => x.ip)).toEqual(['10.0.0.9', '10.0.0.3']);
+    expect(second.reads.state().agents.map((x) => x.ip)).toEqual(['10.0.0.9', '10.0.0.3']);
     expect(await parsed(second.register(reg('10.0.0.9')))).toEqual(a);
     expect((await parsed(second.register(reg('10.0.0.4')))).overlays[1]!.subnet).toBe('44.129.2.0/24');
   });
@@ -65,7 +74,7 @@ describe('MasterService', () => {
     const store = new MemoryStore();
     await (await start(store, { ...config, overlays: [config.overlays[0]!] })).register(reg('10.0.0.1'));
     const svc = await start(store);
-    expect(svc.agent('10.0.0.1')!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
+    expect(agentOf(svc, '10.0.0.1')!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
   });
 
   it('gives existing agents an overlay enabled across a restart, and keeps a disabled one reserved', async () => {
@@ -73,10 +82,10 @@ describe('MasterService', () => {
     const disabled = { ...config, overlays: [config.overlays[0]!, { ...config.overlays[1]!, enabled: false }] };
     await (await start(store, disabled)).register(reg('10.0.0.1'));
     const svc = await start(store);
-    expect(svc.agent('10.0.0.1')!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
+    expect(agentOf(svc, '10.0.0.1')!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
     // Back to disabled: the agent keeps its subnet, nobody else gets it.
     const again = await start(store, disabled);
-    expect(again.agent('10.0.0.1')!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
+    expect(agentOf(again, '10.0.0.1')!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
   });
 
   it('refuses to start over a store that contradicts the config', async () => {
@@ -94,7 +103,7 @@ describe('MasterService', () => {
     store.failing = true;
     await expect(svc.register(reg('10.0.0.1'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('disk full') });
     store.failing = false;
-    expect(svc.agent('10.0.0.1')).toBeUndefined();
+    expect(agentOf(svc, '10.0.0.1')).toBeUndefined();
     expect((await parsed(svc.register(reg('10.0.0.2')))).overlays[0]!.subnet).toBe('44.128.0.0/24');
   });
 
@@ -115,21 +124,53 @@ describe('MasterService', () => {
     await expect(svc.reportStatus('10.0.0.1', { overlays: [{ name: 'zz', status: 'STATUS_OK' }] })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(svc.reportStatus('10.0.0.5', { overlays: [] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await svc.reportContainers('10.0.0.1', { containers: [{ id: 'c1', network: 'a', ip: '44.128.0.2', interface: 'eth0' }] });
-    expect(svc.containers().containers).toEqual([{ agent: '10.0.0.1', id: 'c1', network: 'a', ip: '44.128.0.2', interface: 'eth0' }]);
-    expect(JSON.parse(svc.stateJson())).toEqual(svc.state());
-    expect(svc.state().agents[0]).toEqual(svc.agent('10.0.0.1'));
+    expect(svc.reads.containers().containers).toEqual([{ agent: '10.0.0.1', id: 'c1', network: 'a', ip: '44.128.0.2', interface: 'eth0' }]);
+    expect(JSON.parse(svc.reads.stateJson())).toEqual(svc.reads.state());
+    expect(svc.reads.state().agents[0]).toEqual(agentOf(svc, '10.0.0.1'));
   });
 
   it('publishes every change to watchers in revision order', async () => {
     const svc = await start(new MemoryStore());
     const frames: string[] = [];
     const client: WatchClient = { write: (f) => frames.push(f) > 0, pendingBytes: 0, close: () => {} };
-    svc.hub.subscribe(client, undefined);
+    svc.reads.subscribe(client, undefined);
     await Promise.all(['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((ip) => svc.register(reg(ip))));
     await svc.deleteAgents(['10.0.0.2']);
     const ids = frames.map((f) => Number(/^id: (\d+)/.exec(f)![1]));
     expect(ids).toEqual([...ids].sort((x, y) => x - y));
     expect(frames.map((f) => /event: (\w+)/.exec(f)![1])).toEqual(['resync', 'put', 'put', 'put', 'delete']);
     expect(svc.revision).toBe(ids.at(-1));
+  });
+
+  it('resumes a watcher on a restarted master with only the changes it missed, from the store', async () => {
+    const store = new MemoryStore();
+    const first = await start(store);
+    await first.register(reg('10.0.0.1'));
+    const seen = first.revision;
+    await first.close();
+    // The master restarts on the same store; meanwhile nothing, then two changes.
+    const second = await start(store);
+    await second.register(reg('10.0.0.2'));
+    await second.reportStatus('10.0.0.1', { overlays: [{ name: 'a', status: 'STATUS_OK' }] });
+    const resumed = recorder();
+    second.reads.subscribe(resumed.client, seen);
+    expect(resumed.events()).toEqual(['put', 'put']);
+    expect(resumed.frames.map((f) => Number(/^id: (\d+)/.exec(f)![1]))).toEqual([seen + 1, seen + 2]);
+    // A revision the store no longer holds, or one it never reached, gets the whole state.
+    const ahead = recorder();
+    second.reads.subscribe(ahead.client, second.revision + 5);
+    expect(ahead.events()).toEqual(['resync']);
+  });
+
+  it('resyncs a watcher whose revision the store has compacted', async () => {
+    const store = new MemoryStore({ historyLimit: 2 });
+    const svc = await start(store);
+    for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']) await svc.register(reg(ip));
+    const old = recorder();
+    svc.reads.subscribe(old.client, 1);
+    expect(old.events()).toEqual(['resync']);
+    const recent = recorder();
+    svc.reads.subscribe(recent.client, svc.revision - 1);
+    expect(recent.events()).toEqual(['put']);
   });
 });

@@ -1,17 +1,20 @@
-// The master's behaviour over a Store: recovery, registration, reports,
-// deletion and the watch. No HTTP and no metrics library here; latencies go to
-// an observer so the shell decides what to do with them.
+// The leader's behaviour over a Store: recovery, registration, reports and
+// deletion. Reads (answers, /state, the watch) come from its StateReplica,
+// which follows the store. No HTTP and no metrics library here; latencies go
+// to an observer so the shell decides what to do with them.
 
-import type { AgentInfo, ContainerInfo, ContainersReport, EngineState, MasterState, StatusReport } from '../api/types.js';
+import type { ContainersReport, StatusReport } from '../api/types.js';
 import { Allocator, type PoolUsage } from '../alloc/allocator.js';
+import { leaseFromRecord, registeredRecord } from '../alloc/lease-record.js';
+import { canonicalize } from '../config/canonical.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError, VxnetError } from '../errors.js';
 import type { AgentRecord, Change, Store } from '../store/store.js';
 import { KeyedLock } from './keyed-lock.js';
 import { reconcile } from './reconcile.js';
 import type { ParsedRegister } from './requests.js';
-import { agentInfo } from './view.js';
-import { deleteEvent, putEvent, WatchHub, type WatchHubOptions } from './watch-hub.js';
+import { StateReplica } from './replica.js';
+import type { WatchStreamsOptions } from './watch-streams.js';
 
 export interface MasterObserver {
   /** Seconds from request to (durable) answer of each successful registration. */
@@ -24,7 +27,7 @@ export interface MasterServiceOptions {
   /** The `vxnet network delete` flags naming this store (`--data DIR`), for the fix text of refusals. */
   storeArgs: string;
   observer?: MasterObserver;
-  watch?: WatchHubOptions;
+  watch?: WatchStreamsOptions;
   /** Milliseconds, monotonic. */
   now?: () => number;
 }
@@ -40,65 +43,56 @@ const storeError = (e: unknown): VxnetError =>
   isVxnetError(e) ? e : new VxnetError('STORE_UNAVAILABLE', `could not write to the store: ${e instanceof Error ? e.message : String(e)}; retry later`, undefined, { cause: e });
 
 export class MasterService {
+  /** What the allocator decided per agent; answers come from `reads`. */
   private readonly records = new Map<string, AgentRecord>();
-  /**
-   * Each agent's AgentInfo as JSON, in registration order (a Map keeps
-   * first-insertion order). Serialised once per change and reused for the
-   * answer, the watch event and /state; strings also weigh less than objects.
-   * Recovered agents start as undefined and are serialised on first use, so
-   * a restart answers sooner.
-   */
-  private readonly agentJson = new Map<string, string | undefined>();
-  private readonly networkJson: string;
   private readonly locks = new KeyedLock();
   private applyTail: Promise<void> = Promise.resolve();
   private nextSeq: number;
-  readonly hub: WatchHub;
 
   private constructor(
     private readonly store: Store,
     readonly config: NetworkConfig,
     private readonly allocator: Allocator,
     records: AgentRecord[],
-    revision: number,
+    /** The state as the store has it: every read of the leader. */
+    readonly reads: StateReplica,
     private readonly options: MasterServiceOptions,
   ) {
-    this.networkJson = JSON.stringify(config);
-    for (const r of records) {
-      this.records.set(r.ip, r);
-      this.agentJson.set(r.ip, undefined);
-    }
+    for (const r of records) this.records.set(r.ip, r);
     this.nextSeq = records.reduce((max, r) => Math.max(max, r.seq), 0) + 1;
-    this.hub = new WatchHub(revision, () => this.stateJson(), options.watch);
   }
 
   /**
    * Eager recovery: snapshot, reconcile against `config`, reserve every stored
-   * allocation, record the config. Throws RECONCILE_REFUSED (with every
+   * allocation, record the config. `standbyReads`, the replica this master
+   * served reads from as a standby on `store`, is kept. Throws RECONCILE_REFUSED (with every
    * refusal's message) when the store contradicts the config.
    */
-  static async start(store: Store, config: NetworkConfig, options: MasterServiceOptions): Promise<MasterService> {
+  static async start(store: Store, config: NetworkConfig, options: MasterServiceOptions, standbyReads?: StateReplica): Promise<MasterService> {
     const snap = await store.snapshot();
-    const verdict = reconcile({ config: snap.config, agents: snap.agents }, config, options.storeArgs);
+    // Parsed once here; stored and shown as its text (`network`).
+    const parsed = canonicalize(config);
+    const verdict = reconcile({ config: snap.config, agents: snap.agents }, parsed, options.storeArgs);
     if (!verdict.ok) {
       throw new VxnetError('RECONCILE_REFUSED', verdict.refusals.map((r) => r.message).join('\n'), { refusals: verdict.refusals });
     }
-    const allocator = new Allocator(config);
-    for (const record of snap.agents) allocator.occupy(record);
-    let revision = snap.revision;
-    const changes: Change[] = verdict.configChanged ? [{ type: 'config', config }] : [];
+    const allocator = new Allocator(parsed);
+    for (const record of snap.agents) allocator.occupy(record.ip, leaseFromRecord(record));
+    const changes: Change[] = verdict.configChanged ? [{ type: 'config', config: parsed.network }] : [];
     let records = snap.agents;
     if (verdict.configChanged && snap.agents.length > 0) {
       // Existing agents get added or re-enabled overlays now rather than at their next registration.
-      records = snap.agents.map((r) => allocator.register({ ip: r.ip, networkConfig: r.networkConfig, seq: r.seq }, r));
+      records = snap.agents.map((r) => registeredRecord(r, allocator.register(r.ip, r.networkConfig.allocate_subnet), r));
       records.forEach((r, i) => canonical(r) !== canonical(snap.agents[i]) && changes.push({ type: 'put', record: r }));
     }
-    if (changes.length > 0) revision = await store.commit(changes).catch((e: unknown) => Promise.reject(storeError(e)));
-    return new MasterService(store, config, allocator, records, revision, options);
+    if (changes.length > 0) await store.commit(changes).catch((e: unknown) => Promise.reject(storeError(e)));
+    // A standby's replica follows this same store: its watchers stay connected through the promotion.
+    const reads = standbyReads ?? (await StateReplica.start(store, parsed.network, options.watch));
+    return new MasterService(store, parsed.network, allocator, records, reads, options);
   }
 
   get revision(): number {
-    return this.hub.revision;
+    return this.reads.revision;
   }
 
   get agentCount(): number {
@@ -109,42 +103,8 @@ export class MasterService {
     return this.allocator.usage();
   }
 
-  /** The agent's AgentInfo as JSON, or undefined when it is not registered. */
-  agentText(ip: string): string | undefined {
-    return this.records.has(ip) ? this.jsonOf(ip) : undefined;
-  }
-
-  agent(ip: string): AgentInfo | undefined {
-    const text = this.agentText(ip);
-    return text === undefined ? undefined : (JSON.parse(text) as AgentInfo);
-  }
-
-  state(): MasterState {
-    return JSON.parse(this.stateJson()) as MasterState;
-  }
-
-  /** The whole MasterState as JSON, joined from the agents' JSON (no serialising). Callers cache it by `revision`. */
-  stateJson(): string {
-    return this.statePieces().join('');
-  }
-
-  /** The pieces whose concatenation is stateJson(), so a caller can encode them without one big string. */
-  statePieces(): string[] {
-    const pieces = [`{"network":${this.networkJson},"agents":[`];
-    for (const ip of this.agentJson.keys()) {
-      if (pieces.length > 1) pieces.push(',');
-      pieces.push(this.jsonOf(ip));
-    }
-    pieces.push(']}');
-    return pieces;
-  }
-
-  /** Every container with its agent, and each agent's container engines (vxnet's addition to the DC/OS API). */
-  containers(): { containers: (ContainerInfo & { agent: string })[]; engines: { agent: string; docker?: EngineState }[] } {
-    const records = [...this.records.values()].sort((a, b) => a.seq - b.seq);
-    const containers = records.flatMap((r) => r.containers.map((c) => ({ agent: r.ip, ...c })));
-    const engines = records.map((r) => ({ agent: r.ip, ...(r.engines?.docker && { docker: r.engines.docker }) }));
-    return { containers, engines };
+  get watchers(): number {
+    return this.reads.streams.clientCount;
   }
 
   /** Same IP, same answer (AgentInfo JSON); the allocation is durable before this resolves. */
@@ -152,14 +112,15 @@ export class MasterService {
     const started = this.now();
     const answer = await this.locks.run(req.ip, async () => {
       const existing = this.records.get(req.ip);
-      const next = this.allocator.register({ ip: req.ip, networkConfig: req.networkConfig, seq: existing?.seq ?? this.nextSeq }, existing);
+      const before = this.allocator.leaseOf(req.ip);
+      const next = registeredRecord({ ...req, seq: this.nextSeq }, this.allocator.register(req.ip, req.networkConfig.allocate_subnet), existing);
       if (existing && canonical(existing) === canonical(next)) return this.jsonOf(req.ip);
       if (!existing) this.nextSeq++;
       try {
-        await this.commitInOrder([{ type: 'put', record: next }], (rev) => this.applyPut(next, rev));
+        await this.commitInOrder([{ type: 'put', record: next }], () => this.applyPut(next));
       } catch (e) {
-        this.allocator.release(next);
-        if (existing) this.allocator.occupy(existing);
+        if (before) this.allocator.occupy(req.ip, before);
+        else this.allocator.release(req.ip);
         throw storeError(e);
       }
       return this.jsonOf(req.ip);
@@ -192,17 +153,17 @@ export class MasterService {
     await this.locks.runAll(ips, async () => {
       const known = ips.filter((ip) => this.records.has(ip));
       // One commit per agent: each delete gets its own revision in the watch.
-      await Promise.all(known.map((ip) => this.commitInOrder([{ type: 'delete', ip }], (rev) => this.applyDelete(ip, rev)))).catch(
+      await Promise.all(known.map((ip) => this.commitInOrder([{ type: 'delete', ip }], () => this.applyDelete(ip)))).catch(
         (e: unknown) => Promise.reject(storeError(e)),
       );
     });
-    return this.stateJson();
+    return this.reads.stateJson();
   }
 
   /** Waits for in-flight commits and closes every watch stream. The caller closes the store. */
   async close(): Promise<void> {
     await this.applyTail;
-    this.hub.closeAll();
+    this.reads.close();
   }
 
   private async update(ip: string, change: (r: AgentRecord) => AgentRecord): Promise<string> {
@@ -211,14 +172,16 @@ export class MasterService {
       if (!record) throw new VxnetError('NOT_FOUND', `agent ${ip} is not registered; register it first with POST /overlay-master/agents`);
       const next = change(record);
       if (canonical(next) === canonical(record)) return this.jsonOf(ip);
-      await this.commitInOrder([{ type: 'put', record: next }], (rev) => this.applyPut(next, rev)).catch((e: unknown) => Promise.reject(storeError(e)));
+      await this.commitInOrder([{ type: 'put', record: next }], () => this.applyPut(next)).catch((e: unknown) => Promise.reject(storeError(e)));
       return this.jsonOf(ip);
     });
   }
 
-  /** The JSON of a registered agent, serialised now if it was not yet. */
+  /** The answer to a write: the agent as the store (and so every reader) has it now. */
   private jsonOf(ip: string): string {
-    return this.agentJson.get(ip) ?? this.remember(this.records.get(ip)!);
+    const json = this.reads.agentText(ip);
+    if (json === undefined) throw new VxnetError('NOT_FOUND', `agent ${ip} was deleted meanwhile; register it again`);
+    return json;
   }
 
   private checkOverlayName(name: string, field: string): void {
@@ -255,23 +218,14 @@ export class MasterService {
     return outcome.revision;
   }
 
-  private remember(record: AgentRecord): string {
-    const json = JSON.stringify(agentInfo(record, this.config));
+  private applyPut(record: AgentRecord): void {
     this.records.set(record.ip, record);
-    this.agentJson.set(record.ip, json);
-    return json;
   }
 
-  private applyPut(record: AgentRecord, revision: number): void {
-    this.hub.publish(putEvent(revision, this.remember(record)));
-  }
-
-  private applyDelete(ip: string, revision: number): void {
+  private applyDelete(ip: string): void {
     const record = this.records.get(ip);
-    if (record) this.allocator.release(record);
+    if (record) this.allocator.release(ip);
     this.records.delete(ip);
-    this.agentJson.delete(ip);
-    this.hub.publish(deleteEvent(revision, ip));
   }
 
   private now(): number {

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalize } from '../config/canonical.js';
 import type { NetworkConfig } from '../config/types.js';
 import type { AgentRecord } from '../store/store.js';
 import { agentInfo, masterState } from './view.js';
 
-const seedConfig: NetworkConfig = {
+const seedText: NetworkConfig = {
   vtep_subnet: '198.15.0.0/20',
   vtep_mac_oui: '70:B3:D5:00:00:00',
   overlays: [{ name: 'dcos', subnet: '44.128.0.0/16', prefix: 24 }],
 };
 
+const seedConfig = canonicalize(seedText);
 const all = { allocate_subnet: true, mesos_bridge: true, docker_bridge: true };
 
 function seedRecord(ip: string, seq: number, n: number): AgentRecord {
@@ -28,7 +30,7 @@ describe('masterState', () => {
   it('reproduces the seed example values, agents in registration order', () => {
     const records = [seedRecord('10.10.0.119', 3, 3), seedRecord('10.10.0.120', 1, 1), seedRecord('10.10.0.118', 2, 2)];
     const state = masterState(seedConfig, records);
-    expect(state.network).toEqual(seedConfig);
+    expect(state.network).toEqual(seedText);
     expect(state.agents.map((a) => a.ip)).toEqual(['10.10.0.120', '10.10.0.118', '10.10.0.119']);
     expect(state.agents[1]).toEqual({
       ip: '10.10.0.118',
@@ -77,12 +79,12 @@ describe('agentInfo', () => {
   });
 
   it('writes IPv6 VTEP and bridge halves with their lengths', () => {
-    const config: NetworkConfig = {
-      ...seedConfig,
+    const config = canonicalize({
+      ...seedText,
       vtep_subnet6: 'fd03::/64',
       vtep_mtu: 1450,
       overlays: [{ name: 'v6', subnet6: 'fd01:b::/64', prefix6: 80 }],
-    };
+    });
     const rec: AgentRecord = { ...seedRecord('10.0.0.1', 1, 1), vtepIp6: 'fd03::1', overlays: { v6: { subnet6: 'fd01:b:0:0:1::/80' } } };
     const o = agentInfo(rec, config).overlays[0]!;
     expect(o.backend.vxlan).toMatchObject({ vtep_ip6: 'fd03::1/64', vtep_mtu: 1450 });

@@ -8,14 +8,26 @@
 //   that error; otherwise the agent's last report; otherwise STATUS_CONFIGURING.
 // - Bridges appear only when the agent asked for them and holds a subnet; the
 //   lower half is the mesos (CNI) bridge, the upper half the docker bridge.
+// - Records are rendered as stored (a standby has no allocator), so an agent
+//   subnet is parsed here once per change to split it; the config never is.
 
 import type { AgentInfo, AgentOverlayInfo, BridgeInfo, MasterState } from '../api/types.js';
 import { VTEP_NAME, VXLAN_VNI } from '../api/types.js';
-import type { NetworkConfig, OverlayConfig } from '../config/types.js';
-import { bridgeHalves, vtepWithLength } from '../alloc/allocator.js';
+import type { CanonicalConfig } from '../config/canonical.js';
+import type { OverlayConfig } from '../config/types.js';
+import { type Cidr, formatCidr, formatIpWithLength, halves, mustCidr, mustIp } from '../net/ip.js';
 import type { AgentRecord, OverlayAllocation } from '../store/store.js';
 
 type Halves = { mesos: string; docker: string } | undefined;
+
+/** The m- (lower) and d- (upper) bridge halves of an agent subnet. */
+function bridgeHalves(subnet: string): Halves {
+  const [lower, upper] = halves(mustCidr(subnet));
+  return { mesos: formatCidr(lower), docker: formatCidr(upper) };
+}
+
+/** A VTEP address written with its pool's length, as /state shows it: "198.15.0.1/20". */
+const vtepWithLength = (ip: string, pool: Cidr): string => formatIpWithLength(mustIp(ip), pool.length);
 
 function bridge(prefix: 'm' | 'd', name: string, v4: Halves, v6: Halves): BridgeInfo | undefined {
   const pick = (h: Halves) => (h === undefined ? undefined : prefix === 'm' ? h.mesos : h.docker);
@@ -41,17 +53,17 @@ function overlayInfo(record: AgentRecord, overlay: OverlayConfig, backend: Agent
   return info;
 }
 
-function vxlanBackend(record: AgentRecord, config: NetworkConfig): AgentOverlayInfo['backend']['vxlan'] {
+function vxlanBackend(record: AgentRecord, config: CanonicalConfig): AgentOverlayInfo['backend']['vxlan'] {
   const vxlan: AgentOverlayInfo['backend']['vxlan'] = {
     vni: VXLAN_VNI,
     vtep_name: VTEP_NAME,
-    vtep_ip: vtepWithLength(record.vtepIp, config.vtep_subnet),
+    vtep_ip: vtepWithLength(record.vtepIp, config.vtep4),
     vtep_mac: record.vtepMac.toLowerCase(),
   };
-  if (record.vtepIp6 !== undefined && config.vtep_subnet6 !== undefined) {
-    vxlan.vtep_ip6 = vtepWithLength(record.vtepIp6, config.vtep_subnet6);
+  if (record.vtepIp6 !== undefined && config.vtep6 !== undefined) {
+    vxlan.vtep_ip6 = vtepWithLength(record.vtepIp6, config.vtep6);
   }
-  if (config.vtep_mtu !== undefined) vxlan.vtep_mtu = config.vtep_mtu;
+  if (config.mtu !== undefined) vxlan.vtep_mtu = config.mtu;
   return vxlan;
 }
 
@@ -63,22 +75,22 @@ function overlayState(record: AgentRecord, name: string): AgentOverlayInfo['stat
   return { status: 'STATUS_CONFIGURING' };
 }
 
-/** The overlays an agent's info lists, in config order. */
-export function listedOverlays(record: AgentRecord, config: NetworkConfig): OverlayConfig[] {
-  return config.overlays.filter(
-    (o) => o.name in record.overlays || (!record.networkConfig.allocate_subnet && o.enabled !== false),
+/** The overlays an agent's info lists, in config order, as the config echoes them. */
+export function listedOverlays(record: AgentRecord, config: CanonicalConfig): OverlayConfig[] {
+  return config.network.overlays.filter(
+    (o, i) => o.name in record.overlays || (!record.networkConfig.allocate_subnet && config.overlays[i]!.enabled),
   );
 }
 
 /** DC/OS AgentInfo of one agent. */
-export function agentInfo(record: AgentRecord, config: NetworkConfig): AgentInfo {
+export function agentInfo(record: AgentRecord, config: CanonicalConfig): AgentInfo {
   // One backend object per agent: every overlay shares the agent's VTEP.
   const backend = { vxlan: vxlanBackend(record, config) };
   return { ip: record.ip, overlays: listedOverlays(record, config).map((o) => overlayInfo(record, o, backend)) };
 }
 
 /** DC/OS MasterState: the config echoed, agents in registration order. */
-export function masterState(config: NetworkConfig, records: Iterable<AgentRecord>): MasterState {
+export function masterState(config: CanonicalConfig, records: Iterable<AgentRecord>): MasterState {
   const sorted = [...records].sort((a, b) => a.seq - b.seq);
-  return { network: config, agents: sorted.map((r) => agentInfo(r, config)) };
+  return { network: config.network, agents: sorted.map((r) => agentInfo(r, config)) };
 }

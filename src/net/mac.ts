@@ -3,7 +3,8 @@
 
 import type { Ip } from './ip.js';
 
-const OUI_RE = /^([0-9a-fA-F]{2}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})(:[0-9a-fA-F]{2}){3}$/;
+/** Six colon-separated hex bytes; the first three (captured) are the OUI. */
+export const OUI_RE = /^([0-9a-fA-F]{2}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})(:[0-9a-fA-F]{2}){3}$/;
 
 /**
  * The first three bytes of `oui` followed by the low three bytes of the IPv4

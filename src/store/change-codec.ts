@@ -74,9 +74,12 @@ export function encodeChanges(changes: unknown): EncodedChange[] {
   });
 }
 
-/** Rebuilds a committed change from its stored form. */
-export function decodeChange(type: EncodedChange['type'], payload: string, revision: number): StoredChange {
-  const value: unknown = JSON.parse(payload);
+/**
+ * Rebuilds a committed change from its stored form, `value` being its parsed
+ * payload: the one decoder of every backend (SQLite rows, memory, etcd log
+ * entries). Throws for a type vxnet never wrote.
+ */
+export function decodeChange(type: unknown, value: unknown, revision: number): StoredChange {
   switch (type) {
     case 'put':
       return { type, record: value as AgentRecord, revision };
@@ -84,9 +87,7 @@ export function decodeChange(type: EncodedChange['type'], payload: string, revis
       return { type, ip: value as string, revision };
     case 'config':
       return { type, config: value as NetworkConfig, revision };
+    default:
+      throw new Error(`change ${revision} has an unknown type ${JSON.stringify(type)}`);
   }
 }
-
-/** The change type of a stored row, or undefined if it is none we know. */
-export const asChangeType = (type: unknown): EncodedChange['type'] | undefined =>
-  type === 'put' || type === 'delete' || type === 'config' ? type : undefined;

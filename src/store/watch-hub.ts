@@ -30,7 +30,7 @@ export function checkWatchStart(since: unknown, current: number, oldestRetained:
   return since;
 }
 
-export class WatchHub {
+export class ChangeListeners {
   private readonly listeners = new Set<Listener>();
 
   /**
@@ -117,7 +117,7 @@ export class RetainedHistory {
    * Replays what is retained after `since`, then follows `hub`, as
    * `Store.watch` promises; throws CONFLICT for a start it cannot serve.
    */
-  watch(hub: WatchHub, since: number, current: number, listener: Listener): () => void {
+  watch(hub: ChangeListeners, since: number, current: number, listener: Listener): () => void {
     const from = checkWatchStart(since, current, this.oldest(current));
     return hub.subscribe(this.items.slice(this.start).filter((c) => c.revision > from), listener);
   }

@@ -167,6 +167,12 @@ describe('applyWatchEvent', () => {
     expect(removed.agents.map((a) => a.ip)).toEqual(['198.18.0.1', '198.18.0.3', '198.18.0.4']);
     expect(state.agents).toHaveLength(3);
   });
+
+  it('ignores an event type it does not know, whatever its fields', () => {
+    const odd = { type: 'lease-expired', revision: 5, ip: '198.18.0.1', agent } as const;
+    expect(applyWatchEvent(state, odd)).toBe(state);
+    expect(applyWatchEvent(undefined, odd)).toBeUndefined();
+  });
 });
 
 describe('routes', () => {

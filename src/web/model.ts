@@ -182,16 +182,29 @@ export const agentText = (r: AgentRow): string[] => [
   ...r.overlays.flatMap((o) => [o.name, o.subnet, o.subnet6, o.statusText, o.error]),
 ];
 
-/** The state after one watch event; the input is not modified. */
-export function applyWatchEvent(state: MasterState | undefined, event: WatchEvent): MasterState | undefined {
-  if (event.type === 'resync') return event.state;
-  if (state === undefined) return undefined;
-  if (event.type === 'delete') return { ...state, agents: state.agents.filter((a) => a.ip !== event.ip) };
-  const agents: AgentInfo[] = [...state.agents];
-  const at = agents.findIndex((a) => a.ip === event.agent.ip);
-  if (at === -1) agents.push(event.agent);
-  else agents[at] = event.agent;
-  return { ...state, agents };
+/**
+ * The state after one watch event; the input is not modified. An event type
+ * this page does not know leaves the state as it is: the stream grows new
+ * types, and clients ignore those they do not know (docs/CONTRACTS.md).
+ */
+export function applyWatchEvent(state: MasterState | undefined, event: WatchEvent | { type: string; revision: number }): MasterState | undefined {
+  const known = event as WatchEvent;
+  switch (known.type) {
+    case 'resync':
+      return known.state;
+    case 'delete':
+      return state && { ...state, agents: state.agents.filter((a) => a.ip !== known.ip) };
+    case 'put': {
+      if (state === undefined) return undefined;
+      const agents: AgentInfo[] = [...state.agents];
+      const at = agents.findIndex((a) => a.ip === known.agent.ip);
+      if (at === -1) agents.push(known.agent);
+      else agents[at] = known.agent;
+      return { ...state, agents };
+    }
+    default:
+      return state;
+  }
 }
 
 export type Route = { view: 'networks' } | { view: 'agents' } | { view: 'network'; name: string };

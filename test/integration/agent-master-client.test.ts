@@ -1,19 +1,16 @@
 // The agent's master client against a real master process on loopback:
 // registration fails over between --master URLs, and the watch stream carries
 // on across a master restart without missing a change.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WatchEvent } from '../../src/api/types.js';
 import { MasterClient } from '../../src/agent/master-client.js';
+import { cleanup, leftovers, type MasterProcess, startMaster as startMasterProcess, tempDir } from './fixtures/master/master-process.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 let dir: string;
 let port: number;
-let master: ChildProcess | undefined;
+let master: MasterProcess | undefined;
 
 const freePort = (): Promise<number> =>
   new Promise((resolve) => {
@@ -23,27 +20,19 @@ const freePort = (): Promise<number> =>
     });
   });
 
+// A fixed port: the restarted master must be found at the same URL.
 async function startMaster(): Promise<void> {
-  master = spawn(process.execPath, [CLI, 'master', '--data', join(dir, 'data'), '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('master did not start');
+  master = await startMasterProcess({ data: join(dir, 'data'), listen: `127.0.0.1:${port}` });
 }
 
 async function stopMaster(): Promise<void> {
-  const m = master;
-  if (!m || m.exitCode !== null) return;
-  const exited = new Promise((r) => m.once('exit', r));
-  m.kill('SIGTERM'); // by PID: this ChildProcess only
-  await exited;
+  await master?.stop();
 }
 
 const register = (ip: string) =>
   fetch(`http://127.0.0.1:${port}/overlay-master/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ip }) });
 
-async function until<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+async function until<T>(what: string, check: () => T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = check();
@@ -54,14 +43,16 @@ async function until<T>(what: string, check: () => T | undefined, timeoutMs = 10
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vxnet-agent-client-'));
+  dir = await tempDir('vxnet-agent-client-');
   port = await freePort();
   await startMaster();
 });
 
 afterAll(async () => {
   await stopMaster();
-  await rm(dir, { recursive: true, force: true });
+  // Stopped, not killed: anything still running is named here.
+  expect(leftovers()).toEqual([]);
+  await cleanup([dir]);
 });
 
 describe('agent master client', () => {

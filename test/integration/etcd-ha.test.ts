@@ -1,6 +1,7 @@
 // Several masters on a real 3-member etcd cluster: election, standby answers,
 // failover during a registration storm, an agent's watch across failover,
-// etcd losing its leader, and etcd gone entirely.
+// etcd losing its leader, and etcd gone entirely. Every wait is for an event,
+// with a generous ceiling; takeover times are printed, and measured in bench/.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo, MasterState, WatchEvent } from '../../src/api/types.js';
@@ -9,12 +10,14 @@ import { type EtcdCluster, startEtcdCluster } from './fixtures/etcd/cluster.js';
 import { type EtcdMaster, startEtcdMaster, stopAllMasters, waitForLeader } from './fixtures/etcd/masters.js';
 import { tempDir, writeConfig } from './fixtures/master/master-process.js';
 import { rm } from 'node:fs/promises';
+import { Etcd3 } from 'etcd3';
 
 let cluster: EtcdCluster;
 let dir: string;
 let config: string;
 let n = 0;
 const prefix = (): string => `/ha${process.pid}-${n++}`;
+let lastPrefix = '';
 
 beforeAll(async () => {
   cluster = await startEtcdCluster(3);
@@ -66,31 +69,46 @@ async function state(url: string): Promise<MasterState> {
 
 async function pair(): Promise<{ leader: EtcdMaster; standby: EtcdMaster; all: EtcdMaster[] }> {
   const p = prefix();
+  lastPrefix = p;
   const all = [await startEtcdMaster({ endpoints: cluster.endpoints, prefix: p, config }), await startEtcdMaster({ endpoints: cluster.endpoints, prefix: p, config })];
   const leader = await waitForLeader(all);
   return { leader, standby: all.find((m) => m !== leader)!, all };
 }
 
 describe('several masters on etcd', () => {
-  it('elects one leader; the standby refuses reads and writes with 503 NOT_LEADER naming it', async () => {
+  it('elects one leader; the standby serves reads from the store, refuses writes and agents with 503 NOT_LEADER naming it', async () => {
     const { leader, standby } = await pair();
     // The standby learns who leads from the election within moments.
     let write = await post(standby.url, '/overlay-master/agents', { ip: '10.0.0.1' });
-    for (let i = 0; i < 100 && !String(write.body.error?.message).includes(leader.url); i++) {
+    for (let i = 0; i < 600 && !String(write.body.error?.message).includes(leader.url); i++) {
       await new Promise((r) => setTimeout(r, 50));
       write = await post(standby.url, '/overlay-master/agents', { ip: '10.0.0.1' });
     }
     expect(write.status).toBe(503);
     expect(write.body.error.code).toBe('NOT_LEADER');
     expect(write.body.error.message).toContain(`the leader is ${leader.url}`);
-    const read = await fetch(`${standby.url}/overlay-master/state`);
-    expect(read.status).toBe(503);
-    expect(((await read.json()) as any).error.code).toBe('NOT_LEADER');
-    expect(await (await fetch(`${standby.url}/healthz`)).json()).toEqual({ status: 'standby', leader: leader.url });
-    expect((await post(leader.url, '/overlay-master/agents', { ip: '10.0.0.1' })).status).toBe(200);
-    const started = Date.now();
+    const written = await post(leader.url, '/overlay-master/agents', { ip: '10.0.0.1' });
+    expect(written.status).toBe(200);
+    const leaderRevision = Number((await fetch(`${leader.url}/overlay-master/state`)).headers.get('x-vxnet-revision'));
+    // The standby's reads follow etcd: wait until it reflects the leader's revision.
+    let read = await fetch(`${standby.url}/overlay-master/state`);
+    const deadline = Date.now() + 30_000;
+    while (Number(read.headers.get('x-vxnet-revision')) < leaderRevision && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      read = await fetch(`${standby.url}/overlay-master/state`);
+    }
+    expect(read.status).toBe(200);
+    expect(Number(read.headers.get('x-vxnet-revision'))).toBe(leaderRevision);
+    expect(((await read.json()) as MasterState).agents).toEqual([written.body]);
+    const one = await fetch(`${standby.url}/overlay-master/agents/10.0.0.1`);
+    expect([one.status, await one.json()]).toEqual([200, written.body]);
+    expect((await fetch(`${standby.url}/`)).status).toBe(200);
+    // Agents use the leader for everything, reads included.
+    const agentRead = await fetch(`${standby.url}/overlay-master/watch`, { headers: { 'x-vxnet-agent': '1' } });
+    expect(agentRead.status).toBe(503);
+    expect(((await agentRead.json()) as any).error).toMatchObject({ code: 'NOT_LEADER', message: expect.stringContaining(leader.url) });
+    expect(await (await fetch(`${standby.url}/healthz`)).json()).toEqual({ status: 'standby', leader: leader.url, agents: 1, revision: leaderRevision });
     expect(await standby.stop()).toBe(0);
-    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('SIGKILL of the leader during a registration storm: the standby takes over with every acknowledged allocation and no duplicates', async () => {
@@ -121,7 +139,7 @@ describe('several masters on etcd', () => {
     expect(newLeader).toBe(standby);
     const takeover = firstAfterKill - killedAt;
     expect(takeover).toBeGreaterThan(0);
-    expect(takeover).toBeLessThan(10_000);
+    expect(takeover).toBeLessThan(60_000);
     const final = await state(newLeader.url);
     const stored = new Map(final.agents.map((a) => [a.ip, summary(a as AgentInfo)]));
     for (const [ip, s] of acked) expect(stored.get(ip), ip).toEqual(s);
@@ -136,10 +154,20 @@ describe('several masters on etcd', () => {
   it('SIGTERM hands the leadership over at once (the lease is given up, not left to expire)', async () => {
     const { leader, standby } = await pair();
     await registerAnywhere([leader.url], '10.2.0.1');
-    const started = Date.now();
-    expect(await leader.stop()).toBe(0);
-    await waitForLeader([standby], 10_000);
-    expect(Date.now() - started).toBeLessThan(2_500);
+    const etcd = new Etcd3({ hosts: cluster.endpoints });
+    try {
+      const candidates = () => etcd.getAll().prefix(`${lastPrefix}/election/`).keys();
+      // Both masters campaign (the standby may still be opening its store).
+      const deadline = Date.now() + 30_000;
+      while ((await candidates()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await candidates()).toHaveLength(2);
+      expect(await leader.stop()).toBe(0);
+      // Resigned before it exited: only the standby's candidacy is left (an expiring lease would still hold its key).
+      expect(await candidates()).toHaveLength(1);
+    } finally {
+      etcd.close();
+    }
+    await waitForLeader([standby], 30_000);
     expect(summary((await state(standby.url)).agents[0] as AgentInfo).vtep).toBe('198.15.0.1/20');
   });
 
@@ -148,7 +176,7 @@ describe('several masters on etcd', () => {
     await registerAnywhere([leader.url], '10.6.0.1');
     leader.child.kill('SIGSTOP');
     try {
-      await waitForLeader([standby], 15_000);
+      await waitForLeader([standby], 30_000);
       const theirs = await registerAnywhere([standby.url], '10.6.0.2');
       // Sent while frozen: the old leader still believes 198.15.0.2 is free.
       const late = post(leader.url, '/overlay-master/agents', { ip: '10.6.0.3' }).catch((e: unknown) => e);
@@ -164,19 +192,19 @@ describe('several masters on etcd', () => {
       expect(summary(final.agents[1] as AgentInfo)).toEqual(summary(theirs));
       // The deposed master stepped down: it now stands by behind the new leader.
       let health: unknown;
-      for (let i = 0; i < 100; i++) {
-        // Refused for a moment while it swaps its leader app for the standby one.
+      for (let i = 0; i < 300; i++) {
+        // Refused for a moment while it reopens the store as a standby.
         health = await fetch(`${leader.url}/healthz`).then((r) => r.json(), () => undefined);
         if ((health as { leader?: string })?.leader === standby.url) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(health).toEqual({ status: 'standby', leader: standby.url });
+      expect(health).toMatchObject({ status: 'standby', leader: standby.url });
     } finally {
       leader.child.kill('SIGCONT');
     }
   });
 
-  it("an agent's watch follows the failover: it ends with every agent the new leader holds", async () => {
+  it("an agent's watch follows the failover and resumes on the new leader with only what it missed", async () => {
     const { leader, standby } = await pair();
     const client = new MasterClient({ urls: [leader.url, standby.url], sleep: (ms, signal) => new Promise((r) => { const t = setTimeout(r, Math.min(ms, 200)); signal.addEventListener('abort', () => { clearTimeout(t); r(); }); }) });
     const view = new Map<string, string>();
@@ -198,14 +226,15 @@ describe('several masters on etcd', () => {
       await until(() => view.has('10.3.0.2'));
       const final = await state(standby.url);
       expect(new Map(final.agents.map((a) => [a.ip, JSON.stringify(a)]))).toEqual(view);
-      expect(resyncs).toBeGreaterThanOrEqual(1);
+      // One resync when it first connected; the new leader replays from etcd's log instead of resending the state.
+      expect(resyncs).toBe(1);
     } finally {
       abort.abort();
     }
   });
 });
 
-async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -246,14 +275,15 @@ describe('etcd failures under the masters', () => {
       expect(answers).toHaveLength(3);
       for (const res of answers) {
         expect(res.status).toBe(503);
-        expect(res.ms).toBeLessThan(8_000);
+        // An answer, not a hang: well inside the client's own 12 s abort.
+        expect(res.ms).toBeLessThan(11_000);
         expect(['STORE_UNAVAILABLE', 'NOT_LEADER']).toContain(res.body.error.code);
       }
       expect(answers[2]!.body.error.message).toContain('etcd at');
     } finally {
       await cluster.restart(...members);
     }
-    const again = await waitForLeader(all, 20_000);
+    const again = await waitForLeader(all, 30_000);
     const after = await registerAnywhere([again.url], '10.5.0.1');
     expect(summary(after)).toEqual(summary(before));
     expect(summary(await registerAnywhere(all.map((m) => m.url), '10.5.0.2'))).toEqual({ vtep: '198.15.0.2/20', subnet: '44.128.1.0/24' });

@@ -3,10 +3,13 @@
 // The engine may be absent, appear later or restart; none of that is a
 // failure of the overlay, only a mismatch vxnet cannot fix is.
 
-import type { AgentInfo, ContainerInfo, EngineState } from '../../api/types.js';
+import type { ContainerInfo, EngineState } from '../../api/types.js';
 import type { DockerEngine } from './engine.js';
 import { describeEngineError } from './engine.js';
-import { desiredDockerNetworks, dockerContainers, planDocker, type DockerOp } from './networks.js';
+import { dockerContainers, planDocker, type DockerNetworkSpec, type DockerOp } from './networks.js';
+
+/** What the agent's loop uses of an engine (a fake stands in for it in unit tests). */
+export type DockerPort = Pick<DockerEngine, 'endpoint' | 'version' | 'networks' | 'createNetwork' | 'removeNetwork' | 'followEvents'>;
 
 export interface DockerStepResult {
   state: EngineState;
@@ -19,13 +22,15 @@ export interface DockerStepResult {
 const opText = (op: DockerOp): string => (op.kind === 'create' ? `create Docker network ${op.spec.name}` : `remove Docker network ${op.name} (${op.reason})`);
 
 /**
- * `blocked` holds overlays whose bridge is not in place (or whose attempts
- * are used up): their networks are left as they are this pass.
+ * `desired` is the agent's parsed allocation (`Self.docker`), `overlays` all
+ * of its overlay names. `blocked` holds overlays whose bridge is not in
+ * place (or that are resting after failures): their networks are left as
+ * they are this pass.
  */
 export async function dockerStep(
-  engine: DockerEngine | undefined,
-  me: AgentInfo,
-  options: { mtu: number; blocked: ReadonlySet<string>; log: (message: string) => void },
+  engine: DockerPort | undefined,
+  wanted: { desired: DockerNetworkSpec[]; overlays: ReadonlySet<string> },
+  options: { blocked: ReadonlySet<string>; log: (message: string) => void },
 ): Promise<DockerStepResult> {
   if (!engine) return { state: { status: 'disabled' }, containers: [], failures: [], warnings: [] };
   let version: string;
@@ -35,8 +40,7 @@ export async function dockerStep(
     const detail = describeEngineError(engine.endpoint, err);
     return { state: { status: detail.startsWith('not found') ? 'not found' : 'error', detail }, containers: [], failures: [], warnings: [] };
   }
-  const desired = desiredDockerNetworks(me, options.mtu);
-  const overlays = new Set(me.overlays.map((o) => o.info.name));
+  const { desired, overlays } = wanted;
   const failures: { scope: string; message: string }[] = [];
   try {
     const observed = await engine.networks(overlays);

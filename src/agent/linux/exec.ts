@@ -1,4 +1,8 @@
-// The one place that starts processes: argv arrays only, never a shell.
+// The agent runs its short-lived tools (`ip`, `bridge`, `nft`, `iptables`)
+// through this `Exec`: argv arrays only, never a shell, and a non-zero exit
+// is a result, not an exception. Not everything goes through it: the
+// long-running `ip monitor` is spawned by monitor.ts, the Docker engine is
+// spoken to over HTTP (docker/engine.ts), and src/cni/ runs its own plugins.
 
 import { spawn } from 'node:child_process';
 

@@ -13,7 +13,18 @@ describe('toErrorReply', () => {
     ['FORBIDDEN', 403],
   ] as const)('maps %s to %i with its message', (code, status) => {
     const r = toErrorReply(new VxnetError(code, 'why and fix'));
-    expect(r).toEqual({ status, body: { error: { code, message: 'why and fix' } }, internal: false });
+    expect(r).toMatchObject({ status, body: { error: { code, message: 'why and fix' } }, internal: false });
+  });
+
+  it('tells a client when to retry what another master or a moment can fix', () => {
+    expect(toErrorReply(new VxnetError('NOT_LEADER', 'x')).headers).toEqual({ 'retry-after': '1' });
+    expect(toErrorReply(new VxnetError('STORE_UNAVAILABLE', 'x')).headers).toEqual({ 'retry-after': '1' });
+    expect(toErrorReply(new VxnetError('BAD_REQUEST', 'x')).headers).toBeUndefined();
+  });
+
+  it('answers PRECONDITION (e.g. the web page not built) with 412, and a wrong method with 405', () => {
+    expect(toErrorReply(new VxnetError('PRECONDITION', 'x')).status).toBe(412);
+    expect(toErrorReply(new VxnetError('METHOD_NOT_ALLOWED', 'x')).status).toBe(405);
   });
 
   it('maps framework body errors to our codes and words', () => {

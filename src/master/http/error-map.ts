@@ -1,7 +1,9 @@
-// The one place that turns errors into HTTP answers. Bad input always becomes
-// a 4xx with {"error":{"code","message"}}; only our own bugs become a 500,
-// and even then without a stack trace.
+// The one place that turns errors into HTTP answers, for every route, the
+// fallback and the standby alike. Bad input always becomes a 4xx with
+// {"error":{"code","message"}}; only our own bugs become a 500, and even then
+// without a stack trace.
 
+import type { FastifyReply } from 'fastify';
 import type { ErrorBody } from '../../api/types.js';
 import { type ErrorCode, isVxnetError } from '../../errors.js';
 
@@ -13,6 +15,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   RECONCILE_REFUSED: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -27,6 +30,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
 
 export interface ErrorReply {
   status: number;
+  /** Extra headers, e.g. Retry-After on a 503 that a retry can fix. */
+  headers?: Record<string, string>;
   body: ErrorBody;
   /** True when the error is ours (a bug), to be logged. */
   internal: boolean;
@@ -53,7 +58,12 @@ function frameworkMessage(status: number, fwCode: string | undefined, message: s
 export function toErrorReply(err: unknown, contentType?: string): ErrorReply {
   if (isVxnetError(err)) {
     const status = STATUS_BY_CODE[err.code];
-    return { ...reply(status, err.code, err.message), internal: status >= 500 && err.code !== 'POOL_EXHAUSTED' && err.code !== 'STORE_UNAVAILABLE' && err.code !== 'NOT_LEADER' };
+    const passing = err.code === 'STORE_UNAVAILABLE' || err.code === 'NOT_LEADER';
+    return {
+      ...reply(status, err.code, err.message),
+      ...(passing && { headers: { 'retry-after': '1' } }),
+      internal: status >= 500 && err.code !== 'POOL_EXHAUSTED' && !passing,
+    };
   }
   const e = err as { statusCode?: unknown; code?: unknown; message?: unknown } | undefined;
   const status = typeof e?.statusCode === 'number' ? e.statusCode : undefined;
@@ -62,4 +72,10 @@ export function toErrorReply(err: unknown, contentType?: string): ErrorReply {
     return reply(status, code, message);
   }
   return reply(500, 'INTERNAL', 'internal error in the master; see its log');
+}
+
+/** Sends a mapped error. */
+export function sendError(res: FastifyReply, mapped: ErrorReply): FastifyReply {
+  if (mapped.headers) void res.headers(mapped.headers);
+  return res.status(mapped.status).send(mapped.body);
 }

@@ -5,6 +5,7 @@ import { DEFAULT_NETWORK_CONFIG } from '../../config/types.js';
 import { MemoryStore } from '../../store/memory/memory-store.js';
 import { createMetrics } from '../metrics.js';
 import { buildMasterApp } from '../server.js';
+import { soleMaster } from '../role.js';
 import { MasterService } from '../service.js';
 import { allowedMethods, clientErrorResponse, routeRegex } from './fallback.js';
 
@@ -37,7 +38,7 @@ describe('the master app answers requests no route takes', () => {
 
   beforeAll(async () => {
     const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { storeArgs: '--data /d' });
-    app = buildMasterApp({ service, metrics: createMetrics(() => service), logLevel: 'silent' });
+    app = buildMasterApp({ role: soleMaster(service), metrics: createMetrics(() => service), logLevel: 'silent' });
     await app.ready();
   });
   afterAll(() => app.close());
@@ -90,7 +91,7 @@ describe('the master app parses JSON bodies', () => {
 
   beforeAll(async () => {
     const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { storeArgs: '--data /d' });
-    app = buildMasterApp({ service, metrics: createMetrics(() => service), logLevel: 'silent' });
+    app = buildMasterApp({ role: soleMaster(service), metrics: createMetrics(() => service), logLevel: 'silent' });
     await app.ready();
   });
   afterAll(() => app.close());
@@ -128,7 +129,7 @@ describe('the master app and absurd bodies', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { storeArgs: '--data /d' });
-    app = buildMasterApp({ service, metrics: createMetrics(() => service), logLevel: 'silent' });
+    app = buildMasterApp({ role: soleMaster(service), metrics: createMetrics(() => service), logLevel: 'silent' });
     await app.ready();
   });
   afterAll(() => app.close());
@@ -147,7 +148,7 @@ describe('bodies the master cannot read', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     const service = await MasterService.start(new MemoryStore(), DEFAULT_NETWORK_CONFIG, { storeArgs: '--data /d' });
-    app = buildMasterApp({ service, metrics: createMetrics(() => service), logLevel: 'silent' });
+    app = buildMasterApp({ role: soleMaster(service), metrics: createMetrics(() => service), logLevel: 'silent' });
     await app.ready();
   });
   afterAll(() => app.close());

@@ -4,6 +4,8 @@
 
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { VxnetError } from '../../errors.js';
+import { sendError, toErrorReply } from './error-map.js';
 
 interface RoutePattern {
   pattern: RegExp;
@@ -46,7 +48,7 @@ export function unmatchedHandler(routes: readonly RoutePattern[]) {
     const path = pathOf(req);
     const allowed = allowedMethods(routes, path);
     if (allowed.length === 0) {
-      void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${path}; the API lives under /overlay-master/` } });
+      void sendError(reply, toErrorReply(new VxnetError('NOT_FOUND', `no route ${req.method} ${path}; the API lives under /overlay-master/`)));
       return;
     }
     void reply.header('allow', allowed.join(', '));
@@ -55,7 +57,7 @@ export function unmatchedHandler(routes: readonly RoutePattern[]) {
       return;
     }
     const message = `${req.method} is not allowed on ${path}; use ${allowed.filter((m) => m !== 'OPTIONS').join(' or ')}`;
-    void reply.status(405).send({ error: { code: 'METHOD_NOT_ALLOWED', message } });
+    void sendError(reply, toErrorReply(new VxnetError('METHOD_NOT_ALLOWED', message)));
   };
 }
 
@@ -69,7 +71,7 @@ export function frameworkErrors(maxParamLength: number) {
         : err.code === 'FST_ERR_BAD_URL'
           ? `the path ${JSON.stringify(path.slice(0, 120))} is not a valid URL (bad %-encoding); percent-encode it correctly or send the plain address`
           : `the request cannot be routed (${err.message}); check the method and path`;
-    void reply.status(400).send({ error: { code: 'BAD_REQUEST', message } });
+    void sendError(reply, toErrorReply(new VxnetError('BAD_REQUEST', message)));
   };
 }
 

@@ -1,8 +1,10 @@
 // Serves the web page (src/web/) at GET /: the HTML and CSS constants, and
-// the page's scripts as tsc compiled them next to page.js. Reads only.
+// the page's scripts as tsc compiled them next to page.js. Reads only; errors
+// go through the error map like every route's.
 
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { VxnetError } from '../../errors.js';
 import { CONTENT_SECURITY_POLICY, PAGE_CSS, PAGE_HTML } from '../../web/page.js';
 
 /** The browser modules; a fixed list, so no path from a URL reaches the file system. */
@@ -12,7 +14,7 @@ function readScript(name: string): string | undefined {
   try {
     return readFileSync(new URL(`../../web/${name}`, import.meta.url), 'utf8');
   } catch {
-    return undefined; // e.g. run from sources with tsx: answered with a 503 that says what to do
+    return undefined; // e.g. run from sources with tsx: answered with a 412 that says what to do
   }
 }
 
@@ -37,9 +39,7 @@ export function registerWebRoutes(app: FastifyInstance): void {
     app.get(`/ui/${name}`, async (_req, reply) => {
       const body = scripts.get(name);
       if (body === undefined) {
-        return reply.status(503).send({
-          error: { code: 'PRECONDITION', message: `the web page's script ${name} is not built; run \`npm run build\` and start the master from dist/` },
-        });
+        throw new VxnetError('PRECONDITION', `the web page's script ${name} is not built; run \`npm run build\` and start the master from dist/`);
       }
       return send(reply, 'text/javascript; charset=utf-8', body);
     });

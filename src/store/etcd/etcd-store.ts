@@ -16,7 +16,7 @@ import { encodeChanges, type EncodedChange } from '../change-codec.js';
 import type { FlushInfo } from '../group-commit.js';
 import { historyLimitOf, type StoreOptions } from '../options.js';
 import type { AgentRecord, Change, Snapshot, Store, StoredChange } from '../store.js';
-import { RetainedHistory, WatchHub } from '../watch-hub.js';
+import { RetainedHistory, ChangeListeners } from '../watch-hub.js';
 import { connectEtcd, DEFAULT_TIMEOUT_MS, reasonOf } from './connect.js';
 import { chunkCallers, decodeLogEntry, encodeLogEntry, type Layout, layoutOf } from './layout.js';
 
@@ -49,7 +49,7 @@ interface Pending {
 const MAX_TXN_BYTES = 1024 * 1024; // under etcd's default 1.5 MiB request limit
 
 export class EtcdStore implements Store {
-  private readonly hub = new WatchHub();
+  private readonly hub = new ChangeListeners();
   private readonly history: RetainedHistory;
   /** Log entries we know of, oldest first: which keys pruning may delete. */
   private batches: { first: number; last: number }[] = [];

@@ -35,7 +35,7 @@ describe('log entries', () => {
   });
 
   it('refuses an entry with a change type it does not know', () => {
-    expect(() => decodeLogEntry('{"first":3,"changes":[["upsert",1]]}')).toThrow('unknown change type "upsert"');
+    expect(() => decodeLogEntry('{"first":3,"changes":[["upsert",1]]}')).toThrow('change 3 has an unknown type "upsert"');
   });
 });
 

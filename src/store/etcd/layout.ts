@@ -2,9 +2,8 @@
 // changes is written into its log entry and read back. Pure.
 
 import { VxnetError } from '../../errors.js';
-import type { EncodedChange } from '../change-codec.js';
-import type { AgentRecord, StoredChange } from '../store.js';
-import type { NetworkConfig } from '../../config/types.js';
+import { decodeChange, type EncodedChange } from '../change-codec.js';
+import type { StoredChange } from '../store.js';
 
 export const DEFAULT_PREFIX = '/vxnet';
 
@@ -48,15 +47,10 @@ export function encodeLogEntry(first: number, changes: EncodedChange[]): string 
   return `{"first":${first},"changes":[${changes.map((c) => `["${c.type}",${c.payload}]`).join(',')}]}`;
 }
 
+/** The changes of a log entry, each decoded as every store decodes its changes. */
 export function decodeLogEntry(text: string): StoredChange[] {
-  const entry = JSON.parse(text) as { first: number; changes: [string, unknown][] };
-  return entry.changes.map(([type, value], i): StoredChange => {
-    const revision = entry.first + i;
-    if (type === 'put') return { type, record: value as AgentRecord, revision };
-    if (type === 'delete') return { type, ip: value as string, revision };
-    if (type === 'config') return { type, config: value as NetworkConfig, revision };
-    throw new Error(`log entry at revision ${entry.first} holds an unknown change type ${JSON.stringify(type)}`);
-  });
+  const entry = JSON.parse(text) as { first: number; changes: [unknown, unknown][] };
+  return entry.changes.map(([type, value], i) => decodeChange(type, value, entry.first + i));
 }
 
 /** Bytes a change adds to a transaction (record and log copy), to keep requests under etcd's limit. */

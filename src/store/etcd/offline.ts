@@ -3,10 +3,8 @@
 
 import { VxnetError } from '../../errors.js';
 import { parseEndpoints } from './connect.js';
+import { electionKeys } from './etcd-leadership.js';
 import { EtcdStore } from './etcd-store.js';
-
-/** Masters campaign under here (see src/master/leader.ts); a key means one is running. */
-const electionKeys = (prefix: string) => `${prefix}/election/`;
 
 export async function openStoppedEtcdStore(urls: string, prefix: string): Promise<EtcdStore> {
   const store = await EtcdStore.open(parseEndpoints(urls), { prefix });

@@ -8,14 +8,14 @@ import { decodeChange, encodeChanges, type EncodedChange } from '../change-codec
 import { GroupCommit } from '../group-commit.js';
 import { historyLimitOf, type StoreOptions } from '../options.js';
 import type { AgentRecord, Change, Snapshot, Store, StoredChange } from '../store.js';
-import { RetainedHistory, WatchHub } from '../watch-hub.js';
+import { RetainedHistory, ChangeListeners } from '../watch-hub.js';
 
 export class MemoryStore implements Store {
   private readonly agents = new Map<string, { seq: number; json: string }>();
   private config: string | undefined;
   private revision = 0;
   private readonly history: RetainedHistory;
-  private readonly hub = new WatchHub();
+  private readonly hub = new ChangeListeners();
   private readonly group: GroupCommit;
   private closed = false;
 
@@ -60,7 +60,7 @@ export class MemoryStore implements Store {
       if (change.type === 'put') this.agents.set(change.ip, { seq: change.seq, json: change.payload });
       else if (change.type === 'delete') this.agents.delete(change.ip);
       else this.config = change.payload;
-      stored.push(decodeChange(change.type, change.payload, this.revision));
+      stored.push(decodeChange(change.type, JSON.parse(change.payload), this.revision));
     }
     this.history.add(stored);
     this.hub.publish(stored);

@@ -5,11 +5,11 @@ import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { NetworkConfig } from '../../config/types.js';
 import { VxnetError } from '../../errors.js';
-import { asChangeType, decodeChange, encodeChanges, type EncodedChange } from '../change-codec.js';
+import { decodeChange, encodeChanges, type EncodedChange } from '../change-codec.js';
 import { GroupCommit } from '../group-commit.js';
 import { historyLimitOf, type StoreOptions } from '../options.js';
 import type { AgentRecord, Change, Snapshot, Store, StoredChange } from '../store.js';
-import { checkWatchStart, WatchHub } from '../watch-hub.js';
+import { checkWatchStart, ChangeListeners } from '../watch-hub.js';
 import { makeDataDirectory } from './data-dir.js';
 import { lockDirectory } from './dir-lock.js';
 import { openDatabase, prepareStatements, type Statements } from './schema.js';
@@ -22,7 +22,7 @@ export interface SqliteStoreOptions extends StoreOptions {
 }
 
 export class SqliteStore implements Store {
-  private readonly hub = new WatchHub();
+  private readonly hub = new ChangeListeners();
   private readonly group: GroupCommit;
   private readonly writeBatch: (batch: EncodedChange[], first: number) => void;
   private closed = false;
@@ -89,11 +89,7 @@ export class SqliteStore implements Store {
     const backlog = this.read(() => {
       const oldest = this.sql.oldestChange.get()?.revision ?? this.revision + 1;
       const since = checkWatchStart(sinceRevision, this.revision, oldest);
-      return this.sql.changesAfter.all(since).map((row) => {
-        const type = asChangeType(row.type);
-        if (!type) throw new Error(`change ${row.revision} has unknown type ${row.type}`);
-        return decodeChange(type, row.payload, row.revision);
-      });
+      return this.sql.changesAfter.all(since).map((row) => decodeChange(row.type, JSON.parse(row.payload), row.revision));
     });
     return this.hub.subscribe(backlog, onChange);
   }
@@ -124,7 +120,7 @@ export class SqliteStore implements Store {
       );
     }
     this.revision = first + batch.length - 1;
-    if (this.hub.size > 0) this.hub.publish(batch.map((c, i) => decodeChange(c.type, c.payload, first + i)));
+    if (this.hub.size > 0) this.hub.publish(batch.map((c, i) => decodeChange(c.type, JSON.parse(c.payload), first + i)));
     return this.revision;
   }
 

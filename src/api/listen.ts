@@ -1,4 +1,4 @@
-// Pure: parses --listen HOST:PORT.
+// Pure: parses --listen HOST:PORT, for the master and the agent alike.
 
 import { VxnetError } from '../errors.js';
 import { parseIp } from '../net/ip.js';

@@ -1,11 +1,12 @@
-// The floor the master's benchmarks compare against: one plain INSERT, each
-// its own transaction (one fsync), at the store's durability pragmas.
+// Benchmark helper, not product code: the floor the master's and the store's
+// benchmarks compare against. One plain INSERT, each its own transaction (one
+// fsync), at the store's durability pragmas.
 
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { VxnetError } from '../../errors.js';
-import { applyDurablePragmas } from './schema.js';
+import { VxnetError } from '../src/errors.js';
+import { applyDurablePragmas } from '../src/store/sqlite/schema.js';
 
 export interface CommitFloor {
   perSecond: number;

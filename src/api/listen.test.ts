@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseListen } from './listen-address.js';
+import { parseListen } from './listen.js';
 
 describe('parseListen', () => {
   it.each([
@@ -15,4 +15,11 @@ describe('parseListen', () => {
     ['[10.0.0.1]:1', 'which is not an IPv6 address'],
     ['a b:1', 'neither an address nor a host name'],
   ])('rejects %s', (text, message) => expect(() => parseListen(text)).toThrow(message));
+});
+
+describe('parseListen as the agent uses it', () => {
+  it('reads IPv6 in brackets and a bare port as every address', () => {
+    expect(parseListen('[::1]:80')).toEqual({ host: '::1', port: 80 });
+    expect(parseListen(':5051')).toEqual({ host: '0.0.0.0', port: 5051 });
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { standbyMessage } from './leader-standby.js';
+import { standbyMessage } from './role.js';
 
 describe('standbyMessage', () => {
   const view = (leader?: string, trouble?: string) => ({ self: 'http://10.0.0.2:5050', leader: () => leader, trouble: () => trouble });

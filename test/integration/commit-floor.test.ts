@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { measureRawSqliteCommit } from './commit-floor.js';
+import { measureRawSqliteCommit } from '../../bench/commit-floor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vxnet-floor-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,0 +1,12 @@
+// The `Kernel` port on this host: reads with `ip -j`/`bridge -j`, changes
+// with `ip -batch`/`bridge -batch`, through an `Exec`.
+
+import type { Kernel } from '../ports.js';
+import type { Exec } from './exec.js';
+import { execute } from './execute.js';
+import { observe } from './observe.js';
+
+export const linuxKernel = (exec: Exec): Kernel => ({
+  observe: () => observe(exec),
+  execute: (ops) => execute(exec, ops),
+});

@@ -1,0 +1,51 @@
+// Pure: this agent's own allocation, parsed once each time the master sends
+// it, so a pass (one per watch event or tick) re-parses nothing of its own:
+// its bridges and VTEP, its NAT script, its conflists and its Docker networks.
+
+import type { AgentInfo, AgentNetworkConfig } from '../api/types.js';
+import { conflistFileName, renderConflist } from './cni-conf.js';
+import { ownSpec, type OwnSpec } from './desired.js';
+import { desiredDockerNetworks, type DockerNetworkSpec } from './docker/networks.js';
+import { natSubnets, renderNat, type NatSubnets } from './nat.js';
+
+export interface SelfOptions {
+  /** Container MTU (--mtu). */
+  mtu: number;
+  networkConfig: AgentNetworkConfig;
+  /** Where host-local keeps its files; the conflists name it. */
+  ipamDir: string;
+}
+
+export interface Conflist {
+  overlay: string;
+  file: string;
+  /** Undefined when the overlay has no usable mesos bridge (or the agent makes none). */
+  text?: string;
+}
+
+export interface Self {
+  info: AgentInfo;
+  /** The overlays the status is kept for. */
+  overlays: string[];
+  own: OwnSpec;
+  nat: NatSubnets;
+  natScript: string;
+  conflists: Conflist[];
+  docker: DockerNetworkSpec[];
+}
+
+export function parseSelf(info: AgentInfo, options: SelfOptions): Self {
+  const nat = natSubnets(info);
+  return {
+    info,
+    overlays: info.overlays.map((o) => o.info.name),
+    own: ownSpec(info, { bridgeMtu: options.mtu, networkConfig: options.networkConfig }),
+    nat,
+    natScript: renderNat(nat),
+    conflists: info.overlays.map((overlay) => {
+      const text = options.networkConfig.mesos_bridge ? renderConflist(overlay, { mtu: options.mtu, ipamDir: options.ipamDir }) : undefined;
+      return { overlay: overlay.info.name, file: conflistFileName(overlay.info.name), ...(text !== undefined && { text }) };
+    }),
+    docker: desiredDockerNetworks(info, options.mtu),
+  };
+}

@@ -1,0 +1,85 @@
+// The edge between stored agent records (text, as the store and the API keep
+// them) and leases (parsed values, as the allocator works on them). The only
+// file of src/alloc that knows the record's shape; nothing else converts.
+
+import type { AgentNetworkConfig } from '../api/types.js';
+import { type Cidr, formatCidr, formatIp, parseCidr, parseIp } from '../net/ip.js';
+import type { AgentRecord, OverlayAllocation } from '../store/store.js';
+import { type Lease, type OverlayLease, VTEP_FIX, leaseRefusal, overlayFix } from './lease.js';
+
+/**
+ * The lease a stored record holds. Throws RECONCILE_REFUSED, naming agent and
+ * value, for text that is not an address or an aligned network.
+ */
+export function leaseFromRecord(record: AgentRecord): Lease {
+  const agent = record.ip;
+  const vtep = (field: 'vtepIp' | 'vtepIp6', text: string) => {
+    const ip = parseIp(text);
+    if (!ip) throw leaseRefusal(agent, `VTEP address "${text}"`, 'which is not an IP address', VTEP_FIX, { [field]: text });
+    return ip;
+  };
+  const subnet = (name: string, text: string): Cidr => {
+    const parsed = parseCidr(text);
+    const problem = !parsed.ok ? `which is not a CIDR (${parsed.reason})` : !parsed.aligned ? 'which has host bits set' : undefined;
+    if (problem || !parsed.ok) throw leaseRefusal(agent, `subnet "${text}" in overlay ${name}`, problem ?? '', overlayFix(name), { overlay: name, subnet: text });
+    return parsed.cidr;
+  };
+  const overlays: Record<string, OverlayLease> = {};
+  for (const [name, held] of Object.entries(record.overlays)) {
+    overlays[name] = {
+      ...(held.subnet !== undefined && { subnet: subnet(name, held.subnet) }),
+      ...(held.subnet6 !== undefined && { subnet6: subnet(name, held.subnet6) }),
+      ...(held.error !== undefined && { error: held.error }),
+    };
+  }
+  return {
+    vtepIp: vtep('vtepIp', record.vtepIp),
+    ...(record.vtepIp6 !== undefined && { vtepIp6: vtep('vtepIp6', record.vtepIp6) }),
+    vtepMac: record.vtepMac,
+    overlays,
+  };
+}
+
+/** The record's allocation fields for a lease, as text. */
+export function allocationOf(lease: Lease): Pick<AgentRecord, 'vtepIp' | 'vtepIp6' | 'vtepMac' | 'overlays'> {
+  const overlays: Record<string, OverlayAllocation> = {};
+  for (const [name, held] of Object.entries(lease.overlays)) {
+    overlays[name] = {
+      ...(held.subnet && { subnet: formatCidr(held.subnet) }),
+      ...(held.subnet6 && { subnet6: formatCidr(held.subnet6) }),
+      ...(held.error !== undefined && { error: held.error }),
+    };
+  }
+  return {
+    vtepIp: formatIp(lease.vtepIp),
+    ...(lease.vtepIp6 && { vtepIp6: formatIp(lease.vtepIp6) }),
+    vtepMac: lease.vtepMac,
+    overlays,
+  };
+}
+
+export interface Registration {
+  ip: string;
+  networkConfig: AgentNetworkConfig;
+  /** The seq a new agent gets; an existing one keeps its own. */
+  seq: number;
+}
+
+/**
+ * The record to store after a registration: the lease's values, the request's
+ * switches, and `existing`'s seq, status and containers (copied, never shared).
+ */
+export function registeredRecord(req: Registration, lease: Lease, existing?: AgentRecord): AgentRecord {
+  const { vtepIp, vtepIp6, vtepMac, overlays } = allocationOf(lease);
+  return {
+    ip: req.ip,
+    seq: existing?.seq ?? req.seq,
+    networkConfig: { ...req.networkConfig },
+    vtepIp,
+    ...(vtepIp6 !== undefined && { vtepIp6 }),
+    vtepMac,
+    overlays,
+    status: { ...(existing?.status ?? {}) },
+    containers: [...(existing?.containers ?? [])],
+  };
+}

@@ -1,0 +1,164 @@
+// What every master serves reads from: the state as the store has it, kept
+// current by the store's own watch (on etcd that follows every master's
+// writes). The leader reads through it too, so its answers, /state and the
+// watch stream come from one place and agree. Watch streams resume from the
+// store's history: a client's `since` that the store still retains gets just
+// the changes after it, on a restarted master or a new leader alike.
+
+import type { ContainerInfo, EngineState, MasterState } from '../api/types.js';
+import { type CanonicalConfig, canonicalize } from '../config/canonical.js';
+import type { NetworkConfig } from '../config/types.js';
+import { isVxnetError } from '../errors.js';
+import type { AgentRecord, Store, StoredChange } from '../store/store.js';
+import { agentInfo } from './view.js';
+import { deleteFrame, putFrame, resyncFrame, type WatchClient, WatchStreams, type WatchStreamsOptions } from './watch-streams.js';
+
+interface Agent {
+  record: AgentRecord;
+  /** AgentInfo JSON, made on first use (a restart answers sooner) and once per change. */
+  json: string | undefined;
+}
+
+export class StateReplica {
+  /** By registration order (a Map keeps first-insertion order; new agents come last). */
+  private readonly agents = new Map<string, Agent>();
+  private config: CanonicalConfig;
+  private networkJson: string;
+  private current: number;
+  private stopWatch: () => void = () => {};
+  private resyncCache: { revision: number; frame: string } | undefined;
+  readonly streams: WatchStreams;
+
+  private constructor(
+    private readonly store: Store,
+    revision: number,
+    config: NetworkConfig,
+    records: AgentRecord[],
+    options: WatchStreamsOptions,
+  ) {
+    this.current = revision;
+    this.config = canonicalize(config);
+    this.networkJson = JSON.stringify(this.config.network);
+    for (const record of records) this.agents.set(record.ip, { record, json: undefined });
+    this.streams = new WatchStreams(options);
+  }
+
+  /**
+   * Reads a snapshot and follows the store from its revision. `config` stands
+   * in until the store holds one (a standby before any leader wrote it).
+   */
+  static async start(store: Store, config: NetworkConfig, options: WatchStreamsOptions = {}): Promise<StateReplica> {
+    const snap = await store.snapshot();
+    const replica = new StateReplica(store, snap.revision, snap.config ?? config, snap.agents, options);
+    // Synchronously after the snapshot: no change can slip in between.
+    replica.stopWatch = store.watch(snap.revision, (change) => replica.apply(change));
+    return replica;
+  }
+
+  /** The store revision these answers reflect. */
+  get revision(): number {
+    return this.current;
+  }
+
+  get agentCount(): number {
+    return this.agents.size;
+  }
+
+  /** The agent's AgentInfo as JSON, or undefined when it is not registered. */
+  agentText(ip: string): string | undefined {
+    const agent = this.agents.get(ip);
+    return agent && this.jsonOf(agent);
+  }
+
+  state(): MasterState {
+    return JSON.parse(this.stateJson()) as MasterState;
+  }
+
+  stateJson(): string {
+    return this.statePieces().join('');
+  }
+
+  /** The pieces whose concatenation is stateJson(), so a caller can encode them without one big string. */
+  statePieces(): string[] {
+    const pieces = [`{"network":${this.networkJson},"agents":[`];
+    for (const agent of this.agents.values()) {
+      if (pieces.length > 1) pieces.push(',');
+      pieces.push(this.jsonOf(agent));
+    }
+    pieces.push(']}');
+    return pieces;
+  }
+
+  /** Every container with its agent, and each agent's container engines (vxnet's addition to the DC/OS API). */
+  containers(): { containers: (ContainerInfo & { agent: string })[]; engines: { agent: string; docker?: EngineState }[] } {
+    const records = [...this.agents.values()].map((a) => a.record).sort((a, b) => a.seq - b.seq);
+    const containers = records.flatMap((r) => r.containers.map((c) => ({ agent: r.ip, ...c })));
+    const engines = records.map((r) => ({ agent: r.ip, ...(r.engines?.docker && { docker: r.engines.docker }) }));
+    return { containers, engines };
+  }
+
+  /**
+   * Opens a watch stream: the changes after `since` from the store's history
+   * when it still holds them, else one `resync` with the whole state.
+   */
+  subscribe(client: WatchClient, since: number | undefined): () => void {
+    return this.streams.add(client, this.replay(since) ?? [this.resync()]);
+  }
+
+  /** Stops following the store and closes every watch stream. The caller closes the store. */
+  close(): void {
+    this.stopWatch();
+    this.streams.closeAll();
+  }
+
+  private replay(since: number | undefined): string[] | undefined {
+    if (since === undefined || since <= 0 || since > this.current) return undefined;
+    const frames: string[] = [];
+    let whole = false;
+    try {
+      // The store replays synchronously; stopping at once leaves the live changes to `apply`.
+      this.store.watch(since, (change) => {
+        if (change.type === 'config') whole = true;
+        else frames.push(this.frameOf(change, change.type === 'put' ? JSON.stringify(agentInfo(change.record, this.config)) : ''));
+      })();
+    } catch (e) {
+      if (isVxnetError(e) && e.code === 'CONFLICT') return undefined; // no longer (or not yet) retained
+      throw e;
+    }
+    return whole ? undefined : frames;
+  }
+
+  private apply(change: StoredChange): void {
+    this.current = change.revision;
+    if (change.type === 'config') {
+      this.config = canonicalize(change.config);
+      this.networkJson = JSON.stringify(this.config.network);
+      for (const agent of this.agents.values()) agent.json = undefined;
+      // Every agent's view may have changed: watchers start over.
+      if (this.streams.clientCount > 0) this.streams.broadcast(this.resync());
+      return;
+    }
+    if (change.type === 'delete') {
+      this.agents.delete(change.ip);
+      if (this.streams.clientCount > 0) this.streams.broadcast(this.frameOf(change, ''));
+      return;
+    }
+    const json = JSON.stringify(agentInfo(change.record, this.config));
+    this.agents.set(change.record.ip, { record: change.record, json });
+    if (this.streams.clientCount > 0) this.streams.broadcast(this.frameOf(change, json));
+  }
+
+  private frameOf(change: Exclude<StoredChange, { type: 'config' }>, agentJson: string): string {
+    return change.type === 'put' ? putFrame(change.revision, agentJson) : deleteFrame(change.revision, change.ip);
+  }
+
+  private resync(): string {
+    if (this.resyncCache?.revision !== this.current) this.resyncCache = { revision: this.current, frame: resyncFrame(this.current, this.stateJson()) };
+    return this.resyncCache.frame;
+  }
+
+  private jsonOf(agent: Agent): string {
+    agent.json ??= JSON.stringify(agentInfo(agent.record, this.config));
+    return agent.json;
+  }
+}
