@@ -10,7 +10,19 @@ import { plan } from '../src/agent/plan.js';
 import { applyOps } from '../src/agent/apply.js';
 import type { ObservedState } from '../src/agent/model.js';
 import { benchDockerPeer, type BenchResult } from './docker-peer.js';
-import { inNetns, makeRunPrefix, ping, run, runOk, runNames, startCluster, startProcess, stopProcess, waitFor, type Cluster } from '../src/testbed/index.js';
+import {
+  inNetns,
+  makeRunPrefix,
+  ping,
+  run,
+  runOk,
+  runNames,
+  startCluster,
+  startProcess,
+  stopProcess,
+  waitFor,
+  type Cluster,
+} from '../src/testbed/index.js';
 
 const results: BenchResult[] = [];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -25,25 +37,42 @@ function agentInfo(k: number, ip = `198.19.${k >> 8}.${k & 255}`): AgentInfo {
   const hex = (n: number) => n.toString(16).padStart(2, '0');
   return {
     ip,
-    overlays: [{
-      info: overlay,
-      subnet: `10.${k >> 8}.${k & 255}.0/24`,
-      mesos_bridge: { name: 'm-bench', ip: `10.${k >> 8}.${k & 255}.0/25` },
-      docker_bridge: { name: 'd-bench', ip: `10.${k >> 8}.${k & 255}.128/25` },
-      backend: { vxlan: { vni: 1024, vtep_name: 'vtep1024', vtep_ip: `192.15.${v >> 8}.${v & 255}/20`, vtep_mac: `70:b3:d5:0f:${hex(v >> 8)}:${hex(v & 255)}` } },
-      state: { status: 'STATUS_OK' },
-    }],
+    overlays: [
+      {
+        info: overlay,
+        subnet: `10.${k >> 8}.${k & 255}.0/24`,
+        mesos_bridge: { name: 'm-bench', ip: `10.${k >> 8}.${k & 255}.0/25` },
+        docker_bridge: { name: 'd-bench', ip: `10.${k >> 8}.${k & 255}.128/25` },
+        backend: {
+          vxlan: {
+            vni: 1024,
+            vtep_name: 'vtep1024',
+            vtep_ip: `192.15.${v >> 8}.${v & 255}/20`,
+            vtep_mac: `70:b3:d5:0f:${hex(v >> 8)}:${hex(v & 255)}`,
+          },
+        },
+        state: { status: 'STATUS_OK' },
+      },
+    ],
   };
 }
 const options = { bridgeMtu: 1420, vxlanPort: 64000, networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true } };
-const execIn = (ns: string): Exec => (file, args, stdin) => execFileArgv(file, ['-n', ns, ...args], stdin);
+const execIn =
+  (ns: string): Exec =>
+  (file, args, stdin) =>
+    execFileArgv(file, ['-n', ns, ...args], stdin);
 
 /**
  * One agent pass as the agent's loop makes it: a full pass observes the kernel;
  * an incremental one (a watch event) plans against what the agent believes is
  * there after its last pass, so a peer change costs one plan and one batch.
  */
-async function agentPass(ns: string, me: AgentInfo, peers: AgentInfo[], believed?: ObservedState): Promise<{ ms: number; ops: number; believed: ObservedState; split: string }> {
+async function agentPass(
+  ns: string,
+  me: AgentInfo,
+  peers: AgentInfo[],
+  believed?: ObservedState,
+): Promise<{ ms: number; ops: number; believed: ObservedState; split: string }> {
   const exec = execIn(ns);
   const t0 = performance.now();
   const base = believed ?? (await observe(exec));
@@ -85,7 +114,13 @@ async function benchProgramming(prefix: string): Promise<void> {
     const again = await agentPass(nsAgent, me, peers);
     log(`  from scratch: ${full.split}`);
     if (again.ops !== 0) throw new Error(`a second full pass still planned ${again.ops} ops`);
-    results.push({ name: `(b) ${PEERS} peers from scratch (${full.ops} ops)`, value: ms(full.ms), floor: `raw ip/bridge -batch ${ms(raw)} (${(full.ms / raw).toFixed(2)}x)`, target: '<= 1.5x', pass: full.ms <= 1.5 * raw });
+    results.push({
+      name: `(b) ${PEERS} peers from scratch (${full.ops} ops)`,
+      value: ms(full.ms),
+      floor: `raw ip/bridge -batch ${ms(raw)} (${(full.ms / raw).toFixed(2)}x)`,
+      target: '<= 1.5x',
+      pass: full.ms <= 1.5 * raw,
+    });
     log(`  full pass (observe + plan) with nothing to do: ${ms(again.ms)}`);
 
     // (c) one peer changes: it moves to another underlay address, then one is added, then one removed.
@@ -98,7 +133,11 @@ async function benchProgramming(prefix: string): Promise<void> {
     const check = await agentPass(nsAgent, me, removed);
     if (check.ops !== 0) throw new Error(`incremental passes left the kernel off by ${check.ops} ops`);
     const f0 = performance.now();
-    await execFileArgv('bridge', ['-n', nsRaw, '-batch', '-'], 'fdb replace 70:b3:d5:0f:01:f5 dev vtep1024 dst 198.19.99.99 self permanent\n');
+    await execFileArgv(
+      'bridge',
+      ['-n', nsRaw, '-batch', '-'],
+      'fdb replace 70:b3:d5:0f:01:f5 dev vtep1024 dst 198.19.99.99 self permanent\n',
+    );
     const rawOne = performance.now() - f0;
     const worst = Math.max(c1.ms, c2.ms, c3.ms);
     results.push({
@@ -124,8 +163,7 @@ async function firstPutTimes(url: string, ips: Set<string>, seen: Map<string, nu
       const { value, done } = await reader.read();
       if (done) return;
       buf += decoder.decode(value, { stream: true });
-      let cut: number;
-      while ((cut = buf.indexOf('\n\n')) >= 0) {
+      for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
         const block = buf.slice(0, cut);
         buf = buf.slice(cut + 2);
         const data = block.split('\n').find((l) => l.startsWith('data: '));
@@ -153,7 +191,11 @@ async function benchConvergence(): Promise<void> {
         host: c.hosts[9]!,
         before: async () => {
           await c.stopAgent(c.hosts[9]!);
-          await fetch(`${c.localMasterUrl}/overlay-master/agents/delete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents: [c.hosts[9]!.ip] }) });
+          await fetch(`${c.localMasterUrl}/overlay-master/agents/delete`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ agents: [c.hosts[9]!.ip] }),
+          });
           await new Promise((r) => setTimeout(r, 1500));
         },
       },
@@ -167,20 +209,34 @@ async function benchConvergence(): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
       await c.startAgent(round.host);
       const registeredAt = await waitFor('the registration event', () => seen.get(round.host.ip), { timeoutMs: 20_000, intervalMs: 5 });
-      const state = await waitFor('the new agent\'s subnet', async () => (await c.state()).agents.find((a) => a.ip === round.host.ip)?.overlays[0]?.subnet, { timeoutMs: 5_000, intervalMs: 10 });
+      const state = await waitFor(
+        "the new agent's subnet",
+        async () => (await c.state()).agents.find((a) => a.ip === round.host.ip)?.overlays[0]?.subnet,
+        { timeoutMs: 5_000, intervalMs: 10 },
+      );
       const done = await Promise.all(
         peers.map((h) =>
-          waitFor(`${h.ns} to route ${state}`, async () => {
-            const r = await run(['ip', '-n', h.ns, '-o', 'route', 'show', state!]);
-            return r.stdout.includes('vtep1024') ? performance.now() : undefined;
-          }, { timeoutMs: 30_000, intervalMs: 25 }),
+          waitFor(
+            `${h.ns} to route ${state}`,
+            async () => {
+              const r = await run(['ip', '-n', h.ns, '-o', 'route', 'show', state!]);
+              return r.stdout.includes('vtep1024') ? performance.now() : undefined;
+            },
+            { timeoutMs: 30_000, intervalMs: 25 },
+          ),
         ),
       );
       abort.abort();
       samples.push(...done.map((t) => Math.max(0, t - registeredAt)));
       await c.waitAllOk(30_000);
     }
-    results.push({ name: `(a) convergence, 8-9 existing agents, ${samples.length} samples`, value: `p99 ${ms(p99(samples))} (p50 ${ms([...samples].sort((a, b) => a - b)[samples.length >> 1]!)})`, floor: 'poll interval 25 ms', target: 'p99 <= 1000 ms', pass: p99(samples) <= 1000 });
+    results.push({
+      name: `(a) convergence, 8-9 existing agents, ${samples.length} samples`,
+      value: `p99 ${ms(p99(samples))} (p50 ${ms([...samples].sort((a, b) => a - b)[samples.length >> 1]!)})`,
+      floor: 'poll interval 25 ms',
+      target: 'p99 <= 1000 ms',
+      pass: p99(samples) <= 1000,
+    });
   } finally {
     await c.teardown();
   }
@@ -212,7 +268,13 @@ async function benchThroughput(): Promise<void> {
     const vtepMtu = (await runOk(['ip', '-n', h1.ns, '-o', 'link', 'show', 'vtep1024'])).match(/mtu (\d+)/)?.[1];
     const under = await iperf(h2.ns, h2.ip, h1.ns, `${c.tmpDir}/iperf-u.log`);
     const over = await iperf(b, ipB, a, `${c.tmpDir}/iperf-o.log`);
-    results.push({ name: `(d) iperf3 TCP container->container (MTU ${mtu}, vtep ${vtepMtu})`, value: `${over.toFixed(2)} Gbit/s`, floor: `host->host underlay ${under.toFixed(2)} Gbit/s (${((100 * over) / under).toFixed(0)} %)`, target: '>= 80 %', pass: over >= 0.8 * under });
+    results.push({
+      name: `(d) iperf3 TCP container->container (MTU ${mtu}, vtep ${vtepMtu})`,
+      value: `${over.toFixed(2)} Gbit/s`,
+      floor: `host->host underlay ${under.toFixed(2)} Gbit/s (${((100 * over) / under).toFixed(0)} %)`,
+      target: '>= 80 %',
+      pass: over >= 0.8 * under,
+    });
   } finally {
     await c.teardown();
   }
@@ -223,14 +285,27 @@ async function main(): Promise<void> {
   const names = runNames(makeRunPrefix());
   const only = process.argv.slice(2);
   const want = (k: string) => only.length === 0 || only.includes(k);
-  if (want('b') || want('c')) { log('(b)/(c) programming 1000 peers...'); await benchProgramming(names.prefix); }
-  if (want('a')) { log('(a) convergence on 10 hosts...'); await benchConvergence(); }
-  if (want('d')) { log('(d) iperf3...'); await benchThroughput(); }
+  if (want('b') || want('c')) {
+    log('(b)/(c) programming 1000 peers...');
+    await benchProgramming(names.prefix);
+  }
+  if (want('a')) {
+    log('(a) convergence on 10 hosts...');
+    await benchConvergence();
+  }
+  if (want('d')) {
+    log('(d) iperf3...');
+    await benchThroughput();
+  }
   // (e) throughput, (f) latency, (g) time to first ping: vxnet beside Docker's swarm overlay, one cluster for all three.
   const peer = ['e', 'f', 'g'].filter(want);
-  if (peer.length) { log(`(${peer.join(')/(')}) vxnet beside Docker's swarm overlay, 2 hosts with dockerd...`); await benchDockerPeer(peer, results, log); }
+  if (peer.length) {
+    log(`(${peer.join(')/(')}) vxnet beside Docker's swarm overlay, 2 hosts with dockerd...`);
+    await benchDockerPeer(peer, results, log);
+  }
   log('');
-  for (const r of results) log(`${r.info ? 'INFO' : r.pass ? 'PASS' : 'MISS'}  ${r.name}: ${r.value}  | floor: ${r.floor}  | target ${r.target}`);
+  for (const r of results)
+    log(`${r.info ? 'INFO' : r.pass ? 'PASS' : 'MISS'}  ${r.name}: ${r.value}  | floor: ${r.floor}  | target ${r.target}`);
 }
 
 main().catch((e: unknown) => {

@@ -18,7 +18,7 @@ const agentIp = (n: number): string => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.
 function measure(config: NetworkConfig, agents: number): { fill: number; fresh: number; churn: number } {
   const allocator = new Allocator(canonicalize(config));
   const ips: string[] = [];
-  let t = cpuMs();
+  const t = cpuMs();
   for (let n = 0; n < agents; n++) {
     ips.push(agentIp(n));
     allocator.register(agentIp(n), true);
@@ -68,7 +68,11 @@ function naiveScan(agents: number): number {
 const scenarios: { label: string; config: NetworkConfig; sizes: number[] }[] = [
   {
     label: '10.0.0.0/8 split into /24 (65,536 subnets)',
-    config: { vtep_subnet: '44.0.0.0/12', vtep_mac_oui: '70:B3:D5:00:00:00', overlays: [{ name: 'big', subnet: '10.0.0.0/8', prefix: 24 }] },
+    config: {
+      vtep_subnet: '44.0.0.0/12',
+      vtep_mac_oui: '70:B3:D5:00:00:00',
+      overlays: [{ name: 'big', subnet: '10.0.0.0/8', prefix: 24 }],
+    },
     sizes: [1_000, 60_000],
   },
   {
@@ -95,5 +99,7 @@ for (const { label, config, sizes } of scenarios) {
     );
   }
   const [small, large] = [rows[0]!, rows[rows.length - 1]!];
-  console.log(`  ratio ${large.n / small.n}x agents -> register ${(large.fresh / small.fresh).toFixed(2)}x, churn ${(large.churn / small.churn).toFixed(2)}x`);
+  console.log(
+    `  ratio ${large.n / small.n}x agents -> register ${(large.fresh / small.fresh).toFixed(2)}x, churn ${(large.churn / small.churn).toFixed(2)}x`,
+  );
 }

@@ -14,9 +14,29 @@
 // ARP retry on its own bridges; that is part of what is measured).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUSYBOX_IMAGE, inNetns, run, runOk, sleep, startCluster, startProcess, stopProcess, waitFor, WaitAborted, type Cluster, type Host } from '../src/testbed/index.js';
+import {
+  BUSYBOX_IMAGE,
+  inNetns,
+  run,
+  runOk,
+  sleep,
+  startCluster,
+  startProcess,
+  stopProcess,
+  waitFor,
+  WaitAborted,
+  type Cluster,
+  type Host,
+} from '../src/testbed/index.js';
 
-export interface BenchResult { name: string; value: string; floor: string; target: string; pass: boolean; info?: boolean }
+export interface BenchResult {
+  name: string;
+  value: string;
+  floor: string;
+  target: string;
+  pass: boolean;
+  info?: boolean;
+}
 
 const SWARM_SUBNET = '10.250.0.0/24';
 const SWARM_POOL = '10.251.0.0/16'; // swarm's default address pool (its ingress network); inside the namespaces only
@@ -27,7 +47,13 @@ const IPERF_SECONDS = 3;
 const FIRST_REPS = 7;
 
 type PathKey = 'vxnet' | 'docker' | 'underlay';
-interface Path { key: PathKey; label: string; clientNs: string; serverNs: string; serverIp: string }
+interface Path {
+  key: PathKey;
+  label: string;
+  clientNs: string;
+  serverNs: string;
+  serverIp: string;
+}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -49,12 +75,18 @@ function busyJiffies(): number {
 async function iperfOnce(p: Path, logFile: string, hz: number): Promise<{ gbps: number; bytes: number; cpuS: number }> {
   const server = startProcess(`iperf3-${p.key}`, inNetns(p.serverNs, ['iperf3', '-s', '-1', '-B', p.serverIp, '-p', '5201']), logFile);
   try {
-    await waitFor(`iperf3 server on ${p.serverIp}`, async () => {
-      if (!server.isRunning()) throw new Error(`iperf3 server exited: ${server.log().slice(-500)}`);
-      return (await run(inNetns(p.serverNs, ['ss', '-ltnH', 'sport = :5201']))).stdout.includes('5201');
-    }, { timeoutMs: 10_000, intervalMs: 20 });
+    await waitFor(
+      `iperf3 server on ${p.serverIp}`,
+      async () => {
+        if (!server.isRunning()) throw new Error(`iperf3 server exited: ${server.log().slice(-500)}`);
+        return (await run(inNetns(p.serverNs, ['ss', '-ltnH', 'sport = :5201']))).stdout.includes('5201');
+      },
+      { timeoutMs: 10_000, intervalMs: 20 },
+    );
     const j0 = busyJiffies();
-    const out = await runOk(inNetns(p.clientNs, ['iperf3', '-c', p.serverIp, '-p', '5201', '-t', String(IPERF_SECONDS), '-J']), { timeoutMs: 60_000 });
+    const out = await runOk(inNetns(p.clientNs, ['iperf3', '-c', p.serverIp, '-p', '5201', '-t', String(IPERF_SECONDS), '-J']), {
+      timeoutMs: 60_000,
+    });
     const j1 = busyJiffies();
     const r = (JSON.parse(out) as { end: { sum_received: { bytes: number; bits_per_second: number } } }).end.sum_received;
     return { gbps: r.bits_per_second / 1e9, bytes: r.bytes, cpuS: (j1 - j0) / hz };
@@ -67,7 +99,8 @@ async function iperfOnce(p: Path, logFile: string, hz: number): Promise<{ gbps: 
 async function pingP50(p: Path, count = 50): Promise<number> {
   const r = await run(inNetns(p.clientNs, ['ping', '-n', '-c', String(count), '-i', '0.01', '-W', '1', p.serverIp]), { timeoutMs: 30_000 });
   const times = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
-  if (times.length < count * 0.8) throw new Error(`ping ${p.label} ${p.serverIp}: only ${times.length}/${count} replies\n${r.stdout.slice(-500)}${r.stderr}`);
+  if (times.length < count * 0.8)
+    throw new Error(`ping ${p.label} ${p.serverIp}: only ${times.length}/${count} replies\n${r.stdout.slice(-500)}${r.stderr}`);
   return median(times);
 }
 
@@ -78,8 +111,20 @@ function highAddress(cidr: string): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }
 
-interface Ctr { name: string; ip: string; ns: string; host: Host }
-interface FirstPing { fromReturn: number; fromStart: number; fromCtrStart: number; runMs: number; seq: number; errors: number }
+interface Ctr {
+  name: string;
+  ip: string;
+  ns: string;
+  host: Host;
+}
+interface FirstPing {
+  fromReturn: number;
+  fromStart: number;
+  fromCtrStart: number;
+  runMs: number;
+  seq: number;
+  errors: number;
+}
 
 export async function benchDockerPeer(sections: string[], results: BenchResult[], log: (s: string) => void): Promise<void> {
   const hz = Number((await runOk(['getconf', 'CLK_TCK'])).trim()) || 100;
@@ -106,7 +151,10 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
 
   try {
     await c.waitAllOk(60_000);
-    for (const h of c.hosts) await waitFor(`${VX_NET} on ${h.ns}'s dockerd`, async () => (await h.docker!.docker(['network', 'inspect', VX_NET])).code === 0, { timeoutMs: 30_000 });
+    for (const h of c.hosts)
+      await waitFor(`${VX_NET} on ${h.ns}'s dockerd`, async () => (await h.docker!.docker(['network', 'inspect', VX_NET])).code === 0, {
+        timeoutMs: 30_000,
+      });
 
     // --- Docker swarm overlay, the peer -------------------------------------
     let swarmWhy: string | undefined;
@@ -117,10 +165,14 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
       const token = (await h1.docker!.dockerOk(['swarm', 'join-token', '-q', 'worker'])).trim();
       swarmHosts.push(h2);
       await h2.docker!.dockerOk(['swarm', 'join', '--token', token, `${h1.ip}:2377`], { timeoutMs: 60_000 });
-      await waitFor('2 Ready swarm nodes', async () => {
-        const out = await h1.docker!.dockerOk(['node', 'ls', '--format', '{{.Status}}']);
-        return out.split('\n').filter((l) => l.trim() === 'Ready').length === 2;
-      }, { timeoutMs: 30_000, intervalMs: 200 });
+      await waitFor(
+        '2 Ready swarm nodes',
+        async () => {
+          const out = await h1.docker!.dockerOk(['node', 'ls', '--format', '{{.Status}}']);
+          return out.split('\n').filter((l) => l.trim() === 'Ready').length === 2;
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
       await h1.docker!.dockerOk(['network', 'create', '-d', 'overlay', '--attachable', '--subnet', SWARM_SUBNET, SWARM_NET]);
       log(`  swarm up (init, join, network) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } catch (e) {
@@ -131,7 +183,11 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
     // --- containers ------------------------------------------------------------
     const va = await dockerRun(h1, 'vx-a', VX_NET);
     const vb = await dockerRun(h2, 'vx-b', VX_NET);
-    await waitFor(`vxnet ${va.ip} -> ${vb.ip}`, async () => (await run(inNetns(va.ns, ['ping', '-n', '-c', '1', '-W', '1', vb.ip]))).code === 0, { timeoutMs: 20_000 });
+    await waitFor(
+      `vxnet ${va.ip} -> ${vb.ip}`,
+      async () => (await run(inNetns(va.ns, ['ping', '-n', '-c', '1', '-W', '1', vb.ip]))).code === 0,
+      { timeoutMs: 20_000 },
+    );
     let sa: Ctr | undefined;
     let sb: Ctr | undefined;
     if (!swarmWhy) {
@@ -139,7 +195,11 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
         sa = await dockerRun(h1, 'sw-a', SWARM_NET);
         sb = await dockerRun(h2, 'sw-b', SWARM_NET);
         const [x, y] = [sa, sb];
-        await waitFor(`swarm ${x.ip} -> ${y.ip}`, async () => (await run(inNetns(x.ns, ['ping', '-n', '-c', '1', '-W', '1', y.ip]))).code === 0, { timeoutMs: 30_000, intervalMs: 200 });
+        await waitFor(
+          `swarm ${x.ip} -> ${y.ip}`,
+          async () => (await run(inNetns(x.ns, ['ping', '-n', '-c', '1', '-W', '1', y.ip]))).code === 0,
+          { timeoutMs: 30_000, intervalMs: 200 },
+        );
       } catch (e) {
         swarmWhy = `swarm containers: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`;
         log(`  Docker swarm overlay cannot run here: ${swarmWhy}`);
@@ -150,7 +210,9 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
     log(`  ${mtus}`);
     const paths: Path[] = [
       { key: 'vxnet', label: `vxnet ${va.ip}->${vb.ip}`, clientNs: va.ns, serverNs: vb.ns, serverIp: vb.ip },
-      ...(sa && sb ? [{ key: 'docker' as const, label: `swarm ${sa.ip}->${sb.ip}`, clientNs: sa.ns, serverNs: sb.ns, serverIp: sb.ip }] : []),
+      ...(sa && sb
+        ? [{ key: 'docker' as const, label: `swarm ${sa.ip}->${sb.ip}`, clientNs: sa.ns, serverNs: sb.ns, serverIp: sb.ip }]
+        : []),
       { key: 'underlay', label: `underlay ${h1.ip}->${h2.ip}`, clientNs: h1.ns, serverNs: h2.ns, serverIp: h2.ip },
     ];
     const noDocker = `Docker overlay: unavailable (${swarmWhy ?? ''})`;
@@ -166,8 +228,14 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
           tput.get(p.key)!.cpuPerGB.push(x.cpuS / (x.bytes / 1e9));
         }
       }
-      const m = (k: PathKey) => { const t = tput.get(k); return t ? { gbps: median(t.gbps), cpu: median(t.cpuPerGB) } : undefined; };
-      for (const p of paths) log(`  ${p.label}: Gbit/s [${fmt(tput.get(p.key)!.gbps, 2)}] median ${m(p.key)!.gbps.toFixed(2)}; CPU s/GB [${fmt(tput.get(p.key)!.cpuPerGB, 2)}] median ${m(p.key)!.cpu.toFixed(2)}`);
+      const m = (k: PathKey) => {
+        const t = tput.get(k);
+        return t ? { gbps: median(t.gbps), cpu: median(t.cpuPerGB) } : undefined;
+      };
+      for (const p of paths)
+        log(
+          `  ${p.label}: Gbit/s [${fmt(tput.get(p.key)!.gbps, 2)}] median ${m(p.key)!.gbps.toFixed(2)}; CPU s/GB [${fmt(tput.get(p.key)!.cpuPerGB, 2)}] median ${m(p.key)!.cpu.toFixed(2)}`,
+        );
       const v = m('vxnet')!;
       const u = m('underlay')!;
       const d = m('docker');
@@ -213,20 +281,27 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
         { key: 'vxnet', from: va, network: VX_NET, ip: highAddress(vxHalf) },
         ...(sa ? [{ key: 'docker' as const, from: sa, network: SWARM_NET, ip: highAddress(SWARM_SUBNET) }] : []),
       ];
-      log(`(g) first ping after docker run on ${h2.ns}, ${FIRST_REPS} interleaved repetitions (${targets.map((t) => `${t.key} ${t.ip}`).join(', ')})...`);
+      log(
+        `(g) first ping after docker run on ${h2.ns}, ${FIRST_REPS} interleaved repetitions (${targets.map((t) => `${t.key} ${t.ip}`).join(', ')})...`,
+      );
       const first = new Map<string, number[]>(targets.map((t) => [t.key, []]));
       const fromStart = new Map<string, number[]>(targets.map((t) => [t.key, []]));
       const fromCtr = new Map<string, number[]>(targets.map((t) => [t.key, []]));
       for (let r = 0; r < FIRST_REPS; r++) {
         for (const t of rotate(targets, r)) {
           const x = await firstPing(c, t.from, h2, t.network, t.ip, `${t.key}-new`, `${c.tmpDir}/first-${t.key}-${r}.log`, made);
-          log(`    ${t.key} #${r + 1}: docker run took ${x.runMs.toFixed(0)} ms; first reply ${x.fromReturn.toFixed(1)} ms after it returned, ${x.fromStart.toFixed(1)} ms after it was invoked, ${x.fromCtrStart.toFixed(1)} ms after State.StartedAt (icmp_seq ${x.seq}, ${x.errors} error lines before)`);
+          log(
+            `    ${t.key} #${r + 1}: docker run took ${x.runMs.toFixed(0)} ms; first reply ${x.fromReturn.toFixed(1)} ms after it returned, ${x.fromStart.toFixed(1)} ms after it was invoked, ${x.fromCtrStart.toFixed(1)} ms after State.StartedAt (icmp_seq ${x.seq}, ${x.errors} error lines before)`,
+          );
           first.get(t.key)!.push(x.fromReturn);
           fromStart.get(t.key)!.push(x.fromStart);
           fromCtr.get(t.key)!.push(x.fromCtrStart);
         }
       }
-      for (const t of targets) log(`  ${t.key}: after docker run returned, ms [${fmt(first.get(t.key)!)}] median ${median(first.get(t.key)!).toFixed(1)}; after it was invoked, ms [${fmt(fromStart.get(t.key)!)}] median ${median(fromStart.get(t.key)!).toFixed(1)}; after State.StartedAt, ms [${fmt(fromCtr.get(t.key)!)}] median ${median(fromCtr.get(t.key)!).toFixed(1)}`);
+      for (const t of targets)
+        log(
+          `  ${t.key}: after docker run returned, ms [${fmt(first.get(t.key)!)}] median ${median(first.get(t.key)!).toFixed(1)}; after it was invoked, ms [${fmt(fromStart.get(t.key)!)}] median ${median(fromStart.get(t.key)!).toFixed(1)}; after State.StartedAt, ms [${fmt(fromCtr.get(t.key)!)}] median ${median(fromCtr.get(t.key)!).toFixed(1)}`,
+        );
       const v = median(first.get('vxnet')!);
       const d = first.has('docker') ? median(first.get('docker')!) : undefined;
       results.push({
@@ -261,7 +336,9 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
       const cniMs: number[] = [];
       for (let r = 0; r < FIRST_REPS; r++) {
         const x = await firstPingCni(c, va, h2, `${c.tmpDir}/first-cni-${r}.log`);
-        log(`    cni #${r + 1}: ${x.ip}: container run took ${x.runMs.toFixed(0)} ms; first reply ${x.fromReturn.toFixed(1)} ms after it returned`);
+        log(
+          `    cni #${r + 1}: ${x.ip}: container run took ${x.runMs.toFixed(0)} ms; first reply ${x.fromReturn.toFixed(1)} ms after it returned`,
+        );
         cniMs.push(x.fromReturn);
       }
       const v = median(cniMs);
@@ -283,7 +360,9 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
     }
     swarmHosts = [];
     await c.teardown();
-    const left = await waitFor('nothing left behind', async () => ((await c.leftovers()).length === 0 ? [] : undefined), { timeoutMs: 20_000 }).catch(async () => c.leftovers());
+    const left = await waitFor('nothing left behind', async () => ((await c.leftovers()).length === 0 ? [] : undefined), {
+      timeoutMs: 20_000,
+    }).catch(async () => c.leftovers());
     if (left.length) log(`  left behind: ${left.join(', ')}`);
   }
 }
@@ -297,36 +376,70 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
  * address is reused, and both networks derive a container's MAC from its
  * address, so a left-over entry would skip ARP).
  */
-async function firstPing(c: Cluster, from: Ctr, h: Host, network: string, ip: string, name: string, logFile: string, made: { host: Host; name: string }[]): Promise<FirstPing> {
+async function firstPing(
+  c: Cluster,
+  from: Ctr,
+  h: Host,
+  network: string,
+  ip: string,
+  name: string,
+  logFile: string,
+  made: { host: Host; name: string }[],
+): Promise<FirstPing> {
   for (const ns of [from.ns, ...c.hosts.map((x) => x.ns)]) await run(['ip', '-n', ns, 'neigh', 'flush', 'to', ip]);
   const pinger = startProcess(`ping-${name}`, inNetns(from.ns, ['ping', '-n', '-D', '-i', '0.01', '-W', '1', ip]), logFile);
   made.push({ host: h, name });
   try {
-    await waitFor('ping to start', () => pinger.log().includes('PING') || (pinger.isRunning() ? undefined : Promise.reject(new Error(pinger.log()))), { timeoutMs: 5_000, intervalMs: 10 });
+    await waitFor(
+      'ping to start',
+      () => pinger.log().includes('PING') || (pinger.isRunning() ? undefined : Promise.reject(new Error(pinger.log()))),
+      { timeoutMs: 5_000, intervalMs: 10 },
+    );
     await sleep(200);
     // The address may still be held a moment after the previous rm (swarm's IPAM is the manager's).
     let started = 0;
     let returned = 0;
-    await waitFor(`docker run --ip ${ip} on ${network}`, async () => {
-      started = nowMs();
-      const r = await h.docker!.docker(['run', '-d', '--name', name, '--network', network, '--ip', ip, BUSYBOX_IMAGE, 'sleep', '3600']);
-      returned = nowMs();
-      if (r.code === 0) return true;
-      await h.docker!.docker(['rm', '-f', name]);
-      if (!/already in use|no available ip|address.*(in use|allocated)/i.test(r.stderr)) throw new WaitAborted(`docker run on ${network} failed: ${r.stderr.trim()}`);
-      return false;
-    }, { timeoutMs: 30_000, intervalMs: 250 });
-    const first = await waitFor(`a reply from ${ip}`, () => {
-      const m = pinger.log().match(new RegExp(`^\\[(\\d+\\.\\d+)\\] \\d+ bytes from ${ip.replace(/\./g, '\\.')}: icmp_seq=(\\d+)`, 'm'));
-      return m ? { at: Number(m[1]) * 1000, seq: Number(m[2]) } : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 10 });
+    await waitFor(
+      `docker run --ip ${ip} on ${network}`,
+      async () => {
+        started = nowMs();
+        const r = await h.docker!.docker(['run', '-d', '--name', name, '--network', network, '--ip', ip, BUSYBOX_IMAGE, 'sleep', '3600']);
+        returned = nowMs();
+        if (r.code === 0) return true;
+        await h.docker!.docker(['rm', '-f', name]);
+        if (!/already in use|no available ip|address.*(in use|allocated)/i.test(r.stderr))
+          throw new WaitAborted(`docker run on ${network} failed: ${r.stderr.trim()}`);
+        return false;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    const first = await waitFor(
+      `a reply from ${ip}`,
+      () => {
+        const m = pinger.log().match(new RegExp(`^\\[(\\d+\\.\\d+)\\] \\d+ bytes from ${ip.replace(/\./g, '\\.')}: icmp_seq=(\\d+)`, 'm'));
+        return m ? { at: Number(m[1]) * 1000, seq: Number(m[2]) } : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 10 },
+    );
     const lines = pinger.log().split('\n');
-    const errors = lines.slice(0, lines.findIndex((l) => l.includes(`from ${ip}: icmp_seq=${first.seq} `))).filter((l) => / From /.test(l)).length;
+    const errors = lines
+      .slice(
+        0,
+        lines.findIndex((l) => l.includes(`from ${ip}: icmp_seq=${first.seq} `)),
+      )
+      .filter((l) => / From /.test(l)).length;
     // The container's start as dockerd records it (after its network is set up, when its process starts).
     const startedAt = (await h.docker!.dockerOk(['inspect', '-f', '{{.State.StartedAt}}', name])).trim();
     const frac = startedAt.match(/\.(\d+)Z$/)?.[1] ?? '0';
     const ctrStart = Date.parse(startedAt.replace(/\.\d+Z$/, 'Z')) + Number(`0.${frac}`) * 1000;
-    return { fromReturn: first.at - returned, fromStart: first.at - started, fromCtrStart: first.at - ctrStart, runMs: returned - started, seq: first.seq, errors };
+    return {
+      fromReturn: first.at - returned,
+      fromStart: first.at - started,
+      fromCtrStart: first.at - ctrStart,
+      runMs: returned - started,
+      seq: first.seq,
+      errors,
+    };
   } finally {
     await stopProcess(pinger);
     await h.docker!.docker(['rm', '-f', name], { timeoutMs: 60_000 });
@@ -364,10 +477,14 @@ async function firstPingCni(c: Cluster, from: Ctr, h: Host, logFile: string): Pr
     const got = await c.runContainer(h, name, VX_NET, ['sleep', '3600']);
     const returned = nowMs();
     if (got !== ip) throw new Error(`host-local gave ${got}, not the predicted ${ip}`);
-    const first = await waitFor(`a reply from ${ip}`, () => {
-      const m = pinger.log().match(new RegExp(`^\\[(\\d+\\.\\d+)\\] \\d+ bytes from ${ip.replace(/\./g, '\\.')}: icmp_seq=`, 'm'));
-      return m ? Number(m[1]) * 1000 : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 10 });
+    const first = await waitFor(
+      `a reply from ${ip}`,
+      () => {
+        const m = pinger.log().match(new RegExp(`^\\[(\\d+\\.\\d+)\\] \\d+ bytes from ${ip.replace(/\./g, '\\.')}: icmp_seq=`, 'm'));
+        return m ? Number(m[1]) * 1000 : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 10 },
+    );
     return { ip, fromReturn: first - returned, runMs: returned - started };
   } finally {
     await stopProcess(pinger);

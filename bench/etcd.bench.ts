@@ -50,7 +50,9 @@ async function load(count: number, clients: number, call: (i: number) => Promise
 }
 
 const show = (label: string, r: { perSecond: number; p50: number; p99: number }) =>
-  console.log(`${label.padEnd(58)} ${String(Math.round(r.perSecond)).padStart(6)}/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`);
+  console.log(
+    `${label.padEnd(58)} ${String(Math.round(r.perSecond)).padStart(6)}/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`,
+  );
 
 const cluster = await startEtcdCluster(3);
 const dir = await mkdtemp(join(tmpdir(), 'vxnet-etcd-bench-'));
@@ -59,37 +61,70 @@ try {
   const raw = new Etcd3({ hosts: cluster.endpoints });
   const value = JSON.stringify(record(1));
   const txn = (prefix: string) => async (i: number) => {
-    await raw.if(`${prefix}/${i}`, 'Version', '==', 0).then(raw.put(`${prefix}/${i}`).value(value)).commit();
+    await raw
+      .if(`${prefix}/${i}`, 'Version', '==', 0)
+      .then(raw.put(`${prefix}/${i}`).value(value))
+      .commit();
   };
   show(`floor: raw etcd txn, sequential (${SEQUENTIAL})`, await load(SEQUENTIAL, 1, txn('/floor-seq')));
   show(`floor: raw etcd txn, ${CLIENTS} concurrent (${CONCURRENT})`, await load(CONCURRENT, CLIENTS, txn('/floor-par')));
   raw.close();
 
   const store = await EtcdStore.open(cluster.endpoints, { prefix: '/bench-store' });
-  show(`EtcdStore.commit, sequential (${SEQUENTIAL})`, await load(SEQUENTIAL, 1, async (i) => void (await store.commit([{ type: 'put', record: record(i) }]))));
+  show(
+    `EtcdStore.commit, sequential (${SEQUENTIAL})`,
+    await load(SEQUENTIAL, 1, async (i) => void (await store.commit([{ type: 'put', record: record(i) }]))),
+  );
   let batches = 0;
   const grouped = await EtcdStore.open(cluster.endpoints, { prefix: '/bench-group', onFlush: () => (batches += 1) });
-  show(`EtcdStore.commit, ${CLIENTS} concurrent (${CONCURRENT})`, await load(CONCURRENT, CLIENTS, async (i) => void (await grouped.commit([{ type: 'put', record: record(i) }]))));
+  show(
+    `EtcdStore.commit, ${CLIENTS} concurrent (${CONCURRENT})`,
+    await load(CONCURRENT, CLIENTS, async (i) => void (await grouped.commit([{ type: 'put', record: record(i) }]))),
+  );
   console.log(`  (${batches} etcd transactions for ${CONCURRENT} commits)`);
   await Promise.all([store.close(), grouped.close()]);
 
   const config = join(dir, 'config.json');
-  await writeFile(config, JSON.stringify({ dcos_overlay_network: { vtep_subnet: '198.15.0.0/18', vtep_mac_oui: '70:B3:D5:00:00:00', overlays: [{ name: 'dcos', subnet: '44.128.0.0/12', prefix: 24 }] } }));
-  const masters = [await startEtcdMaster({ endpoints: cluster.endpoints, prefix: '/bench-master', config }), await startEtcdMaster({ endpoints: cluster.endpoints, prefix: '/bench-master', config })];
+  await writeFile(
+    config,
+    JSON.stringify({
+      dcos_overlay_network: {
+        vtep_subnet: '198.15.0.0/18',
+        vtep_mac_oui: '70:B3:D5:00:00:00',
+        overlays: [{ name: 'dcos', subnet: '44.128.0.0/12', prefix: 24 }],
+      },
+    }),
+  );
+  const masters = [
+    await startEtcdMaster({ endpoints: cluster.endpoints, prefix: '/bench-master', config }),
+    await startEtcdMaster({ endpoints: cluster.endpoints, prefix: '/bench-master', config }),
+  ];
   const leader = await waitForLeader(masters);
   const register = async (i: number, url = leader.url) => {
-    const res = await fetch(`${url}/overlay-master/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ip: ipOf(i + 1) }) });
+    const res = await fetch(`${url}/overlay-master/agents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ip: ipOf(i + 1) }),
+    });
     if (res.status !== 200) throw new Error(`registration ${i} answered ${res.status}: ${await res.text()}`);
     await res.arrayBuffer();
   };
   show(`master --etcd registrations, sequential (${SEQUENTIAL})`, await load(SEQUENTIAL, 1, register));
-  show(`master --etcd registrations, ${CLIENTS} concurrent (${CONCURRENT})`, await load(CONCURRENT, CLIENTS, (i) => register(SEQUENTIAL + i)));
-  const state = (await (await fetch(`${leader.url}/overlay-master/state`)).json()) as { agents: { overlays: { backend: { vxlan: { vtep_ip: string } } }[] }[] };
+  show(
+    `master --etcd registrations, ${CLIENTS} concurrent (${CONCURRENT})`,
+    await load(CONCURRENT, CLIENTS, (i) => register(SEQUENTIAL + i)),
+  );
+  const state = (await (await fetch(`${leader.url}/overlay-master/state`)).json()) as {
+    agents: { overlays: { backend: { vxlan: { vtep_ip: string } } }[] }[];
+  };
   const vteps = state.agents.map((a) => a.overlays[0]!.backend.vxlan.vtep_ip);
   console.log(`  agents stored ${state.agents.length}, duplicate VTEPs ${vteps.length - new Set(vteps).size}`);
   // Reference from the same run: the same load on a single master with SQLite.
   const single = await startMaster({ config, data: join(dir, 'sqlite') });
-  show(`reference: master --data (SQLite), ${CLIENTS} concurrent (${CONCURRENT})`, await load(CONCURRENT, CLIENTS, (i) => register(i + 1, single.url)));
+  show(
+    `reference: master --data (SQLite), ${CLIENTS} concurrent (${CONCURRENT})`,
+    await load(CONCURRENT, CLIENTS, (i) => register(i + 1, single.url)),
+  );
   await single.stop();
 } finally {
   await stopAllMasters();

@@ -31,7 +31,8 @@ const config = {
 const agentIp = (n: number) => `172.${16 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 const ms = (x: number) => `${x.toFixed(2)} ms`;
-const line = (label: string, figure: string, floor: string, verdict = '') => console.log(`${label.padEnd(44)} ${figure.padEnd(30)} floor: ${floor}${verdict ? `  [${verdict}]` : ''}`);
+const line = (label: string, figure: string, floor: string, verdict = '') =>
+  console.log(`${label.padEnd(44)} ${figure.padEnd(30)} floor: ${floor}${verdict ? `  [${verdict}]` : ''}`);
 const sleep = (t: number) => new Promise((ok) => setTimeout(ok, t));
 
 interface Master {
@@ -44,7 +45,9 @@ const children = new Set<ChildProcess>();
 
 async function startMaster(configFile: string, data: string): Promise<Master> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [CLI, 'master', '--config', configFile, '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'master', '--config', configFile, '--data', data, '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   let out = '';
   const url = await new Promise<string>((ok, fail) => {
@@ -74,11 +77,21 @@ const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
 function http(m: Master, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
   return new Promise((ok, fail) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ host: m.url.hostname, port: m.url.port, method, path, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => ok({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      {
+        host: m.url.hostname,
+        port: m.url.port,
+        method,
+        path,
+        agent,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => ok({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', fail);
     req.end(payload);
   });
@@ -108,7 +121,9 @@ class LeanConnection {
   post(path: string, body: string): Promise<{ status: number; text: string }> {
     return new Promise((ok, fail) => {
       this.waiting = { ok, fail };
-      this.socket.write(`POST ${path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      this.socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     });
   }
 
@@ -174,10 +189,15 @@ async function benchConcurrent(m: Master, dir: string): Promise<void> {
   let duplicates = 0;
   for (const a of answers) {
     const keys = [`vtep ${a.overlays[0].backend.vxlan.vtep_ip}`, ...a.overlays.map((o: any) => `${o.info.name} ${o.subnet}`)];
-    for (const k of keys) (seen.has(k) ? duplicates++ : seen.add(k));
+    for (const k of keys) seen.has(k) ? duplicates++ : seen.add(k);
   }
   const floor = measureRawSqliteCommit(join(dir, 'floor-b'), 200);
-  line(`(b) ${AGENTS} agents, ${CLIENTS} clients`, `${rate.toFixed(0)}/s, ${duplicates} duplicates`, `${floor.perSecond.toFixed(0)}/s one fsync per agent`, rate >= 5000 && duplicates === 0 ? 'target met' : 'TARGET MISSED (>= 5000/s, 0 duplicates)');
+  line(
+    `(b) ${AGENTS} agents, ${CLIENTS} clients`,
+    `${rate.toFixed(0)}/s, ${duplicates} duplicates`,
+    `${floor.perSecond.toFixed(0)}/s one fsync per agent`,
+    rate >= 5000 && duplicates === 0 ? 'target met' : 'TARGET MISSED (>= 5000/s, 0 duplicates)',
+  );
 }
 
 async function benchState(m: Master): Promise<void> {
@@ -198,7 +218,12 @@ async function benchState(m: Master): Promise<void> {
   times.sort((a, b) => a - b);
   floors.sort((a, b) => a - b);
   const ratio = pct(times, 0.5) / pct(floors, 0.5);
-  line(`(c) GET /state p50 (${state.agents.length} agents, ${(text.length / 1e6).toFixed(1)} MB)`, ms(pct(times, 0.5)), `${ms(pct(floors, 0.5))} JSON.stringify`, `${ratio.toFixed(2)}x ${ratio <= 2 ? 'target met' : 'TARGET MISSED (<= 2x)'}`);
+  line(
+    `(c) GET /state p50 (${state.agents.length} agents, ${(text.length / 1e6).toFixed(1)} MB)`,
+    ms(pct(times, 0.5)),
+    `${ms(pct(floors, 0.5))} JSON.stringify`,
+    `${ratio.toFixed(2)}x ${ratio <= 2 ? 'target met' : 'TARGET MISSED (<= 2x)'}`,
+  );
 }
 
 async function firstAnswer(configFile: string, data: string): Promise<{ m: Master; ms: number }> {
@@ -245,7 +270,12 @@ async function benchWatch(m: Master, revision: number): Promise<void> {
   while (received.length < WATCHERS && Date.now() < deadline) await sleep(5);
   received.sort((a, b) => a - b);
   const p99 = pct(received, 0.99);
-  line(`(f) watch fan-out to ${WATCHERS} streams`, `p99 ${ms(p99)}, max ${ms(received.at(-1) ?? NaN)}, ${received.length} got it`, `${ms(answerMs)} the registration's own answer`, p99 <= 1000 && received.length === WATCHERS ? 'target met' : 'TARGET MISSED (p99 <= 1 s)');
+  line(
+    `(f) watch fan-out to ${WATCHERS} streams`,
+    `p99 ${ms(p99)}, max ${ms(received.at(-1) ?? NaN)}, ${received.length} got it`,
+    `${ms(answerMs)} the registration's own answer`,
+    p99 <= 1000 && received.length === WATCHERS ? 'target met' : 'TARGET MISSED (p99 <= 1 s)',
+  );
   console.log(`    (opening ${WATCHERS} streams took ${ms(openMs)}; master RSS with them open ${rssMb(m.child.pid!).toFixed(0)} MB)`);
   for (const s of sockets) s.destroy();
 }
@@ -273,16 +303,31 @@ async function main(): Promise<void> {
 
     const restart = await firstAnswer(configFile, data);
     m = restart.m;
-    line(`(d) restart with ${AGENTS} agents: first answer`, ms(restart.ms), `${ms(empty.ms)} with an empty store`, restart.ms <= 1000 ? 'target met' : 'TARGET MISSED (<= 1 s)');
+    line(
+      `(d) restart with ${AGENTS} agents: first answer`,
+      ms(restart.ms),
+      `${ms(empty.ms)} with an empty store`,
+      restart.ms <= 1000 ? 'target met' : 'TARGET MISSED (<= 1 s)',
+    );
     const rssAfter = rssMb(m.child.pid!);
     const peak = Math.max(rss, rssState, rssAfter);
-    line(`(e) master RSS at ${AGENTS} agents`, `${rss.toFixed(0)} MB`, `${emptyRss.toFixed(0)} MB with no agents`, peak <= 150 ? 'target met' : 'TARGET MISSED (<= 150 MB)');
-    console.log(`    (right after the 64-client storm; ${rssState.toFixed(0)} MB after the GET /state runs, ${rssAfter.toFixed(0)} MB after the restart)`);
+    line(
+      `(e) master RSS at ${AGENTS} agents`,
+      `${rss.toFixed(0)} MB`,
+      `${emptyRss.toFixed(0)} MB with no agents`,
+      peak <= 150 ? 'target met' : 'TARGET MISSED (<= 150 MB)',
+    );
+    console.log(
+      `    (right after the 64-client storm; ${rssState.toFixed(0)} MB after the GET /state runs, ${rssAfter.toFixed(0)} MB after the restart)`,
+    );
 
     const revision = JSON.parse((await http(m, 'GET', '/healthz')).text).revision as number;
     const fdLimit = Number(/Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? 0);
     if (fdLimit >= WATCHERS + 1000) await benchWatch(m, revision);
-    else console.log(`(f) skipped: ${WATCHERS} watch streams need more open files than this shell's limit of ${fdLimit}; run "ulimit -n ${2 * WATCHERS}" first`);
+    else
+      console.log(
+        `(f) skipped: ${WATCHERS} watch streams need more open files than this shell's limit of ${fdLimit}; run "ulimit -n ${2 * WATCHERS}" first`,
+      );
     await stopMaster(m);
   } finally {
     for (const c of children) c.kill('SIGKILL');

@@ -49,7 +49,14 @@ async function groupCommit(dir: string) {
   const reopenMs = performance.now() - reopenStarted;
   await reopened.close();
   latencies.sort((a, b) => a - b);
-  return { perSecond: (CHANGES * 1000) / ms, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), batches, stored, reopenMs };
+  return {
+    perSecond: (CHANGES * 1000) / ms,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    batches,
+    stored,
+    reopenMs,
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'vxnet-store-bench-'));
@@ -57,7 +64,9 @@ try {
   const floor = measureRawSqliteCommit(join(dir, 'floor'), FLOOR_COMMITS);
   const group = await groupCommit(join(dir, 'store'));
   const f = (x: number) => x.toFixed(2);
-  console.log(`floor: ${FLOOR_COMMITS} single-row INSERT+COMMIT (WAL, synchronous=FULL): ${Math.round(floor.perSecond)}/s, p50 ${f(floor.p50Ms)} ms, p99 ${f(floor.p99Ms)} ms`);
+  console.log(
+    `floor: ${FLOOR_COMMITS} single-row INSERT+COMMIT (WAL, synchronous=FULL): ${Math.round(floor.perSecond)}/s, p50 ${f(floor.p50Ms)} ms, p99 ${f(floor.p99Ms)} ms`,
+  );
   console.log(
     `group commit: ${CHANGES} changes from ${CALLERS} concurrent callers: ${Math.round(group.perSecond)}/s, p50 ${f(group.p50Ms)} ms, p99 ${f(group.p99Ms)} ms, ` +
       `${group.batches} transactions (${(CHANGES / group.batches).toFixed(1)} changes each), ${group.stored} stored, ${(group.perSecond / floor.perSecond).toFixed(1)}x the floor`,

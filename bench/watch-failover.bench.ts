@@ -50,7 +50,10 @@ async function leaderOf(masters: Master[], deadlineMs = 60_000): Promise<Master>
   while (Date.now() < deadline) {
     for (const m of masters) {
       if (m.child.exitCode !== null || m.child.signalCode !== null) continue;
-      const h = await fetch(`${m.url}/healthz`).then((r) => r.json() as Promise<{ status?: string }>, () => undefined);
+      const h = await fetch(`${m.url}/healthz`).then(
+        (r) => r.json() as Promise<{ status?: string }>,
+        () => undefined,
+      );
       if (h?.status === 'ok') return m;
     }
     await new Promise((r) => setTimeout(r, 20));
@@ -90,8 +93,7 @@ class Watcher {
       res.on('data', (chunk: string) => {
         this.bytes += Buffer.byteLength(chunk);
         buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
           const id = /^id: (\d+)$/m.exec(buffer.slice(0, end));
           if (id) this.lastId = Number(id[1]);
           buffer = buffer.slice(end + 2);
@@ -116,16 +118,40 @@ async function main(): Promise<void> {
   const watchers: Watcher[] = [];
   try {
     const config = join(dir, 'config.json');
-    await writeFile(config, JSON.stringify({ dcos_overlay_network: { vtep_subnet: '198.15.0.0/20', vtep_mac_oui: '70:B3:D5:00:00:00', overlays: [{ name: 'dcos', subnet: '44.128.0.0/14', prefix: 24 }] } }));
-    const args = ['master', '--etcd', cluster.endpoints.join(','), '--etcd-prefix', '/bench', '--listen', '127.0.0.1:0', '--config', config];
+    await writeFile(
+      config,
+      JSON.stringify({
+        dcos_overlay_network: {
+          vtep_subnet: '198.15.0.0/20',
+          vtep_mac_oui: '70:B3:D5:00:00:00',
+          overlays: [{ name: 'dcos', subnet: '44.128.0.0/14', prefix: 24 }],
+        },
+      }),
+    );
+    const args = [
+      'master',
+      '--etcd',
+      cluster.endpoints.join(','),
+      '--etcd-prefix',
+      '/bench',
+      '--listen',
+      '127.0.0.1:0',
+      '--config',
+      config,
+    ];
     masters.push(await startMaster(args), await startMaster(args));
     const leader = await leaderOf(masters);
     const standby = masters.find((m) => m !== leader)!;
     const register = (url: string, i: number) =>
-      fetch(`${url}/overlay-master/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ip: `10.${i >> 8}.${i & 255}.1` }) }).then((r) => {
+      fetch(`${url}/overlay-master/agents`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ip: `10.${i >> 8}.${i & 255}.1` }),
+      }).then((r) => {
         if (!r.ok) throw new Error(`registration ${i}: ${r.status}`);
       });
-    for (let i = 0; i < AGENTS; i += 50) await Promise.all(Array.from({ length: Math.min(50, AGENTS - i) }, (_, k) => register(leader.url, i + k)));
+    for (let i = 0; i < AGENTS; i += 50)
+      await Promise.all(Array.from({ length: Math.min(50, AGENTS - i) }, (_, k) => register(leader.url, i + k)));
     const stateBytes = Buffer.byteLength(await (await fetch(`${leader.url}/overlay-master/state`)).text());
 
     for (let i = 0; i < WATCHERS; i++) watchers.push(new Watcher([leader.url, standby.url]));

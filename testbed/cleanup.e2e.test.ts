@@ -14,7 +14,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await c?.teardown();
-  if (c) expect(await waitFor('nothing left behind', async () => ((await c.leftovers()).length === 0 ? [] : undefined), { timeoutMs: 10_000 })).toEqual([]);
+  if (c)
+    expect(
+      await waitFor('nothing left behind', async () => ((await c.leftovers()).length === 0 ? [] : undefined), { timeoutMs: 10_000 }),
+    ).toEqual([]);
 });
 
 /** One plugin call the way a CNI runtime makes it, from host namespace `hostNs`. */
@@ -22,8 +25,18 @@ function callPlugin(hostNs: string, command: 'ADD' | 'DEL', netns: string, stdin
   const type = (stdin as { type: string }).type;
   return new Promise((resolve) => {
     const child = execFile(
-      'nsenter', [`--net=/run/netns/${hostNs}`, '--', `/usr/lib/cni/${type}`],
-      { env: { ...process.env, CNI_COMMAND: command, CNI_CONTAINERID: netns, CNI_NETNS: `/run/netns/${netns}`, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' } },
+      'nsenter',
+      [`--net=/run/netns/${hostNs}`, '--', `/usr/lib/cni/${type}`],
+      {
+        env: {
+          ...process.env,
+          CNI_COMMAND: command,
+          CNI_CONTAINERID: netns,
+          CNI_NETNS: `/run/netns/${netns}`,
+          CNI_IFNAME: 'eth0',
+          CNI_PATH: '/usr/lib/cni',
+        },
+      },
       (err, stdout) => resolve({ code: err ? 1 : 0, out: String(stdout) }),
     );
     child.stdin?.end(JSON.stringify(stdin));
@@ -34,7 +47,7 @@ describe('agent conflist and cleanup', () => {
   let before: Record<string, string[]>;
 
   it('the conflist the agent writes attaches a namespace with the plugins called directly', async () => {
-    const [h1, h2] = c.hosts as [typeof c.hosts[0], typeof c.hosts[0]];
+    const [h1, h2] = c.hosts as [(typeof c.hosts)[0], (typeof c.hosts)[0]];
     before = await hostSnapshot(h1.ns);
     for (const h of c.hosts) await c.startAgent(h);
     const state = await c.waitAllOk();
@@ -49,7 +62,12 @@ describe('agent conflist and cleanup', () => {
     try {
       let prev: unknown;
       for (const p of list.plugins) {
-        const r = await callPlugin(h1.ns, 'ADD', netns, { ...p, name: list.name, cniVersion: list.cniVersion, ...(prev ? { prevResult: prev } : {}) });
+        const r = await callPlugin(h1.ns, 'ADD', netns, {
+          ...p,
+          name: list.name,
+          cniVersion: list.cniVersion,
+          ...(prev ? { prevResult: prev } : {}),
+        });
         expect(r.code, `${p.type} ADD: ${r.out}`).toBe(0);
         prev = JSON.parse(r.out);
       }

@@ -7,7 +7,11 @@ import { leftovers, makeRunPrefix, runNames, startCluster } from '../src/testbed
 describe('test bed cluster', () => {
   it('a master that refuses its config fails the start with its own message and leaves nothing behind', async () => {
     const prefix = makeRunPrefix();
-    const bad = { vtep_subnet: '192.15.0.0/20', vtep_mac_oui: '70:B3:D5:00:00:00', overlays: [{ name: 'dcos-1', subnet: '192.168.0.0/17', prefix: 99 }] };
+    const bad = {
+      vtep_subnet: '192.15.0.0/20',
+      vtep_mac_oui: '70:B3:D5:00:00:00',
+      overlays: [{ name: 'dcos-1', subnet: '192.168.0.0/17', prefix: 99 }],
+    };
     const t0 = Date.now();
     await expect(startCluster({ hosts: 2, config: bad, prefix })).rejects.toThrow(/master exited[\s\S]*prefix/);
     expect(Date.now() - t0).toBeLessThan(15_000);

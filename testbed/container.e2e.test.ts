@@ -4,7 +4,19 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync, existsSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, createUnderlay, inHostNetns, inNetns, leftovers, makeRunPrefix, ping, run, runNames, waitFor, type Underlay } from '../src/testbed/index.js';
+import {
+  CLI,
+  createUnderlay,
+  inHostNetns,
+  inNetns,
+  leftovers,
+  makeRunPrefix,
+  ping,
+  run,
+  runNames,
+  waitFor,
+  type Underlay,
+} from '../src/testbed/index.js';
 
 const names = runNames(makeRunPrefix());
 let ul: Underlay;
@@ -19,7 +31,12 @@ function conflist(network: string, bridge: string, range: { subnet: string; gate
     name: network,
     plugins: [
       {
-        type: 'bridge', bridge, isGateway: true, ipMasq: false, hairpinMode: true, mtu: 1420,
+        type: 'bridge',
+        bridge,
+        isGateway: true,
+        ipMasq: false,
+        hairpinMode: true,
+        mtu: 1420,
         ipam: { type: 'host-local', dataDir: ipam(), ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }] },
       },
     ],
@@ -33,11 +50,16 @@ const vx = ([sub, ...args]: string[]) =>
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), `vxnet-${names.prefix}-`));
   mkdirSync(conf());
-  writeFileSync(join(conf(), 'vxnet-dcos-1.conflist'), JSON.stringify(conflist('dcos-1', 'm-dcos-1', { subnet: '192.168.0.0/25', gateway: '192.168.0.1' })));
+  writeFileSync(
+    join(conf(), 'vxnet-dcos-1.conflist'),
+    JSON.stringify(conflist('dcos-1', 'm-dcos-1', { subnet: '192.168.0.0/25', gateway: '192.168.0.1' })),
+  );
   // A one-address range, to exhaust on purpose.
   writeFileSync(
     join(conf(), 'vxnet-tiny.conflist'),
-    JSON.stringify(conflist('tiny', 'm-tiny', { subnet: '192.168.9.0/25', gateway: '192.168.9.1', rangeStart: '192.168.9.2', rangeEnd: '192.168.9.2' })),
+    JSON.stringify(
+      conflist('tiny', 'm-tiny', { subnet: '192.168.9.0/25', gateway: '192.168.9.1', rangeStart: '192.168.9.2', rangeEnd: '192.168.9.2' }),
+    ),
   );
   ul = await createUnderlay({ names, hosts: 1 });
 });
@@ -87,7 +109,21 @@ describe('vxnet container', () => {
   });
 
   it('refuses to run inside `ip netns exec`, where the namespace would vanish', async () => {
-    const r = await run(inNetns(ul.hosts[0]!.ns, ['node', CLI, 'container', 'run', '--cni-conf-dir', conf(), '--state-dir', state(), names.container('a'), '--network', 'dcos-1']));
+    const r = await run(
+      inNetns(ul.hosts[0]!.ns, [
+        'node',
+        CLI,
+        'container',
+        'run',
+        '--cni-conf-dir',
+        conf(),
+        '--state-dir',
+        state(),
+        names.container('a'),
+        '--network',
+        'dcos-1',
+      ]),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('nsenter --net=/run/netns/HOST');
     expect(existsSync(`/run/netns/${names.container('a')}`)).toBe(false);

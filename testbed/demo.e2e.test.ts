@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CLI, freePort, leftovers, run, runNames, runOk } from '../src/testbed/index.js';
 
 describe('vxnet demo', () => {
-  it('prints an all-ok ping matrix with each container\'s host and IP, then removes everything', async () => {
+  it("prints an all-ok ping matrix with each container's host and IP, then removes everything", async () => {
     const port = await freePort('127.0.0.1');
     const r = await run(['node', CLI, 'demo', '--no-wait', '--port', String(port)], { timeoutMs: 240_000 });
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -39,7 +39,16 @@ describe('vxnet demo', () => {
     chmodSync(view, 0o755);
     try {
       await runOk(['mount', '--bind', checkout, view]);
-      const r = await run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'node', join(view, 'dist', 'cli', 'main.js'), 'demo', '--no-wait']);
+      const r = await run([
+        'setpriv',
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        'node',
+        join(view, 'dist', 'cli', 'main.js'),
+        'demo',
+        '--no-wait',
+      ]);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain('vxnet demo: must run as root');
     } finally {
@@ -79,7 +88,10 @@ describe('vxnet demo under a signal', () => {
       await waitFor('the demo to wait for Ctrl-C', () => demo.log().includes('until Ctrl-C'), { timeoutMs: 240_000, intervalMs: 200 });
       const prefix = /run prefix (vx[0-9a-f]{4})/.exec(demo.log())![1]!;
       process.kill(demo.pid, 'SIGINT');
-      await waitFor('the first SIGINT to start the teardown', () => demo.log().includes('removing everything'), { timeoutMs: 5_000, intervalMs: 20 });
+      await waitFor('the first SIGINT to start the teardown', () => demo.log().includes('removing everything'), {
+        timeoutMs: 5_000,
+        intervalMs: 20,
+      });
       process.kill(demo.pid, 'SIGINT');
       expect(await demo.exited).toBe(130);
       expect(demo.log()).toContain('still removing everything');

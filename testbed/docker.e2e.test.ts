@@ -8,14 +8,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentOverlayState } from '../src/api/types.js';
-import { AGENT_PORT, BUSYBOX_IMAGE, inNetns, ping, run, runOk, startCluster, udpListener, udpSend, waitFor, type Cluster, type Host } from '../src/testbed/index.js';
-
+import {
+  AGENT_PORT,
+  BUSYBOX_IMAGE,
+  inNetns,
+  ping,
+  run,
+  runOk,
+  startCluster,
+  udpListener,
+  udpSend,
+  waitFor,
+  type Cluster,
+  type Host,
+} from '../src/testbed/index.js';
 
 let c: Cluster;
 let wwwDir: string;
 /** Names given to containers' network namespaces (`ip netns attach`), removed before teardown. */
 const attached: string[] = [];
-interface Ctr { name: string; ns: string; ip: string; host: Host }
+interface Ctr {
+  name: string;
+  ns: string;
+  ip: string;
+  host: Host;
+}
 
 const HTTPD = ['sh', '-c', 'mkdir -p /www && echo vxnet-ok > /www/index.html && exec httpd -f -p 8080 -h /www'];
 
@@ -45,12 +62,19 @@ async function podmanRun(h: Host, name: string, network: string, cmd: string[]):
 
 const inspect = async (h: Host, network: string) => {
   const r = await h.docker!.docker(['network', 'inspect', network]);
-  return r.code === 0 ? ((JSON.parse(r.stdout) as Record<string, unknown>[])[0] as {
-    Id: string; Driver: string; Options: Record<string, string>; Labels: Record<string, string>; IPAM: { Config: { Subnet: string; Gateway: string }[] };
-  }) : undefined;
+  return r.code === 0
+    ? ((JSON.parse(r.stdout) as Record<string, unknown>[])[0] as {
+        Id: string;
+        Driver: string;
+        Options: Record<string, string>;
+        Labels: Record<string, string>;
+        IPAM: { Config: { Subnet: string; Gateway: string }[] };
+      })
+    : undefined;
 };
 
-const agentState = async (h: Host): Promise<AgentOverlayState> => (await (await fetch(`http://${h.ip}:${AGENT_PORT}/overlay-agent/overlay`)).json()) as AgentOverlayState;
+const agentState = async (h: Host): Promise<AgentOverlayState> =>
+  (await (await fetch(`http://${h.ip}:${AGENT_PORT}/overlay-agent/overlay`)).json()) as AgentOverlayState;
 
 // busybox-static's wget crashes (a static glibc binary); nc speaks HTTP well enough.
 const httpGet = (from: Ctr, to: string) =>
@@ -65,7 +89,8 @@ beforeAll(async () => {
   c = await startCluster({ hosts: 3, outside: true, docker: { liveRestore: true }, podman: true });
   await c.waitAllOk(60_000);
   // The agent makes each overlay's Docker network soon after it is OK.
-  for (const h of c.hosts) await waitFor(`dcos-1 on ${h.ns}'s dockerd`, async () => (await inspect(h, 'dcos-1')) !== undefined, { timeoutMs: 20_000 });
+  for (const h of c.hosts)
+    await waitFor(`dcos-1 on ${h.ns}'s dockerd`, async () => (await inspect(h, 'dcos-1')) !== undefined, { timeoutMs: 20_000 });
   wwwDir = mkdtempSync(join(tmpdir(), 'vxnet-www-'));
   writeFileSync(join(wwwDir, 'index.html'), 'vxnet-ok\n');
   const [h1, h2, h3] = c.hosts as [Host, Host, Host];
@@ -80,11 +105,16 @@ afterAll(async () => {
   for (const ns of attached) await run(['ip', 'netns', 'del', ns]);
   await c?.teardown();
   if (wwwDir) rmSync(wwwDir, { recursive: true, force: true });
-  if (c) expect(await waitFor('nothing left behind', async () => ((await c.leftovers()).length === 0 ? [] : undefined), { timeoutMs: 20_000 }).catch(async () => c.leftovers())).toEqual([]);
+  if (c)
+    expect(
+      await waitFor('nothing left behind', async () => ((await c.leftovers()).length === 0 ? [] : undefined), { timeoutMs: 20_000 }).catch(
+        async () => c.leftovers(),
+      ),
+    ).toEqual([]);
 }, 240_000);
 
 describe('Docker networks kept by the agent', () => {
-  it('each overlay has a Docker network on d-<name> over the upper half of the agent\'s subnet, gateway first, no masquerade, MTU and label', async () => {
+  it("each overlay has a Docker network on d-<name> over the upper half of the agent's subnet, gateway first, no masquerade, MTU and label", async () => {
     const state = await c.state();
     for (const h of c.hosts) {
       for (const overlay of ['dcos-1', 'dcos-2']) {
@@ -92,7 +122,9 @@ describe('Docker networks kept by the agent', () => {
         const half = mine.docker_bridge!.ip!;
         const n = (await inspect(h, overlay))!;
         expect(n.Driver).toBe('bridge');
-        expect(n.IPAM.Config).toEqual([{ Subnet: half, Gateway: mine.docker_bridge!.ip!.replace(/\.(\d+)\/\d+$/, (_m, last: string) => `.${Number(last) + 1}`) }]);
+        expect(n.IPAM.Config).toEqual([
+          { Subnet: half, Gateway: mine.docker_bridge!.ip!.replace(/\.(\d+)\/\d+$/, (_m, last: string) => `.${Number(last) + 1}`) },
+        ]);
         expect(n.Options).toMatchObject({
           'com.docker.network.bridge.name': `d-${overlay}`,
           'com.docker.network.bridge.enable_ip_masquerade': 'false',
@@ -106,7 +138,7 @@ describe('Docker networks kept by the agent', () => {
     expect(a1.ip.split('.').slice(0, 3).join('.')).toBe(h1Half.split('.').slice(0, 3).join('.'));
   });
 
-  it('dockerd\'s FORWARD policy is DROP on these hosts, and the agent\'s DOCKER-USER rules let overlay traffic through', async () => {
+  it("dockerd's FORWARD policy is DROP on these hosts, and the agent's DOCKER-USER rules let overlay traffic through", async () => {
     for (const h of c.hosts) {
       const filter = await runOk(inNetns(h.ns, ['iptables', '-S', 'FORWARD']));
       expect(filter).toContain('-P FORWARD DROP');
@@ -119,28 +151,37 @@ describe('Docker networks kept by the agent', () => {
     for (const to of [b1, p2, c3]) {
       expect(await ping(a1.ns, to.ip, { count: 3, timeoutS: 2 }), `ping ${a1.name} -> ${to.name}`).toBe(true);
       const r = await httpGet(a1, to.ip);
-      expect(r.stdout, `${a1.name} -> ${to.name}:8080 ${r.stderr}`).toMatch(/^HTTP\/1\.[01] 200 OK[^]*\r\n\r\nvxnet-ok\n$/);
+      expect(r.stdout, `${a1.name} -> ${to.name}:8080 ${r.stderr}`).toMatch(/^HTTP\/1\.[01] 200 OK[\s\S]*\r\n\r\nvxnet-ok\n$/);
     }
     // And back: Podman and CNI containers reach the Docker container.
     expect(await ping(p2.ns, a1.ip, { timeoutS: 2 })).toBe(true);
     expect(await ping(c3.ns, a1.ip, { timeoutS: 2 })).toBe(true);
   });
 
-  it('a Docker container reaches a host outside the overlays through NAT, with the agent\'s address as source', async () => {
+  it("a Docker container reaches a host outside the overlays through NAT, with the agent's address as source", async () => {
     const outside = c.underlay.outside!;
     const listener = await udpListener(outside.ns, outside.ip, 7003);
     await udpSend(a1.ns, outside.ip, 7003);
     expect(await listener.source).toBe(a1.host.ip);
   });
 
-  it('the master, vxnet state and the agent list Docker containers with runtime docker, Podman\'s and CNI ones with runtime cni', async () => {
+  it("the master, vxnet state and the agent list Docker containers with runtime docker, Podman's and CNI ones with runtime cni", async () => {
     type Listed = { agent: string; id: string; name?: string; runtime?: string; network: string; ip: string };
-    const want = [`${a1.host.ip} docker ${a1.ip}`, `${b1.host.ip} docker ${b1.ip}`, `${p2.host.ip} cni ${p2.ip}`, `${c3.host.ip} cni ${c3.ip}`].sort();
-    const got = await waitFor('the agents to report Docker and Podman containers', async () => {
-      const body = (await (await fetch(`${c.localMasterUrl}/overlay-master/containers`)).json()) as { containers: Listed[] };
-      const rows = body.containers.map((x) => `${x.agent} ${x.runtime} ${x.ip}`).sort();
-      return JSON.stringify(rows) === JSON.stringify(want) ? body : undefined;
-    }, { timeoutMs: 15_000 });
+    const want = [
+      `${a1.host.ip} docker ${a1.ip}`,
+      `${b1.host.ip} docker ${b1.ip}`,
+      `${p2.host.ip} cni ${p2.ip}`,
+      `${c3.host.ip} cni ${c3.ip}`,
+    ].sort();
+    const got = await waitFor(
+      'the agents to report Docker and Podman containers',
+      async () => {
+        const body = (await (await fetch(`${c.localMasterUrl}/overlay-master/containers`)).json()) as { containers: Listed[] };
+        const rows = body.containers.map((x) => `${x.agent} ${x.runtime} ${x.ip}`).sort();
+        return JSON.stringify(rows) === JSON.stringify(want) ? body : undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
     expect(got.containers.find((x) => x.ip === a1.ip)?.name).toBe('da1');
     const text = (await c.vxnet(c.hosts[0]!, ['state', '--master', c.masterUrl])).stdout;
     expect(text).toMatch(/da1\s+docker\s+dcos-1/);
@@ -153,15 +194,19 @@ describe('Docker networks kept by the agent', () => {
     const before = (await inspect(h, 'dcos-2'))!;
     await h.docker!.dockerOk(['network', 'rm', 'dcos-2']);
     const t0 = Date.now();
-    const back = await waitFor('dcos-2 to come back', async () => {
-      const n = await inspect(h, 'dcos-2');
-      return n && n.Id !== before.Id ? n : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 20 });
+    const back = await waitFor(
+      'dcos-2 to come back',
+      async () => {
+        const n = await inspect(h, 'dcos-2');
+        return n && n.Id !== before.Id ? n : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 20 },
+    );
     console.log(`docker network dcos-2 recreated ${Date.now() - t0} ms after docker network rm`);
     expect(back.IPAM.Config).toEqual(before.IPAM.Config);
   });
 
-  it('a conflicting network made by hand with a container on it fails the overlay clearly, and nothing of the user\'s is touched', async () => {
+  it("a conflicting network made by hand with a container on it fails the overlay clearly, and nothing of the user's is touched", async () => {
     const h = c.hosts[2]!;
     await c.stopAgent(h);
     await h.docker!.dockerOk(['network', 'rm', 'dcos-2']);
@@ -169,11 +214,17 @@ describe('Docker networks kept by the agent', () => {
     await h.docker!.dockerOk(['run', '-d', '--name', 'mine', '--network', 'dcos-2', BUSYBOX_IMAGE, 'sleep', '3600']);
     const userNet = (await inspect(h, 'dcos-2'))!;
     await c.startAgent(h);
-    const failed = await waitFor('dcos-2 on h3 to be STATUS_FAILED', async () => {
-      const o = (await c.state()).agents.find((x) => x.ip === h.ip)?.overlays.find((x) => x.info.name === 'dcos-2');
-      return o?.state.status === 'STATUS_FAILED' ? o.state.error : undefined;
-    }, { timeoutMs: 30_000 });
-    expect(failed).toMatch(/Docker network dcos-2 was not made by vxnet.*IPAM is 10\.99\.0\.0\/24.*Fix: remove it \(docker network rm dcos-2, after moving its containers: mine\)/);
+    const failed = await waitFor(
+      'dcos-2 on h3 to be STATUS_FAILED',
+      async () => {
+        const o = (await c.state()).agents.find((x) => x.ip === h.ip)?.overlays.find((x) => x.info.name === 'dcos-2');
+        return o?.state.status === 'STATUS_FAILED' ? o.state.error : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(failed).toMatch(
+      /Docker network dcos-2 was not made by vxnet.*IPAM is 10\.99\.0\.0\/24.*Fix: remove it \(docker network rm dcos-2, after moving its containers: mine\)/,
+    );
     // The other overlay stays OK, and the user's network and container are as they were.
     const mine = (await c.state()).agents.find((x) => x.ip === h.ip)!.overlays.find((x) => x.info.name === 'dcos-1')!;
     expect(mine.state.status).toBe('STATUS_OK');
@@ -182,7 +233,9 @@ describe('Docker networks kept by the agent', () => {
     // Once the user removes them, vxnet's network takes the name again and the overlay heals.
     await h.docker!.dockerOk(['rm', '-f', 'mine']);
     await h.docker!.dockerOk(['network', 'rm', 'dcos-2']);
-    await waitFor('dcos-2 to be vxnet\'s again', async () => (await inspect(h, 'dcos-2'))?.Labels?.['io.vxnet.overlay'] === 'dcos-2', { timeoutMs: 30_000 });
+    await waitFor("dcos-2 to be vxnet's again", async () => (await inspect(h, 'dcos-2'))?.Labels?.['io.vxnet.overlay'] === 'dcos-2', {
+      timeoutMs: 30_000,
+    });
     await c.waitAllOk(60_000);
   });
 
@@ -193,17 +246,29 @@ describe('Docker networks kept by the agent', () => {
     await h.docker!.dockerOk(['network', 'rm', 'dcos-1', 'dcos-2']);
     await h.docker!.stop();
     await c.startAgent(h);
-    const away = await waitFor('the agent to report docker: not found', async () => {
-      const s = await agentState(h).catch(() => undefined);
-      return s?.engines?.docker?.status === 'not found' && s.overlays.every((o) => o.state.status === 'STATUS_OK') ? s : undefined;
-    }, { timeoutMs: 30_000 });
+    const away = await waitFor(
+      'the agent to report docker: not found',
+      async () => {
+        const s = await agentState(h).catch(() => undefined);
+        return s?.engines?.docker?.status === 'not found' && s.overlays.every((o) => o.state.status === 'STATUS_OK') ? s : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(away.engines?.docker?.detail).toMatch(/^not found at unix:\/\//);
     const engineLine = new RegExp(`${h.ip.replace(/\./g, '\\.')}\\s+docker: not found at unix://`);
-    await waitFor('vxnet state to say docker: not found', async () => engineLine.test((await c.vxnet(h, ['state', '--master', c.masterUrl])).stdout), { timeoutMs: 15_000 });
+    await waitFor(
+      'vxnet state to say docker: not found',
+      async () => engineLine.test((await c.vxnet(h, ['state', '--master', c.masterUrl])).stdout),
+      { timeoutMs: 15_000 },
+    );
     await h.docker!.start();
     const t0 = Date.now();
     for (const overlay of ['dcos-1', 'dcos-2']) {
-      await waitFor(`${overlay} on the dockerd started after the agent`, async () => (await inspect(h, overlay))?.Labels?.['io.vxnet.overlay'] === overlay, { timeoutMs: 20_000, intervalMs: 20 });
+      await waitFor(
+        `${overlay} on the dockerd started after the agent`,
+        async () => (await inspect(h, overlay))?.Labels?.['io.vxnet.overlay'] === overlay,
+        { timeoutMs: 20_000, intervalMs: 20 },
+      );
     }
     console.log(`Docker networks created ${Date.now() - t0} ms after dockerd answered`);
     await waitFor('docker: ok again', async () => (await agentState(h)).engines?.docker?.status === 'ok', { timeoutMs: 20_000 });
@@ -222,20 +287,33 @@ describe('Docker networks kept by the agent', () => {
     expect((await h2.docker!.dockerOk(['inspect', '-f', '{{.State.Running}}', b1.name])).trim()).toBe('true');
   });
 
-  it('adding and removing containers never changes a bridge\'s MAC nor flushes the neighbours of the others', async () => {
+  it("adding and removing containers never changes a bridge's MAC nor flushes the neighbours of the others", async () => {
     const h = c.hosts[1]!;
-    const mac = async (dev: string) => (JSON.parse(await runOk(['ip', '-n', h.ns, '-j', 'link', 'show', dev])) as { address: string }[])[0]!.address;
-    const neighbours = async (dev: string) => (await runOk(['ip', '-n', h.ns, 'neigh', 'show', 'dev', dev])).split('\n').filter((l) => l.includes('lladdr')).map((l) => l.split(' ')[0]).sort();
+    const mac = async (dev: string) =>
+      (JSON.parse(await runOk(['ip', '-n', h.ns, '-j', 'link', 'show', dev])) as { address: string }[])[0]!.address;
+    const neighbours = async (dev: string) =>
+      (await runOk(['ip', '-n', h.ns, 'neigh', 'show', 'dev', dev]))
+        .split('\n')
+        .filter((l) => l.includes('lladdr'))
+        .map((l) => l.split(' ')[0])
+        .sort();
     // Both containers already on h2 have talked to their gateway: their entries are there.
     expect(await ping(h.ns, b1.ip)).toBe(true);
     expect(await ping(h.ns, p2.ip)).toBe(true);
-    const before = { d: await mac('d-dcos-1'), m: await mac('m-dcos-1'), dn: await neighbours('d-dcos-1'), mn: await neighbours('m-dcos-1') };
+    const before = {
+      d: await mac('d-dcos-1'),
+      m: await mac('m-dcos-1'),
+      dn: await neighbours('d-dcos-1'),
+      mn: await neighbours('m-dcos-1'),
+    };
     expect(before.d).toMatch(/^70:b3:d5:/);
     expect(before.dn).toContain(b1.ip);
     expect(before.mn).toContain(p2.ip);
     for (let i = 0; i < 3; i++) {
       await h.docker!.dockerOk(['run', '-d', '--name', `churn${i}`, '--network', 'dcos-1', BUSYBOX_IMAGE, 'sleep', '3600']);
-      await h.podman!.podmanOk(['run', '-d', '--name', `churn${i}`, '--network', 'dcos-1', BUSYBOX_IMAGE, 'sleep', '3600'], { timeoutMs: 60_000 });
+      await h.podman!.podmanOk(['run', '-d', '--name', `churn${i}`, '--network', 'dcos-1', BUSYBOX_IMAGE, 'sleep', '3600'], {
+        timeoutMs: 60_000,
+      });
       await h.docker!.dockerOk(['rm', '-f', `churn${i}`]);
       await h.podman!.podmanOk(['rm', '-f', '-t', '0', `churn${i}`], { timeoutMs: 60_000 });
     }
@@ -245,7 +323,7 @@ describe('Docker networks kept by the agent', () => {
     expect(await neighbours('m-dcos-1')).toEqual(expect.arrayContaining([p2.ip]));
   });
 
-  it('podman rm releases the container\'s address', async () => {
+  it("podman rm releases the container's address", async () => {
     const h = c.hosts[1]!;
     const extra = await podmanRun(h, 'pb2', 'dcos-1', ['sleep', '3600']);
     const ipamFile = join(h.stateDir, 'ipam', 'dcos-1', extra.ip);
@@ -256,7 +334,7 @@ describe('Docker networks kept by the agent', () => {
     expect((await run(['test', '-f', ipamFile])).code).not.toBe(0);
   });
 
-  it('vxnet agent cleanup refuses while containers use vxnet\'s Docker networks, and with --force leaves no network, rule, link or file', async () => {
+  it("vxnet agent cleanup refuses while containers use vxnet's Docker networks, and with --force leaves no network, rule, link or file", async () => {
     const h = c.hosts[0]!;
     await c.stopAgent(h);
     const args = ['agent', 'cleanup', '--state-dir', h.stateDir, '--cni-conf-dir', h.cniConfDir, '--docker-host', h.docker!.host];

@@ -9,7 +9,18 @@ import { BUSYBOX_IMAGE } from '../src/testbed/engines.js';
 import { engineProcesses } from '../src/testbed/engine-procs.js';
 
 // Paths dockerd, containerd and podman write outside their roots when left alone.
-const OUTSIDE = ['/sys/fs/cgroup/memory/libpod_parent', '/etc/docker/key.json', '/run/docker', '/run/containerd', '/opt/containerd', '/var/lib/docker', '/var/lib/containers', '/var/lib/cni', '/run/libpod', '/run/containers'];
+const OUTSIDE = [
+  '/sys/fs/cgroup/memory/libpod_parent',
+  '/etc/docker/key.json',
+  '/run/docker',
+  '/run/containerd',
+  '/opt/containerd',
+  '/var/lib/docker',
+  '/var/lib/containers',
+  '/var/lib/cni',
+  '/run/libpod',
+  '/run/containers',
+];
 const presentBefore = new Set(OUTSIDE.filter((p) => existsSync(p)));
 let rootForwardPolicy = '';
 
@@ -46,7 +57,9 @@ afterAll(async () => {
 
 describe('container engines in test hosts', () => {
   it('runs one dockerd per host, each answering on its own socket at the same time', async () => {
-    const infos = await Promise.all([h1, h2].map((h) => h.docker!.dockerOk(['info', '--format', '{{.ID}} {{.ServerVersion}} {{.DockerRootDir}}'])));
+    const infos = await Promise.all(
+      [h1, h2].map((h) => h.docker!.dockerOk(['info', '--format', '{{.ID}} {{.ServerVersion}} {{.DockerRootDir}}'])),
+    );
     expect(infos[0]).toMatch(/ 20\.10\./);
     expect(new Set(infos.map((i) => i.split(' ')[0])).size).toBe(2);
     expect(infos[0]).toContain(h1.docker!.dataRoot);
@@ -62,11 +75,23 @@ describe('container engines in test hosts', () => {
   });
 
   it('runs containers on a bridge network inside each host namespace, not in the root one', async () => {
-    const ips = await Promise.all([h1, h2].map(async (h) => {
-      await h.docker!.dockerOk(['network', 'create', '--driver', 'bridge', '--subnet', '10.77.1.0/24', '-o', 'com.docker.network.bridge.name=tst0', 't1']);
-      await h.docker!.dockerOk(['run', '-d', '--name', 'c1', '--network', 't1', BUSYBOX_IMAGE, 'sleep', '600']);
-      return (await h.docker!.dockerOk(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'c1'])).trim();
-    }));
+    const ips = await Promise.all(
+      [h1, h2].map(async (h) => {
+        await h.docker!.dockerOk([
+          'network',
+          'create',
+          '--driver',
+          'bridge',
+          '--subnet',
+          '10.77.1.0/24',
+          '-o',
+          'com.docker.network.bridge.name=tst0',
+          't1',
+        ]);
+        await h.docker!.dockerOk(['run', '-d', '--name', 'c1', '--network', 't1', BUSYBOX_IMAGE, 'sleep', '600']);
+        return (await h.docker!.dockerOk(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'c1'])).trim();
+      }),
+    );
     for (const ip of ips) expect(ip).toMatch(/^10\.77\.1\.\d+$/);
     for (const h of [h1, h2]) expect((await run(['ip', '-n', h.ns, 'link', 'show', 'tst0'])).code).toBe(0);
     expect((await run(['ip', 'link', 'show', 'tst0'])).code).not.toBe(0);
@@ -94,14 +119,24 @@ describe('container engines in test hosts', () => {
 
   it('runs a podman container on a hand-written conflist and releases its address on rm', async () => {
     const p = h2.podman!;
-    writeFileSync(join(h2.cniConfDir, 'vxnet-ptest.conflist'), JSON.stringify({
-      cniVersion: '0.4.0',
-      name: 'ptest',
-      plugins: [{
-        type: 'bridge', bridge: 'ptst0', isGateway: true, isDefaultGateway: true, ipMasq: false, mtu: 1420,
-        ipam: { type: 'host-local', ranges: [[{ subnet: '10.78.1.0/24', gateway: '10.78.1.1' }]] },
-      }],
-    }));
+    writeFileSync(
+      join(h2.cniConfDir, 'vxnet-ptest.conflist'),
+      JSON.stringify({
+        cniVersion: '0.4.0',
+        name: 'ptest',
+        plugins: [
+          {
+            type: 'bridge',
+            bridge: 'ptst0',
+            isGateway: true,
+            isDefaultGateway: true,
+            ipMasq: false,
+            mtu: 1420,
+            ipam: { type: 'host-local', ranges: [[{ subnet: '10.78.1.0/24', gateway: '10.78.1.1' }]] },
+          },
+        ],
+      }),
+    );
     await p.podmanOk(['run', '-d', '--name', 'p1', '--network', 'ptest', BUSYBOX_IMAGE, 'sleep', '600']);
     const ip = (await p.podmanOk(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'p1'])).trim();
     expect(ip).toMatch(/^10\.78\.1\.\d+$/);

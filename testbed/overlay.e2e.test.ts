@@ -3,10 +3,26 @@
 // deletion of peers. One cluster for the file; the tests run in order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo } from '../src/api/types.js';
-import { peerEntries, ping, run, inNetns, startCluster, udpListener, udpSend, waitFor, type Cluster, type Host } from '../src/testbed/index.js';
+import {
+  peerEntries,
+  ping,
+  run,
+  inNetns,
+  startCluster,
+  udpListener,
+  udpSend,
+  waitFor,
+  type Cluster,
+  type Host,
+} from '../src/testbed/index.js';
 
 let c: Cluster;
-interface Ctr { name: string; host: Host; network: string; ip: string }
+interface Ctr {
+  name: string;
+  host: Host;
+  network: string;
+  ip: string;
+}
 const ctrs: Ctr[] = [];
 const bare = (cidr: string) => cidr.split('/')[0]!;
 
@@ -14,12 +30,14 @@ const bare = (cidr: string) => cidr.split('/')[0]!;
 async function pool<T, R>(items: T[], width: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
   return out;
 }
 
@@ -36,28 +54,41 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await c?.teardown();
-  if (c) expect(await waitFor('nothing left behind', async () => ((await c.leftovers()).length === 0 ? [] : undefined), { timeoutMs: 10_000 })).toEqual([]);
+  if (c)
+    expect(
+      await waitFor('nothing left behind', async () => ((await c.leftovers()).length === 0 ? [] : undefined), { timeoutMs: 10_000 }),
+    ).toEqual([]);
 });
 
 describe('overlays across hosts', () => {
   it('every container reaches every other container on the same overlay', async () => {
     const pairs = ctrs.flatMap((a) => ctrs.filter((b) => b !== a && b.network === a.network).map((b) => [a, b] as const));
     expect(pairs.length).toBe(30 + 6);
-    const results = await pool(pairs, 6, async ([a, b]) => `${a.name}->${b.name} ${(await ping(a.name, b.ip, { timeoutS: 2 })) ? 'ok' : 'FAIL'}`);
+    const results = await pool(
+      pairs,
+      6,
+      async ([a, b]) => `${a.name}->${b.name} ${(await ping(a.name, b.ip, { timeoutS: 2 })) ? 'ok' : 'FAIL'}`,
+    );
     expect(results.filter((r) => r.endsWith('FAIL'))).toEqual([]);
   });
 
   it('the master lists every container with the IP it got, as reported by the agents', async () => {
     const want = ctrs.map((x) => `${x.host.ip} ${x.name} ${x.network} ${x.ip}`).sort();
-    const listed = await waitFor('the agents to report their containers', async () => {
-      const body = (await (await fetch(`${c.localMasterUrl}/overlay-master/containers`)).json()) as { containers: { agent: string; id: string; network: string; ip: string }[] };
-      const got = body.containers.map((x) => `${x.agent} ${x.id} ${x.network} ${x.ip}`).sort();
-      return JSON.stringify(got) === JSON.stringify(want) ? got : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 200 }).catch(() => undefined);
+    const listed = await waitFor(
+      'the agents to report their containers',
+      async () => {
+        const body = (await (await fetch(`${c.localMasterUrl}/overlay-master/containers`)).json()) as {
+          containers: { agent: string; id: string; network: string; ip: string }[];
+        };
+        const got = body.containers.map((x) => `${x.agent} ${x.id} ${x.network} ${x.ip}`).sort();
+        return JSON.stringify(got) === JSON.stringify(want) ? got : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    ).catch(() => undefined);
     expect(listed).toEqual(want);
   });
 
-  it('routes between overlays without NAT: the receiver sees the sender\'s container IP', async () => {
+  it("routes between overlays without NAT: the receiver sees the sender's container IP", async () => {
     const from = ctrs.find((x) => x.network === 'dcos-1' && x.host.index === 1)!;
     const to = ctrs.find((x) => x.network === 'dcos-2' && x.host.index === 2)!;
     const listener = await udpListener(to.name, to.ip, 7001);
@@ -65,7 +96,7 @@ describe('overlays across hosts', () => {
     expect(await listener.source).toBe(from.ip);
   });
 
-  it('masquerades egress to an underlay host outside the overlays to the agent\'s IP', async () => {
+  it("masquerades egress to an underlay host outside the overlays to the agent's IP", async () => {
     const outside = c.underlay.outside!;
     for (const from of [ctrs[0]!, ctrs[5]!]) {
       const listener = await udpListener(outside.ns, outside.ip, 7002);
@@ -101,26 +132,37 @@ describe('overlays across hosts', () => {
     expect((await run(['ip', '-n', ns, 'route', 'del', subnet])).code).toBe(0);
     expect((await run(['ip', '-n', ns, 'neigh', 'del', bare(vx.vtep_ip), 'dev', 'vtep1024'])).code).toBe(0);
     expect((await run(['bridge', '-n', ns, 'fdb', 'del', vx.vtep_mac, 'dev', 'vtep1024', 'dst', peer.ip])).code).toBe(0);
-    await waitFor('the deleted entries to come back', async () => JSON.stringify(await peerEntries(ns)) === JSON.stringify(before), { timeoutMs: 2_000, intervalMs: 50 });
+    await waitFor('the deleted entries to come back', async () => JSON.stringify(await peerEntries(ns)) === JSON.stringify(before), {
+      timeoutMs: 2_000,
+      intervalMs: 50,
+    });
     expect(Date.now() - t0).toBeLessThanOrEqual(2_000);
   });
 
-  it('POST /overlay-master/agents/delete removes that agent\'s entries on every peer within 2 s', async () => {
+  it("POST /overlay-master/agents/delete removes that agent's entries on every peer within 2 s", async () => {
     const gone = c.hosts[2]!;
     await c.stopAgent(gone);
     const info = (await c.state()).agents.find((a) => a.ip === gone.ip) as AgentInfo;
     const vx = info.overlays[0]!.backend.vxlan;
     const subnets = info.overlays.map((o) => o.subnet!);
-    const mentions = (e: Awaited<ReturnType<typeof peerEntries>>) =>
-      [...e.routes.filter((r) => subnets.includes(r)), ...e.neighbours.filter((n) => n.startsWith(`${bare(vx.vtep_ip)} `)), ...e.fdb.filter((f) => f.startsWith(vx.vtep_mac))];
+    const mentions = (e: Awaited<ReturnType<typeof peerEntries>>) => [
+      ...e.routes.filter((r) => subnets.includes(r)),
+      ...e.neighbours.filter((n) => n.startsWith(`${bare(vx.vtep_ip)} `)),
+      ...e.fdb.filter((f) => f.startsWith(vx.vtep_mac)),
+    ];
     for (const h of c.hosts.slice(0, 2)) expect(mentions(await peerEntries(h.ns)).length).toBe(4);
     const t0 = Date.now();
     const res = await fetch(`${c.localMasterUrl}/overlay-master/agents/delete`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents: [gone.ip] }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agents: [gone.ip] }),
     });
     expect(res.status).toBe(200);
     for (const h of c.hosts.slice(0, 2)) {
-      await waitFor(`${h.ns} to drop ${gone.ip}`, async () => mentions(await peerEntries(h.ns)).length === 0, { timeoutMs: 2_000, intervalMs: 25 });
+      await waitFor(`${h.ns} to drop ${gone.ip}`, async () => mentions(await peerEntries(h.ns)).length === 0, {
+        timeoutMs: 2_000,
+        intervalMs: 25,
+      });
     }
     expect(Date.now() - t0).toBeLessThanOrEqual(2_000);
     // The remaining hosts still reach each other.

@@ -23,16 +23,22 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await c?.teardown();
-  if (c) expect(await waitFor('nothing left behind', async () => ((await c.leftovers()).length === 0 ? [] : undefined), { timeoutMs: 10_000 })).toEqual([]);
+  if (c)
+    expect(
+      await waitFor('nothing left behind', async () => ((await c.leftovers()).length === 0 ? [] : undefined), { timeoutMs: 10_000 }),
+    ).toEqual([]);
 });
 
 describe('restarts under traffic', () => {
   it('an agent restarted right after the master allocated a new peer drops no packets and programs that peer', async () => {
-    const [h1, , h3] = c.hosts as [typeof c.hosts[0], typeof c.hosts[1], typeof c.hosts[2]];
+    const [h1, , h3] = c.hosts as [(typeof c.hosts)[0], (typeof c.hosts)[1], (typeof c.hosts)[2]];
     const pinging = pingLoop('a', ips.b!, 100);
     await new Promise((r) => setTimeout(r, 300));
     await c.startAgent(h3);
-    await waitFor('the master to allocate h3', async () => (await c.state()).agents.some((a) => a.ip === h3.ip), { timeoutMs: 10_000, intervalMs: 10 });
+    await waitFor('the master to allocate h3', async () => (await c.state()).agents.some((a) => a.ip === h3.ip), {
+      timeoutMs: 10_000,
+      intervalMs: 10,
+    });
     await c.stopAgent(h1);
     await c.startAgent(h1);
     await c.waitAllOk();
@@ -55,7 +61,9 @@ describe('restarts under traffic', () => {
     const routes = async () => (await peerEntries(c.hosts[0]!.ns)).routes;
     expect(await routes()).toContain(subnet);
     const res = await fetch(`${c.localMasterUrl}/overlay-master/agents/delete`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents: [h3.ip] }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agents: [h3.ip] }),
     });
     expect(res.status).toBe(200);
     await waitFor('h1 to drop the deleted peer', async () => !(await routes()).includes(subnet), { timeoutMs: 2_000, intervalMs: 25 });

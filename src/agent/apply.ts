@@ -21,7 +21,15 @@ export function applyOps(state: ObservedState, ops: Op[]): ObservedState {
     switch (op.kind) {
       case 'link-add': {
         const l = op.link;
-        const added: ObservedLink = { name: l.name, kind: l.kind, alias: OWNER_ALIAS, mtu: l.mtu, mac: l.mac ?? '', up: true, addresses: [] };
+        const added: ObservedLink = {
+          name: l.name,
+          kind: l.kind,
+          alias: OWNER_ALIAS,
+          mtu: l.mtu,
+          mac: l.mac ?? '',
+          up: true,
+          addresses: [],
+        };
         if (l.vxlan) added.vxlan = { ...l.vxlan };
         links.set(l.name, added);
         break;
@@ -41,19 +49,38 @@ export function applyOps(state: ObservedState, ops: Op[]): ObservedState {
         links.delete(op.name);
         if (op.name === VTEP_NAME) dropVtepEntries(true);
         break;
-      case 'addr-add': links.get(op.dev)?.addresses.push(op.address); break;
+      case 'addr-add':
+        links.get(op.dev)?.addresses.push(op.address);
+        break;
       case 'addr-del': {
         const l = links.get(op.dev);
         if (l) l.addresses = l.addresses.filter((a) => a !== op.address);
         break;
       }
-      case 'neigh-replace': neighbours.set(op.ip, { ip: op.ip, mac: op.mac }); break;
-      case 'neigh-del': neighbours.delete(op.ip); break;
-      case 'fdb-replace': fdb.set(op.mac, new Map([[op.dst, { mac: op.mac, dst: op.dst }]])); break;
-      case 'fdb-del': fdb.get(op.mac)?.delete(op.dst); break;
-      case 'route-replace': routes.set(op.dst, { dst: op.dst, via: op.via, dev: VTEP_NAME }); break;
-      case 'route-del': routes.delete(op.dst); break;
+      case 'neigh-replace':
+        neighbours.set(op.ip, { ip: op.ip, mac: op.mac });
+        break;
+      case 'neigh-del':
+        neighbours.delete(op.ip);
+        break;
+      case 'fdb-replace':
+        fdb.set(op.mac, new Map([[op.dst, { mac: op.mac, dst: op.dst }]]));
+        break;
+      case 'fdb-del':
+        fdb.get(op.mac)?.delete(op.dst);
+        break;
+      case 'route-replace':
+        routes.set(op.dst, { dst: op.dst, via: op.via, dev: VTEP_NAME });
+        break;
+      case 'route-del':
+        routes.delete(op.dst);
+        break;
     }
   }
-  return { links: [...links.values()], neighbours: [...neighbours.values()], fdb: [...fdb.values()].flatMap((byDst) => [...byDst.values()]), routes: [...routes.values()] };
+  return {
+    links: [...links.values()],
+    neighbours: [...neighbours.values()],
+    fdb: [...fdb.values()].flatMap((byDst) => [...byDst.values()]),
+    routes: [...routes.values()],
+  };
 }

@@ -38,7 +38,9 @@ async function cleanupDocker(docker: DockerEngine, force: boolean, removed: stri
   const busy = ours.filter((n) => n.containers.length > 0);
   if (busy.length > 0 && !force) {
     const list = busy.map((n) => `${n.name} (${n.containers.map((c) => c.name || c.id.slice(0, 12)).join(', ')})`).join('; ');
-    return [`containers still use vxnet's Docker networks: ${list}; stop them first, or pass --force to disconnect them; nothing was removed`];
+    return [
+      `containers still use vxnet's Docker networks: ${list}; stop them first, or pass --force to disconnect them; nothing was removed`,
+    ];
   }
   const errors: string[] = [];
   for (const n of ours) {
@@ -89,7 +91,12 @@ export async function cleanup(
   }
   for (const file of await removeConflists(dirs.cniConfDir, new Set())) removed.push(join(dirs.cniConfDir, file));
   const ipam = join(dirs.stateDir, 'ipam');
-  if (await stat(ipam).then(() => true, () => false)) {
+  if (
+    await stat(ipam).then(
+      () => true,
+      () => false,
+    )
+  ) {
     await rm(ipam, { recursive: true, force: true });
     removed.push(ipam);
   }

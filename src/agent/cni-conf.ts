@@ -19,7 +19,10 @@ export function renderConflist(overlay: AgentOverlayInfo, options: { mtu: number
   if (!bridge) return undefined;
   const ranges: { subnet: string; gateway: string }[][] = [];
   const routes: { dst: string }[] = [];
-  for (const [half, defaultRoute] of [[bridge.ip, '0.0.0.0/0'], [bridge.ip6, '::/0']] as const) {
+  for (const [half, defaultRoute] of [
+    [bridge.ip, '0.0.0.0/0'],
+    [bridge.ip6, '::/0'],
+  ] as const) {
     const subnet = canonicalCidr(half);
     const gateway = half === undefined ? undefined : bridgeAddress(half);
     if (!subnet || !gateway) continue;

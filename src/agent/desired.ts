@@ -86,7 +86,10 @@ function bridgeLink(overlay: AgentOverlayInfo, which: 'mesos_bridge' | 'docker_b
   const expected = `${which === 'mesos_bridge' ? 'm' : 'd'}-${name}`;
   if (bridge.name !== expected) return `${which}.name ${JSON.stringify(bridge.name)} should be "${expected}"`;
   const addresses: string[] = [];
-  for (const [field, half] of [['ip', bridge.ip], ['ip6', bridge.ip6]] as const) {
+  for (const [field, half] of [
+    ['ip', bridge.ip],
+    ['ip6', bridge.ip6],
+  ] as const) {
     if (half === undefined) continue;
     const address = bridgeAddress(half);
     if (!address) return `${which}.${field} ${JSON.stringify(half)} is not a network`;
@@ -165,7 +168,10 @@ export function ownSpec(me: AgentInfo, options: DesiredOwnOptions): OwnSpec {
 
   for (const overlay of me.overlays) {
     const nameProblem = overlayNameProblem(overlay.info?.name);
-    if (nameProblem) { problems.push({ message: nameProblem }); continue; }
+    if (nameProblem) {
+      problems.push({ message: nameProblem });
+      continue;
+    }
     const name = overlay.info.name;
     if (options.networkConfig.allocate_subnet && !overlay.subnet && !overlay.subnet6) {
       problems.push({ scope: name, message: overlay.state?.error ?? `the master allocated no subnet in overlay ${name} to this agent` });
@@ -181,8 +187,7 @@ export function ownSpec(me: AgentInfo, options: DesiredOwnOptions): OwnSpec {
       if (typeof link === 'string') {
         problems.push({ scope: name, message: `overlay ${name}: ${link}` });
         keep.push(`${which === 'mesos_bridge' ? 'm' : 'd'}-${name}`);
-      }
-      else if (link) bridges.push(link);
+      } else if (link) bridges.push(link);
     }
   }
   return { ip: me.ip, hasOverlays: me.overlays.length > 0, vtep: parseVtep(me.overlays[0]?.backend?.vxlan), bridges, keep, problems };
@@ -209,10 +214,14 @@ export function desiredFrom(
     keep.push(VTEP_NAME);
   } else if (!underlay) {
     keep.push(VTEP_NAME);
-    problems.push({ message: `no interface on this host holds the agent IP ${own.ip}: pass --ip with an address assigned to this host's underlay interface` });
+    problems.push({
+      message: `no interface on this host holds the agent IP ${own.ip}: pass --ip with an address assigned to this host's underlay interface`,
+    });
   } else if (!isInterfaceName(underlay.dev)) {
     keep.push(VTEP_NAME);
-    problems.push({ message: `the underlay interface ${JSON.stringify(underlay.dev)} holding ${own.ip} has a name vxnet will not pass to ip: rename it to letters, digits, "_", "." or "-"` });
+    problems.push({
+      message: `the underlay interface ${JSON.stringify(underlay.dev)} holding ${own.ip} has a name vxnet will not pass to ip: rename it to letters, digits, "_", "." or "-"`,
+    });
   } else {
     links.unshift({
       name: VTEP_NAME,

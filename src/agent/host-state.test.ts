@@ -7,7 +7,10 @@ import { natSubnets, removeNatScript, renderNat } from './nat.js';
 
 describe('NAT ruleset', () => {
   it('masquerades overlay sources to non-overlay destinations in one replaceable table', () => {
-    const me = { ip: '198.18.0.1', overlays: [overlayInfo(1), overlayInfo(1, { info: { name: 'dcos-2', subnet: '192.168.128.0/17', prefix: 24 } })] };
+    const me = {
+      ip: '198.18.0.1',
+      overlays: [overlayInfo(1), overlayInfo(1, { info: { name: 'dcos-2', subnet: '192.168.128.0/17', prefix: 24 } })],
+    };
     const subnets = natSubnets(me);
     expect(subnets).toEqual({ v4: ['192.168.128.0/17', '44.128.0.0/16'], v6: [] });
     const script = renderNat(subnets);
@@ -28,8 +31,18 @@ describe('CNI conflist', () => {
       name: 'dcos',
       plugins: [
         {
-          type: 'bridge', bridge: 'm-dcos', isGateway: true, ipMasq: false, hairpinMode: true, mtu: 1420,
-          ipam: { type: 'host-local', ranges: [[{ subnet: '44.128.0.0/25', gateway: '44.128.0.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/var/lib/vxnet/ipam' },
+          type: 'bridge',
+          bridge: 'm-dcos',
+          isGateway: true,
+          ipMasq: false,
+          hairpinMode: true,
+          mtu: 1420,
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: '44.128.0.0/25', gateway: '44.128.0.1' }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+            dataDir: '/var/lib/vxnet/ipam',
+          },
         },
         { type: 'portmap', capabilities: { portMappings: true }, snat: true },
       ],
@@ -56,4 +69,3 @@ describe('containers from host-local IPAM files', () => {
     ]);
   });
 });
-

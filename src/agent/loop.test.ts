@@ -32,7 +32,10 @@ const settle = async (): Promise<void> => {
 };
 
 const routeTo = (peer: AgentInfo): string => peer.overlays[0]!.subnet!;
-const isRouteTo = (peer: AgentInfo) => (op: Op): boolean => op.kind === 'route-replace' && op.dst === routeTo(peer);
+const isRouteTo =
+  (peer: AgentInfo) =>
+  (op: Op): boolean =>
+    op.kind === 'route-replace' && op.dst === routeTo(peer);
 
 const running: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -47,9 +50,13 @@ function fakeDocker() {
     endpoint: { kind: 'unix', path: '/run/docker.sock', url: 'unix:///run/docker.sock' },
     version: async () => '24.0.0',
     networks: async () => [],
-    createNetwork: async (spec) => { created.push(spec); },
+    createNetwork: async (spec) => {
+      created.push(spec);
+    },
     removeNetwork: async () => {},
-    followEvents: async (callback) => { onEvent = callback; },
+    followEvents: async (callback) => {
+      onEvent = callback;
+    },
   };
   return { engine, created, event: () => onEvent() };
 }
@@ -61,14 +68,33 @@ function startAgent(overrides: Partial<AgentOptions> = {}, docker?: DockerPort) 
   const master = new FakeMaster(() => ME);
   const logs: string[] = [];
   let monitorWake: () => void = () => {};
-  const loop = new AgentLoop({ ...options, ...overrides }, {
-    kernel, host, clock, master, log: (m) => logs.push(m), monitor: (onChange) => { monitorWake = onChange; }, ...(docker && { docker }),
-  });
+  const loop = new AgentLoop(
+    { ...options, ...overrides },
+    {
+      kernel,
+      host,
+      clock,
+      master,
+      log: (m) => logs.push(m),
+      monitor: (onChange) => {
+        monitorWake = onChange;
+      },
+      ...(docker && { docker }),
+    },
+  );
   const abort = new AbortController();
   const done = loop.run(abort.signal);
-  running.push(async () => { abort.abort(); await done; });
+  running.push(async () => {
+    abort.abort();
+    await done;
+  });
   return {
-    clock, kernel, host, master, logs, loop,
+    clock,
+    kernel,
+    host,
+    master,
+    logs,
+    loop,
     monitorWake: () => monitorWake(),
     /** Moves time on tick by tick, letting each pass finish. */
     async ticks(n: number): Promise<void> {
@@ -261,7 +287,7 @@ describe('AgentLoop', () => {
     expect(a.kernel.state.routes.map((r) => r.dst)).toEqual([routeTo(agent(2))]);
   });
 
-  it('makes an overlay\'s Docker network only once its d- bridge is in place, and a Docker event wakes a full pass', async () => {
+  it("makes an overlay's Docker network only once its d- bridge is in place, and a Docker event wakes a full pass", async () => {
     const docker = fakeDocker();
     const a = startAgent({}, docker.engine);
     await settle();

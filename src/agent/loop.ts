@@ -75,7 +75,10 @@ export class AgentLoop {
   private lastDockerWarnings = '';
   private docker: EngineState = { status: 'disabled' };
 
-  constructor(private readonly options: AgentOptions, private readonly deps: AgentDeps) {
+  constructor(
+    private readonly options: AgentOptions,
+    private readonly deps: AgentDeps,
+  ) {
     this.status = new StatusTracker({ maxAttempts: options.maxAttempts, baseMs: options.tickMs });
     this.reporter = new Reporter(deps.master, options.ip, deps.log);
   }
@@ -136,8 +139,14 @@ export class AgentLoop {
     while (!signal.aborted) {
       if (this.needsRegistration) await this.register(signal);
       const woken = new Promise<void>((resolve) => {
-        const cancel = this.deps.clock.setTimer(this.options.tickMs, () => { this.fullPassDue = true; resolve(); });
-        this.wakeUp = () => { cancel(); resolve(); };
+        const cancel = this.deps.clock.setTimer(this.options.tickMs, () => {
+          this.fullPassDue = true;
+          resolve();
+        });
+        this.wakeUp = () => {
+          cancel();
+          resolve();
+        };
       });
       if (!signal.aborted) {
         await this.pass().catch((err: unknown) => {
@@ -203,7 +212,10 @@ export class AgentLoop {
       }
       if (failures.length === 0) this.believed = applyOps(observed, planned.ops);
       await this.ensureHost(self, fail);
-      await this.ensureBridges(desired.links.filter((l) => l.kind === 'bridge').map((l) => l.name), fail);
+      await this.ensureBridges(
+        desired.links.filter((l) => l.kind === 'bridge').map((l) => l.name),
+        fail,
+      );
       await this.ensureCni(self, skipped, fail);
       await this.ensureForwarding(self, fail);
     }
@@ -241,7 +253,7 @@ export class AgentLoop {
     const key = JSON.stringify(self.nat);
     try {
       const changed = await this.deps.host.syncDockerUser(self.nat);
-      if (changed.length > 0 && key === this.lastForward) this.deps.log('restored vxnet\'s rules in DOCKER-USER');
+      if (changed.length > 0 && key === this.lastForward) this.deps.log("restored vxnet's rules in DOCKER-USER");
       this.lastForward = key;
     } catch (err) {
       fail(undefined, messageOf(err));
@@ -267,7 +279,10 @@ export class AgentLoop {
   private async ensureCni(self: Self, skipped: Set<string>, fail: Fail): Promise<void> {
     const keep = new Set<string>();
     for (const { overlay, file, text } of self.conflists) {
-      if (skipped.has(overlay)) { keep.add(file); continue; }
+      if (skipped.has(overlay)) {
+        keep.add(file);
+        continue;
+      }
       if (text === undefined) continue;
       keep.add(file);
       try {

@@ -16,7 +16,14 @@ export interface MasterClientOptions {
 const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 /** What the agent's loop and reporter use of the master (a fake stands in for it in unit tests). */
@@ -48,14 +55,21 @@ export class MasterClient {
   private async send(method: string, path: string, body: unknown): Promise<unknown> {
     const url = this.url(path);
     try {
-      const res = await fetch(url, { method, headers: this.headers(true), body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url, {
+        method,
+        headers: this.headers(true),
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
       const text = await res.text();
       if (!res.ok) throw new VxnetError('PRECONDITION', `${method} ${url} answered ${res.status}: ${text.slice(0, 300)}`);
       return text ? JSON.parse(text) : undefined;
     } catch (err) {
       this.current++; // the next call tries the next master
       if (err instanceof VxnetError) throw err;
-      throw new VxnetError('PRECONDITION', `${method} ${url} failed: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
+      throw new VxnetError('PRECONDITION', `${method} ${url} failed: ${err instanceof Error ? err.message : String(err)}`, undefined, {
+        cause: err,
+      });
     }
   }
 
@@ -95,7 +109,10 @@ export class MasterClient {
     while (!signal.aborted) {
       try {
         // x-vxnet-agent: a standby master sends agents to the leader, their watch included.
-        const res = await fetch(this.url(`/overlay-master/watch?since=${since}`), { headers: { accept: 'text/event-stream', 'x-vxnet-agent': '1' }, signal });
+        const res = await fetch(this.url(`/overlay-master/watch?since=${since}`), {
+          headers: { accept: 'text/event-stream', 'x-vxnet-agent': '1' },
+          signal,
+        });
         if (!res.ok || !res.body) throw new Error(`answered ${res.status}`);
         const parser = new SseParser();
         const decoder = new TextDecoder();

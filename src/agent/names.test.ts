@@ -5,13 +5,15 @@ import { canonicalCidr, canonicalIp, canonicalIpWithLength, canonicalMac, isInte
 
 describe('canonical forms', () => {
   it('agree with the shared address math for every IPv4 address and length', () => {
-    fc.assert(fc.property(fc.ipV4(), fc.integer({ min: 0, max: 32 }), (ip, length) => {
-      const parsed = parseIp(ip)!;
-      expect(canonicalIp(ip)).toBe(formatIp(parsed));
-      const r = parseCidr(`${ip}/${length}`);
-      expect(r.ok && canonicalCidr(`${ip}/${length}`)).toBe(r.ok && formatCidr(r.cidr));
-      expect(canonicalIpWithLength(`${ip}/${length}`)).toBe(formatIpWithLength(parsed, length));
-    }));
+    fc.assert(
+      fc.property(fc.ipV4(), fc.integer({ min: 0, max: 32 }), (ip, length) => {
+        const parsed = parseIp(ip)!;
+        expect(canonicalIp(ip)).toBe(formatIp(parsed));
+        const r = parseCidr(`${ip}/${length}`);
+        expect(r.ok && canonicalCidr(`${ip}/${length}`)).toBe(r.ok && formatCidr(r.cidr));
+        expect(canonicalIpWithLength(`${ip}/${length}`)).toBe(formatIpWithLength(parsed, length));
+      }),
+    );
   });
 
   const rejected = [

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { checkAgentFlags, checkCniBinDir, checkIpOnHost } from './options.js';
 
-const base = { master: 'http://198.18.0.254:5050', ip: '198.18.0.1', listen: ':5051', stateDir: '/s', cniConfDir: '/c', mtu: '1420', vxlanPort: '64000', maxAttempts: '4', tickMs: '1000' };
+const base = {
+  master: 'http://198.18.0.254:5050',
+  ip: '198.18.0.1',
+  listen: ':5051',
+  stateDir: '/s',
+  cniConfDir: '/c',
+  mtu: '1420',
+  vxlanPort: '64000',
+  maxAttempts: '4',
+  tickMs: '1000',
+};
 
 describe('agent flags', () => {
   it('accepts good flags and splits several masters', () => {
@@ -28,13 +38,17 @@ describe('agent flags', () => {
   it('reads --listen as the master does', () => {
     expect(checkAgentFlags({ ...base, listen: '127.0.0.1:5051' }).flags?.listen).toEqual({ host: '127.0.0.1', port: 5051 });
     expect(checkAgentFlags({ ...base, listen: '[::1]:80' }).flags?.listen).toEqual({ host: '::1', port: 80 });
-    expect(checkAgentFlags({ ...base, listen: ':99999' }).errors).toEqual(['--listen ":99999" is not HOST:PORT: use e.g. :5051 or 127.0.0.1:5051']);
+    expect(checkAgentFlags({ ...base, listen: ':99999' }).errors).toEqual([
+      '--listen ":99999" is not HOST:PORT: use e.g. :5051 or 127.0.0.1:5051',
+    ]);
   });
 });
 
 describe('--cni-bin-dir', () => {
   it('accepts a directory holding every plugin the conflists use', () => {
-    expect(checkCniBinDir('/usr/lib/cni/', (p) => ['/usr/lib/cni/bridge', '/usr/lib/cni/host-local', '/usr/lib/cni/portmap'].includes(p))).toEqual([]);
+    expect(
+      checkCniBinDir('/usr/lib/cni/', (p) => ['/usr/lib/cni/bridge', '/usr/lib/cni/host-local', '/usr/lib/cni/portmap'].includes(p)),
+    ).toEqual([]);
   });
   it('names the directory and each missing plugin, and the fix', () => {
     const [e] = checkCniBinDir('/opt/cni', (p) => p === '/opt/cni/bridge');
@@ -51,11 +65,13 @@ describe('--ip on this host', () => {
   it('accepts an address of one of the interfaces', () => {
     expect(checkIpOnHost('198.18.0.1', addrs)).toEqual([]);
   });
-  it('refuses another address, listing the host\'s addresses', () => {
+  it("refuses another address, listing the host's addresses", () => {
     const [e] = checkIpOnHost('10.99.0.1', addrs);
     expect(e).toContain('--ip "10.99.0.1" is not an address of this host (it has 198.18.0.1)');
   });
   it('says so when the host has only loopback', () => {
-    expect(checkIpOnHost('198.18.0.1', JSON.stringify([{ ifname: 'lo', addr_info: [{ local: '127.0.0.1' }] }]))[0]).toContain('no IPv4 address besides loopback');
+    expect(checkIpOnHost('198.18.0.1', JSON.stringify([{ ifname: 'lo', addr_info: [{ local: '127.0.0.1' }] }]))[0]).toContain(
+      'no IPv4 address besides loopback',
+    );
   });
 });

@@ -49,16 +49,24 @@ function listenOf(text: string): Listen | undefined {
 
 export function checkAgentFlags(raw: RawAgentFlags): { flags?: CheckedFlags; errors: string[] } {
   const errors: string[] = [];
-  const masters = (raw.master ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const masters = (raw.master ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (masters.length === 0) errors.push('--master is missing: pass the master URL(s), e.g. --master http://198.18.0.254:5050');
   for (const url of masters) {
     let ok = false;
-    try { ok = ['http:', 'https:'].includes(new URL(url).protocol); } catch { ok = false; }
+    try {
+      ok = ['http:', 'https:'].includes(new URL(url).protocol);
+    } catch {
+      ok = false;
+    }
     if (!ok) errors.push(`--master ${JSON.stringify(url)} is not an http(s) URL: use e.g. http://198.18.0.254:5050`);
   }
   const ip = parseIp(raw.ip ?? '');
-  if (!raw.ip) errors.push('--ip is missing: pass this host\'s underlay IPv4 address, e.g. --ip 198.18.0.1');
-  else if (!ip || ip.family !== 4) errors.push(`--ip ${JSON.stringify(raw.ip)} is not an IPv4 address: pass this host's underlay IPv4 address, e.g. --ip 198.18.0.1`);
+  if (!raw.ip) errors.push("--ip is missing: pass this host's underlay IPv4 address, e.g. --ip 198.18.0.1");
+  else if (ip?.family !== 4)
+    errors.push(`--ip ${JSON.stringify(raw.ip)} is not an IPv4 address: pass this host's underlay IPv4 address, e.g. --ip 198.18.0.1`);
   const listen = listenOf(raw.listen);
   if (!listen) errors.push(`--listen ${JSON.stringify(raw.listen)} is not HOST:PORT: use e.g. :5051 or 127.0.0.1:5051`);
   const mtu = integer('--mtu', raw.mtu, 552, 9000, errors);

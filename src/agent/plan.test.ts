@@ -7,7 +7,13 @@ import { plan } from './plan.js';
 
 const options = { bridgeMtu: 1420, vxlanPort: 64000, networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true } };
 const underlay = { dev: 'eth9', mtu: 1500 };
-const desiredFor = (peers: number[]): DesiredState => computeDesired(agent(1), peers.map((i) => agent(i)), underlay, options).desired;
+const desiredFor = (peers: number[]): DesiredState =>
+  computeDesired(
+    agent(1),
+    peers.map((i) => agent(i)),
+    underlay,
+    options,
+  ).desired;
 
 const eth9: ObservedLink = { name: 'eth9', kind: 'veth', mtu: 1500, mac: '02:00:00:00:00:01', up: true, addresses: ['198.18.0.1/24'] };
 const converged = (peers: number[]): ObservedState => {
@@ -22,7 +28,17 @@ describe('plan', () => {
       description: 'from scratch: links, addresses, then FDB and neighbours before routes',
       peers: [2],
       observed: () => ({ ...emptyObserved(), links: [eth9] }),
-      expectKinds: ['link-add', 'link-add', 'link-add', 'addr-add', 'addr-add', 'addr-add', 'fdb-replace', 'neigh-replace', 'route-replace'],
+      expectKinds: [
+        'link-add',
+        'link-add',
+        'link-add',
+        'addr-add',
+        'addr-add',
+        'addr-add',
+        'fdb-replace',
+        'neigh-replace',
+        'route-replace',
+      ],
     },
     { description: 'converged state: nothing to do', peers: [2, 3], observed: () => converged([2, 3]), expectKinds: [] },
     {
@@ -34,19 +50,31 @@ describe('plan', () => {
     {
       description: 'a neighbour deleted by hand comes back, nothing else changes',
       peers: [2, 3],
-      observed: () => { const s = converged([2, 3]); s.neighbours = s.neighbours.filter((n) => n.ip !== '198.15.0.3'); return s; },
+      observed: () => {
+        const s = converged([2, 3]);
+        s.neighbours = s.neighbours.filter((n) => n.ip !== '198.15.0.3');
+        return s;
+      },
       expectKinds: ['neigh-replace'],
     },
     {
       description: 'a VTEP with the wrong MAC is fixed in place, and its entries rewritten',
       peers: [2],
-      observed: () => { const s = converged([2]); s.links.find((l) => l.name === 'vtep1024')!.mac = '70:b3:d5:0f:00:09'; return s; },
+      observed: () => {
+        const s = converged([2]);
+        s.links.find((l) => l.name === 'vtep1024')!.mac = '70:b3:d5:0f:00:09';
+        return s;
+      },
       expectKinds: ['link-set', 'fdb-replace', 'neigh-replace'],
     },
     {
       description: 'a VTEP with the wrong port is recreated, with its address and entries',
       peers: [2],
-      observed: () => { const s = converged([2]); s.links.find((l) => l.name === 'vtep1024')!.vxlan!.port = 4789; return s; },
+      observed: () => {
+        const s = converged([2]);
+        s.links.find((l) => l.name === 'vtep1024')!.vxlan!.port = 4789;
+        return s;
+      },
       expectKinds: ['link-del', 'link-add', 'addr-add', 'fdb-replace', 'neigh-replace', 'route-replace'],
     },
     {
@@ -63,7 +91,11 @@ describe('plan', () => {
     {
       description: 'an FDB entry pointing at the wrong host is replaced and the stale one removed',
       peers: [2],
-      observed: () => { const s = converged([2]); s.fdb = [{ mac: '70:b3:d5:0f:00:02', dst: '198.18.0.77' }]; return s; },
+      observed: () => {
+        const s = converged([2]);
+        s.fdb = [{ mac: '70:b3:d5:0f:00:02', dst: '198.18.0.77' }];
+        return s;
+      },
       expectKinds: ['fdb-del', 'fdb-replace'],
     },
   ];
@@ -87,7 +119,10 @@ describe('plan', () => {
   });
 
   it('never touches a link with our name that vxnet did not create, and says so', () => {
-    const observed = { ...emptyObserved(), links: [eth9, { name: 'm-dcos', kind: 'bridge', mtu: 1500, mac: '02:00:00:00:00:07', up: true, addresses: [] }] };
+    const observed = {
+      ...emptyObserved(),
+      links: [eth9, { name: 'm-dcos', kind: 'bridge', mtu: 1500, mac: '02:00:00:00:00:07', up: true, addresses: [] }],
+    };
     const { ops, problems } = plan(desiredFor([]), observed);
     expect(ops.filter((o) => 'name' in o && o.name === 'm-dcos')).toEqual([]);
     expect(ops.filter((o) => 'dev' in o && o.dev === 'm-dcos')).toEqual([]);
@@ -113,7 +148,7 @@ describe('plan', () => {
   });
 });
 
-describe('plan when this host\'s own spec is incomplete', () => {
+describe("plan when this host's own spec is incomplete", () => {
   it('keeps a working VTEP and its entries when the underlay address vanished', () => {
     const observed = converged([2]);
     const { desired, problems } = computeDesired(agent(1), [agent(2)], undefined, options);

@@ -62,7 +62,10 @@ function planLink(link: LinkSpec, observed: ObservedLink | undefined, problems: 
   const have = new Set(observed.addresses);
   const want = new Set(link.addresses);
   const addresses: Op[] = [
-    ...observed.addresses.filter((a) => !want.has(a)).sort().map((address): Op => ({ kind: 'addr-del', dev: link.name, address, scope })),
+    ...observed.addresses
+      .filter((a) => !want.has(a))
+      .sort()
+      .map((address): Op => ({ kind: 'addr-del', dev: link.name, address, scope })),
     ...link.addresses.filter((a) => !have.has(a)).map((address): Op => ({ kind: 'addr-add', dev: link.name, address, scope })),
   ];
   return { early, addresses, vtepRecreated: false, vtepNewMac: link.kind === 'vxlan' && set.mac !== undefined };
@@ -96,7 +99,10 @@ export function plan(desired: DesiredState, observed: ObservedState, skipScopes:
   // a new MAC flushes its neighbour and FDB entries.
   const seenNeigh = byKey(vtepVanishes || vtepNewMac ? [] : observed.neighbours, (n) => n.ip);
   const seenFdb = vtepVanishes || vtepNewMac ? [] : observed.fdb;
-  const seenRoutes = byKey(observed.routes.filter((r) => !(vtepVanishes && r.dev === VTEP_NAME)), (r) => r.dst);
+  const seenRoutes = byKey(
+    observed.routes.filter((r) => !(vtepVanishes && r.dev === VTEP_NAME)),
+    (r) => r.dst,
+  );
   const wantNeigh = byKey(vtepWanted && vtepIsOurs ? desired.neighbours : [], (n) => n.ip);
   const wantFdb = byKey(vtepWanted && vtepIsOurs ? desired.fdb : [], (f) => f.mac);
   const wantRoutes = byKey(vtepWanted && vtepIsOurs ? desired.routes : [], (r) => r.dst);
@@ -111,7 +117,8 @@ export function plan(desired: DesiredState, observed: ObservedState, skipScopes:
   for (const dst of sortedKeys(wantRoutes)) {
     const want = wantRoutes.get(dst)!;
     const seen = seenRoutes.get(dst);
-    if (!seen || seen.via !== want.via || seen.dev !== VTEP_NAME) routeAdd.push({ kind: 'route-replace', dst, via: want.via, scope: want.scope });
+    if (!seen || seen.via !== want.via || seen.dev !== VTEP_NAME)
+      routeAdd.push({ kind: 'route-replace', dst, via: want.via, scope: want.scope });
   }
 
   const neighDel: Op[] = [];
@@ -134,7 +141,8 @@ export function plan(desired: DesiredState, observed: ObservedState, skipScopes:
   }
 
   const linkDel: Op[] = staleLinks.map((name) => ({ kind: 'link-del', name }));
-  const ops = [...early, ...addresses, ...routeDel, ...neighDel, ...fdbDel, ...fdbAdd, ...neighAdd, ...routeAdd, ...linkDel]
-    .filter((op) => !(op.scope && skipScopes.has(op.scope)));
+  const ops = [...early, ...addresses, ...routeDel, ...neighDel, ...fdbDel, ...fdbAdd, ...neighAdd, ...routeAdd, ...linkDel].filter(
+    (op) => !(op.scope && skipScopes.has(op.scope)),
+  );
   return { ops, problems };
 }

@@ -9,7 +9,11 @@ export class Reporter {
   private accepted = { status: '', containers: '' };
   private inFlight = false;
 
-  constructor(private readonly master: MasterPort, private readonly ip: string, private readonly log: (message: string) => void) {}
+  constructor(
+    private readonly master: MasterPort,
+    private readonly ip: string,
+    private readonly log: (message: string) => void,
+  ) {}
 
   /** After a (re-)registration the master holds nothing from us. */
   forget(): void {

@@ -16,12 +16,12 @@ export class SseParser {
   feed(chunk: string): SseEvent[] {
     this.buffer += chunk;
     const events: SseEvent[] = [];
-    let newline: number;
-    while ((newline = this.buffer.search(/\r?\n/)) >= 0) {
+    for (let newline = this.buffer.search(/\r?\n/); newline >= 0; newline = this.buffer.search(/\r?\n/)) {
       const line = this.buffer.slice(0, newline);
       this.buffer = this.buffer.slice(newline + (this.buffer[newline] === '\r' ? 2 : 1));
       if (line === '') {
-        if (this.data.length > 0) events.push({ ...(this.id !== undefined ? { id: this.id } : {}), event: this.event || 'message', data: this.data.join('\n') });
+        if (this.data.length > 0)
+          events.push({ ...(this.id !== undefined ? { id: this.id } : {}), event: this.event || 'message', data: this.data.join('\n') });
         this.event = '';
         this.data = [];
         continue;

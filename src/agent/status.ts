@@ -90,7 +90,8 @@ export class StatusTracker {
       if (skipped.has(name)) continue;
       const own = [...shared, ...(errors.get(name) ?? [])];
       const attempts = next(name, entry, own.length > 0);
-      const status: Entry = own.length === 0 ? { status: 'STATUS_OK', ...attempts } : { status: 'STATUS_FAILED', error: own.join('; '), ...attempts };
+      const status: Entry =
+        own.length === 0 ? { status: 'STATUS_OK', ...attempts } : { status: 'STATUS_FAILED', error: own.join('; '), ...attempts };
       this.entries.set(name, status);
     }
     return rests;

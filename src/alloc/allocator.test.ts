@@ -56,7 +56,6 @@ const refusal = (fn: () => unknown): VxnetError => {
   throw new Error('expected a VxnetError');
 };
 
-
 describe("the seed's example", () => {
   it('agents 10.10.0.120, .118, .119 get the VTEPs, MACs and subnets the seed shows', () => {
     const a = allocator(SEED_EXAMPLE);
@@ -143,7 +142,9 @@ describe('exhaustion', () => {
     const before = a.usage();
     const e = refusal(() => a.register('10.1.0.3', true));
     expect(e.code).toBe('POOL_EXHAUSTED');
-    expect(e.message).toMatch(/^no free VTEP address left in vtep_subnet 10\.0\.0\.0\/30 \(2 of 2 in use\); delete agents that left the cluster \(POST \/overlay-master\/agents\/delete\); a wider vtep_subnet takes effect only once every agent is deleted$/);
+    expect(e.message).toMatch(
+      /^no free VTEP address left in vtep_subnet 10\.0\.0\.0\/30 \(2 of 2 in use\); delete agents that left the cluster \(POST \/overlay-master\/agents\/delete\); a wider vtep_subnet takes effect only once every agent is deleted$/,
+    );
     expect(a.usage()).toEqual(before);
     expect(a.leaseOf('10.1.0.3')).toBeUndefined();
     a.release('10.1.0.1');
@@ -166,7 +167,10 @@ describe('exhaustion', () => {
   });
 
   it('an IPv6 half that is full is reported while the IPv4 half is kept', () => {
-    const a = allocator({ ...DUAL_STACK, overlays: [{ name: 'dual', subnet: '44.128.0.0/16', prefix: 24, subnet6: 'fd01::/64', prefix6: 64 }] });
+    const a = allocator({
+      ...DUAL_STACK,
+      overlays: [{ name: 'dual', subnet: '44.128.0.0/16', prefix: 24, subnet6: 'fd01::/64', prefix6: 64 }],
+    });
     reg(a, '10.0.0.1');
     expect(reg(a, '10.0.0.2').overlays.dual).toEqual({
       subnet: '44.128.1.0/24',
@@ -185,7 +189,10 @@ describe('config changes between runs', () => {
 
   it('a disabled overlay gets no new allocations but keeps existing ones reserved', () => {
     const stored = reg(allocator(TWO_OVERLAYS), '10.0.0.1');
-    const a = allocator({ ...TWO_OVERLAYS, overlays: TWO_OVERLAYS.overlays.map((o) => (o.name === 'dcos-2' ? { ...o, enabled: false } : o)) });
+    const a = allocator({
+      ...TWO_OVERLAYS,
+      overlays: TWO_OVERLAYS.overlays.map((o) => (o.name === 'dcos-2' ? { ...o, enabled: false } : o)),
+    });
     occupy(a, '10.0.0.1', stored);
     expect(used(a, 'dcos-2')).toBe(1);
     expect(reg(a, '10.0.0.1').overlays['dcos-2']).toEqual(stored.overlays['dcos-2']);
@@ -222,18 +229,66 @@ describe('occupy', () => {
     return { a, victim: { ...other, vtepIp: '198.15.0.2', vtepMac: '70:b3:d5:0f:00:02', overlays: { dcos: { subnet: '44.128.1.0/24' } } } };
   };
   it.each([
-    { description: 'a subnet outside the overlay', change: { overlays: { dcos: { subnet: '10.9.0.0/24' } } }, says: ['agent 10.0.0.2', 'subnet "10.9.0.0/24" in overlay dcos', 'lies outside 44.128.0.0/16'] },
-    { description: 'a subnet of another prefix', change: { overlays: { dcos: { subnet: '44.128.4.0/23' } } }, says: ['agent 10.0.0.2', 'overlay dcos', 'is a /23, not a /24 block', 'restore overlay dcos'] },
-    { description: 'a subnet with host bits', change: { overlays: { dcos: { subnet: '44.128.4.1/24' } } }, says: ['"44.128.4.1/24"', 'host bits'] },
-    { description: 'a subnet that is no CIDR', change: { overlays: { dcos: { subnet: '44.128.4/24' } } }, says: ['"44.128.4/24"', 'is not a CIDR'] },
-    { description: 'a subnet another agent holds', change: { overlays: { dcos: { subnet: '44.128.0.0/24' } } }, says: ['agent 10.0.0.2', 'subnet "44.128.0.0/24" in overlay dcos', 'agent 10.0.0.1 holds too'] },
-    { description: 'an overlay missing from the config', change: { overlays: { gone: { subnet: '44.128.9.0/24' } } }, says: ['overlay gone', 'not in the config', 'vxnet network delete gone --data DIR'] },
-    { description: 'an IPv6 subnet where none is configured', change: { overlays: { dcos: { subnet6: 'fd00::/64' } } }, says: ['overlay dcos', 'has no subnet6 configured'] },
-    { description: 'a VTEP address outside vtep_subnet', change: { vtepIp: '10.0.0.5', vtepMac: '70:b3:d5:00:00:05' }, says: ['VTEP address "10.0.0.5"', 'vtep_subnet 198.15.0.0/20'] },
-    { description: 'a VTEP address that is no address', change: { vtepIp: '198.15.0.300' }, says: ['VTEP address "198.15.0.300"', 'not an IP address'] },
-    { description: 'a VTEP address another agent holds', change: { vtepIp: '198.15.0.1', vtepMac: '70:b3:d5:0f:00:01' }, says: ['VTEP address 198.15.0.1', 'agent 10.0.0.1 holds too'] },
-    { description: 'a MAC the OUI does not give', change: { vtepMac: '00:11:22:0f:00:02' }, says: ['VTEP MAC 00:11:22:0f:00:02', '70:b3:d5:0f:00:02'] },
-    { description: 'an IPv6 VTEP with no vtep_subnet6', change: { vtepIp6: 'fd03::2' }, says: ['"fd03::2"', 'no vtep_subnet6 is configured'] },
+    {
+      description: 'a subnet outside the overlay',
+      change: { overlays: { dcos: { subnet: '10.9.0.0/24' } } },
+      says: ['agent 10.0.0.2', 'subnet "10.9.0.0/24" in overlay dcos', 'lies outside 44.128.0.0/16'],
+    },
+    {
+      description: 'a subnet of another prefix',
+      change: { overlays: { dcos: { subnet: '44.128.4.0/23' } } },
+      says: ['agent 10.0.0.2', 'overlay dcos', 'is a /23, not a /24 block', 'restore overlay dcos'],
+    },
+    {
+      description: 'a subnet with host bits',
+      change: { overlays: { dcos: { subnet: '44.128.4.1/24' } } },
+      says: ['"44.128.4.1/24"', 'host bits'],
+    },
+    {
+      description: 'a subnet that is no CIDR',
+      change: { overlays: { dcos: { subnet: '44.128.4/24' } } },
+      says: ['"44.128.4/24"', 'is not a CIDR'],
+    },
+    {
+      description: 'a subnet another agent holds',
+      change: { overlays: { dcos: { subnet: '44.128.0.0/24' } } },
+      says: ['agent 10.0.0.2', 'subnet "44.128.0.0/24" in overlay dcos', 'agent 10.0.0.1 holds too'],
+    },
+    {
+      description: 'an overlay missing from the config',
+      change: { overlays: { gone: { subnet: '44.128.9.0/24' } } },
+      says: ['overlay gone', 'not in the config', 'vxnet network delete gone --data DIR'],
+    },
+    {
+      description: 'an IPv6 subnet where none is configured',
+      change: { overlays: { dcos: { subnet6: 'fd00::/64' } } },
+      says: ['overlay dcos', 'has no subnet6 configured'],
+    },
+    {
+      description: 'a VTEP address outside vtep_subnet',
+      change: { vtepIp: '10.0.0.5', vtepMac: '70:b3:d5:00:00:05' },
+      says: ['VTEP address "10.0.0.5"', 'vtep_subnet 198.15.0.0/20'],
+    },
+    {
+      description: 'a VTEP address that is no address',
+      change: { vtepIp: '198.15.0.300' },
+      says: ['VTEP address "198.15.0.300"', 'not an IP address'],
+    },
+    {
+      description: 'a VTEP address another agent holds',
+      change: { vtepIp: '198.15.0.1', vtepMac: '70:b3:d5:0f:00:01' },
+      says: ['VTEP address 198.15.0.1', 'agent 10.0.0.1 holds too'],
+    },
+    {
+      description: 'a MAC the OUI does not give',
+      change: { vtepMac: '00:11:22:0f:00:02' },
+      says: ['VTEP MAC 00:11:22:0f:00:02', '70:b3:d5:0f:00:02'],
+    },
+    {
+      description: 'an IPv6 VTEP with no vtep_subnet6',
+      change: { vtepIp6: 'fd03::2' },
+      says: ['"fd03::2"', 'no vtep_subnet6 is configured'],
+    },
   ])('refuses $description with RECONCILE_REFUSED, reserving nothing', ({ change, says }) => {
     const { a, victim } = base();
     const before = a.usage();
@@ -277,7 +332,10 @@ describe('any sequence of registrations and deletions', () => {
         }
         const records = [...live.values()];
         expect(new Set(records.map((r) => r.vtepIp)).size).toBe(records.length);
-        for (const [name, key, parent] of [['a', 'subnet', '10.0.0.0/20'], ['b', 'subnet6', 'fd00:0:0:fff8::/61']] as const) {
+        for (const [name, key, parent] of [
+          ['a', 'subnet', '10.0.0.0/20'],
+          ['b', 'subnet6', 'fd00:0:0:fff8::/61'],
+        ] as const) {
           const subnets = records.flatMap((r) => (r.overlays[name]?.[key] ? [mustCidr(r.overlays[name]![key]!)] : []));
           expect(used(a, name, key === 'subnet' ? 4 : 6)).toBe(subnets.length);
           subnets.forEach((s, i) => {

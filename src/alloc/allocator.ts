@@ -106,13 +106,31 @@ export class Allocator {
   usage(): PoolUsage[] {
     const vteps = [this.vtep4, ...(this.vtep6 ? [this.vtep6] : [])].map(({ pool }) => {
       const prefix = pool.cidr.family === 4 ? 32 : 128;
-      return { kind: 'vtep' as const, name: 'vtep', family: pool.cidr.family, cidr: formatCidr(pool.cidr), prefix, enabled: true, ...counts(pool) };
+      return {
+        kind: 'vtep' as const,
+        name: 'vtep',
+        family: pool.cidr.family,
+        cidr: formatCidr(pool.cidr),
+        prefix,
+        enabled: true,
+        ...counts(pool),
+      };
     });
     const subnets = this.overlays.flatMap(({ name, enabled, subnet, subnet6 }) =>
       [subnet, subnet6].flatMap((target) => {
         if (!target) return [];
         const { pool } = target;
-        return [{ kind: 'overlay' as const, name, family: pool.cidr.family, cidr: formatCidr(pool.cidr), prefix: pool.prefix, enabled, ...counts(pool) }];
+        return [
+          {
+            kind: 'overlay' as const,
+            name,
+            family: pool.cidr.family,
+            cidr: formatCidr(pool.cidr),
+            prefix: pool.prefix,
+            enabled,
+            ...counts(pool),
+          },
+        ];
       }),
     );
     return [...vteps, ...subnets];
@@ -143,7 +161,13 @@ export class Allocator {
     const take = (claim: Claim, what: string, details: Record<string, unknown>): void => {
       const owner = this.claims.ownerOf(claim);
       if (owner !== undefined && owner !== agent) {
-        throw leaseRefusal(agent, what, `which agent ${owner} holds too`, 'the store is inconsistent: delete one of the two agents', details);
+        throw leaseRefusal(
+          agent,
+          what,
+          `which agent ${owner} holds too`,
+          'the store is inconsistent: delete one of the two agents',
+          details,
+        );
       }
       claims.push(claim);
     };
@@ -156,7 +180,9 @@ export class Allocator {
     take({ blocks: this.vtep4.pool.blocks, index: index4 }, `VTEP address ${ip4}`, { vtepIp: ip4 });
     const expectedMac = vtepMac(this.oui, lease.vtepIp);
     if (lease.vtepMac.toLowerCase() !== expectedMac) {
-      throw leaseRefusal(agent, `VTEP MAC ${lease.vtepMac}`, `but vtep_mac_oui ${this.oui} gives ${expectedMac}`, VTEP_FIX, { vtepMac: lease.vtepMac });
+      throw leaseRefusal(agent, `VTEP MAC ${lease.vtepMac}`, `but vtep_mac_oui ${this.oui} gives ${expectedMac}`, VTEP_FIX, {
+        vtepMac: lease.vtepMac,
+      });
     }
     if (lease.vtepIp6 !== undefined) {
       const ip6 = formatIp(lease.vtepIp6);
@@ -181,7 +207,13 @@ export class Allocator {
         if (!pool) throw leaseRefusal(agent, what, `but overlay ${name} has no ${family} configured`, overlayFix(name), details);
         const found = pool.indexOf(cidr);
         if (!found.ok) {
-          throw leaseRefusal(agent, what, `which does not fit the configured overlay: ${found.reason} (prefix ${pool.prefix})`, overlayFix(name), details);
+          throw leaseRefusal(
+            agent,
+            what,
+            `which does not fit the configured overlay: ${found.reason} (prefix ${pool.prefix})`,
+            overlayFix(name),
+            details,
+          );
         }
         take({ blocks: pool.blocks, index: found.index }, what, details);
       }

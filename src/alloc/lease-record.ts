@@ -21,7 +21,8 @@ export function leaseFromRecord(record: AgentRecord): Lease {
   const subnet = (name: string, text: string): Cidr => {
     const parsed = parseCidr(text);
     const problem = !parsed.ok ? `which is not a CIDR (${parsed.reason})` : !parsed.aligned ? 'which has host bits set' : undefined;
-    if (problem || !parsed.ok) throw leaseRefusal(agent, `subnet "${text}" in overlay ${name}`, problem ?? '', overlayFix(name), { overlay: name, subnet: text });
+    if (problem || !parsed.ok)
+      throw leaseRefusal(agent, `subnet "${text}" in overlay ${name}`, problem ?? '', overlayFix(name), { overlay: name, subnet: text });
     return parsed.cidr;
   };
   const overlays: Record<string, OverlayLease> = {};

@@ -9,7 +9,10 @@ export interface ListenAddress {
 }
 
 const fail = (value: string, rule: string): never => {
-  throw new VxnetError('BAD_REQUEST', `--listen ${JSON.stringify(value)} ${rule}; give HOST:PORT, e.g. 127.0.0.1:5050, [::1]:5050 or :5050 for every address`);
+  throw new VxnetError(
+    'BAD_REQUEST',
+    `--listen ${JSON.stringify(value)} ${rule}; give HOST:PORT, e.g. 127.0.0.1:5050, [::1]:5050 or :5050 for every address`,
+  );
 };
 
 export function parseListen(value: string): ListenAddress {
@@ -20,6 +23,7 @@ export function parseListen(value: string): ListenAddress {
   const host = match[1] ?? match[2] ?? '';
   if (host === '') return { host: '0.0.0.0', port };
   if (match[1] !== undefined && parseIp(host)?.family !== 6) return fail(value, `has "${host}" in brackets, which is not an IPv6 address`);
-  if (match[2] !== undefined && !parseIp(host) && !/^[a-zA-Z0-9.-]{1,253}$/.test(host)) return fail(value, `has host "${host}", which is neither an address nor a host name`);
+  if (match[2] !== undefined && !parseIp(host) && !/^[a-zA-Z0-9.-]{1,253}$/.test(host))
+    return fail(value, `has host "${host}", which is neither an address nor a host name`);
   return { host, port };
 }

@@ -33,7 +33,8 @@ function dockerEndpoint(flag: string | undefined): DockerEndpoint | Error {
   const text = flag ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
   const source = flag !== undefined ? '--docker-host' : process.env.DOCKER_HOST !== undefined ? '$DOCKER_HOST' : 'the default Docker host';
   const parsed = parseDockerHost(text);
-  if (typeof parsed === 'string') return new Error(`${source} ${parsed}: pass e.g. --docker-host unix:///var/run/docker.sock, or --no-docker`);
+  if (typeof parsed === 'string')
+    return new Error(`${source} ${parsed}: pass e.g. --docker-host unix:///var/run/docker.sock, or --no-docker`);
   return parsed;
 }
 
@@ -71,11 +72,16 @@ const isExecutable = (path: string): boolean => {
 
 async function preconditions(ip: string, cniBinDir: string): Promise<string[]> {
   const problems: string[] = [];
-  if (process.getuid && process.getuid() !== 0) problems.push('vxnet agent changes the kernel\'s network configuration: run it as root');
-  const tools = [['ip', ['-V'], 'iproute2'], ['bridge', ['-V'], 'iproute2'], ['nft', ['--version'], 'nftables']] as const;
+  if (process.getuid && process.getuid() !== 0) problems.push("vxnet agent changes the kernel's network configuration: run it as root");
+  const tools = [
+    ['ip', ['-V'], 'iproute2'],
+    ['bridge', ['-V'], 'iproute2'],
+    ['nft', ['--version'], 'nftables'],
+  ] as const;
   for (const [tool, args, pkg] of tools) {
     const r = await execFileArgv(tool, args);
-    if (r.code !== 0) problems.push(`${tool} is missing or broken (${r.stderr.trim() || `exit ${r.code}`}): install it with apt-get install ${pkg}`);
+    if (r.code !== 0)
+      problems.push(`${tool} is missing or broken (${r.stderr.trim() || `exit ${r.code}`}): install it with apt-get install ${pkg}`);
   }
   if (problems.length > 0) return problems;
   const addrs = await execFileArgv('ip', ['-j', '-4', 'addr', 'show']);
@@ -136,11 +142,11 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
 export function registerAgentCommands(program: Command): void {
   const agent = program
     .command('agent')
-    .description('run the vxnet agent: registers with the master and programs this host\'s overlays')
+    .description("run the vxnet agent: registers with the master and programs this host's overlays")
     .option('--master <urls>', 'master URL(s), comma-separated')
-    .option('--ip <ip>', 'this host\'s underlay IPv4 address')
+    .option('--ip <ip>', "this host's underlay IPv4 address")
     .option('--listen <host:port>', 'agent API address', ':5051')
-    .option('--token-file <file>', 'file with the bearer token for the master\'s write endpoints')
+    .option('--token-file <file>', "file with the bearer token for the master's write endpoints")
     .option('--state-dir <dir>', 'state directory (host-local IPAM data lives in <dir>/ipam)', DEFAULT_STATE_DIR)
     .option('--cni-conf-dir <dir>', 'where the CNI conflists are written', DEFAULT_CNI_CONF_DIR)
     .option('--cni-bin-dir <dir>', 'where the CNI plugins are', '/usr/lib/cni')
@@ -151,17 +157,23 @@ export function registerAgentCommands(program: Command): void {
     .option('--no-subnet', 'ask for no overlay subnets (a master node: VTEP and routes only)')
     .option('--no-mesos-bridge', 'do not create the m-<overlay> CNI bridges')
     .option('--no-docker-bridge', 'do not create the d-<overlay> Docker bridges (nor Docker networks)')
-    .option('--docker-host <url>', 'the Docker engine whose networks the agent keeps (default: $DOCKER_HOST, else unix:///var/run/docker.sock)')
+    .option(
+      '--docker-host <url>',
+      'the Docker engine whose networks the agent keeps (default: $DOCKER_HOST, else unix:///var/run/docker.sock)',
+    )
     .option('--no-docker', 'leave Docker networks alone (the d- bridges are still made)')
     .action(async (opts: AgentCliOptions) => runAgent(opts));
 
   agent
     .command('cleanup')
     .description('remove everything the agent created on this host (idempotent)')
-    .option('--state-dir <dir>', 'the agent\'s state directory', DEFAULT_STATE_DIR)
-    .option('--cni-conf-dir <dir>', 'the agent\'s CNI conf directory', DEFAULT_CNI_CONF_DIR)
-    .option('--docker-host <url>', 'the Docker engine to remove vxnet\'s networks from (default: $DOCKER_HOST, else unix:///var/run/docker.sock)')
-    .option('--force', 'also remove vxnet\'s Docker networks that containers still use (they are disconnected)')
+    .option('--state-dir <dir>', "the agent's state directory", DEFAULT_STATE_DIR)
+    .option('--cni-conf-dir <dir>', "the agent's CNI conf directory", DEFAULT_CNI_CONF_DIR)
+    .option(
+      '--docker-host <url>',
+      "the Docker engine to remove vxnet's networks from (default: $DOCKER_HOST, else unix:///var/run/docker.sock)",
+    )
+    .option('--force', "also remove vxnet's Docker networks that containers still use (they are disconnected)")
     .action(async (local: { stateDir: string; cniConfDir: string; dockerHost?: string; force?: boolean }, cmd: Command) => {
       // Commander hands the shared flags to the parent `agent` command unless given after them.
       const pick = <K extends 'stateDir' | 'cniConfDir' | 'dockerHost'>(key: K): string | undefined =>
@@ -170,7 +182,11 @@ export function registerAgentCommands(program: Command): void {
       if (endpoint instanceof Error) return fail(endpoint.message);
       const docker = new DockerEngine(endpoint);
       try {
-        const result = await cleanup(execFileArgv, { stateDir: pick('stateDir')!, cniConfDir: pick('cniConfDir')! }, { docker, force: local.force === true });
+        const result = await cleanup(
+          execFileArgv,
+          { stateDir: pick('stateDir')!, cniConfDir: pick('cniConfDir')! },
+          { docker, force: local.force === true },
+        );
         for (const item of result.removed) process.stdout.write(`removed ${item}\n`);
         if (result.removed.length === 0 && result.errors.length === 0) process.stdout.write('nothing to remove\n');
         if (result.errors.length > 0) fail(result.errors.join('\n'));

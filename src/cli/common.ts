@@ -22,11 +22,17 @@ export async function readToken(path: string): Promise<string> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new VxnetError('CONFIG_INVALID', `--token-file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); give a readable file holding the token`);
+    throw new VxnetError(
+      'CONFIG_INVALID',
+      `--token-file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); give a readable file holding the token`,
+    );
   }
   const token = text.trim();
   if (!/^\S{16,4096}$/.test(token)) {
-    throw new VxnetError('CONFIG_INVALID', `--token-file ${path} must hold one token of 16 to 4096 non-space characters; generate one with: head -c 32 /dev/urandom | base64 > ${path}`);
+    throw new VxnetError(
+      'CONFIG_INVALID',
+      `--token-file ${path} must hold one token of 16 to 4096 non-space characters; generate one with: head -c 32 /dev/urandom | base64 > ${path}`,
+    );
   }
   return token;
 }

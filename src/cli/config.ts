@@ -11,7 +11,8 @@ interface JsonOption {
 }
 
 /** JSON with bigints as decimal strings (exact, unlike numbers). */
-const toJson = (value: unknown): string => `${JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
+const toJson = (value: unknown): string =>
+  `${JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
 
 const sourceLabel = (file?: string): string => file ?? 'the default networks (no file given)';
 

@@ -51,11 +51,7 @@ export function registerContainerCommands(program: Command): void {
   );
 
   withDirs(
-    container
-      .command('exec')
-      .description('run CMD inside container NAME')
-      .argument('<name>')
-      .argument('<cmd...>', 'command, after "--"'),
+    container.command('exec').description('run CMD inside container NAME').argument('<name>').argument('<cmd...>', 'command, after "--"'),
   ).action(
     action('exec', async (name: string, cmd: string[], o: DirOptions) => {
       process.exitCode = await execInContainer(dirsOf(o), name, cmd);
@@ -75,12 +71,32 @@ export function registerContainerCommands(program: Command): void {
     action('ls', async (o: DirOptions & { json?: boolean }) => {
       const rows = listContainers(dirsOf(o));
       if (o.json) {
-        process.stdout.write(`${JSON.stringify(rows.map(({ name, network, ip, ip6, pid, running }) => ({ name, network, ip, ip6, pid, running })), null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(
+            rows.map(({ name, network, ip, ip6, pid, running }) => ({ name, network, ip, ip6, pid, running })),
+            null,
+            2,
+          )}\n`,
+        );
         return;
       }
-      const table = [['NAME', 'NETWORK', 'IP', 'COMMAND'], ...rows.map((r) => [r.name, r.network, r.ip ?? r.ip6 ?? '-', r.cmd ? `${r.running ? 'running' : 'exited'} (pid ${r.pid}) ${r.cmd.join(' ')}` : '-'])];
+      const table = [
+        ['NAME', 'NETWORK', 'IP', 'COMMAND'],
+        ...rows.map((r) => [
+          r.name,
+          r.network,
+          r.ip ?? r.ip6 ?? '-',
+          r.cmd ? `${r.running ? 'running' : 'exited'} (pid ${r.pid}) ${r.cmd.join(' ')}` : '-',
+        ]),
+      ];
       const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-      for (const row of table) process.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()}\n`);
+      for (const row of table)
+        process.stdout.write(
+          `${row
+            .map((cell, c) => cell.padEnd(widths[c]!))
+            .join('  ')
+            .trimEnd()}\n`,
+        );
     }),
   );
 }

@@ -12,7 +12,8 @@ export function registerDemoCommand(program: Command): void {
     .action(async (o: { port: string; wait: boolean }) => {
       const problems = checkPreconditions();
       const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`--port ${JSON.stringify(o.port)} is not a TCP port: give 1-65535, e.g. --port 5050`);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        problems.push(`--port ${JSON.stringify(o.port)} is not a TCP port: give 1-65535, e.g. --port 5050`);
       if (problems.length) {
         process.stderr.write(problems.map((p) => `vxnet demo: ${p}\n`).join(''));
         process.exitCode = 1;

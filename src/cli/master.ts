@@ -41,7 +41,8 @@ function stopSignal(): Promise<NodeJS.Signals> {
 /** Loads and checks the config, printing its warnings; every error is thrown as one CONFIG_INVALID. */
 async function loadMasterConfig(path: string | undefined): Promise<NetworkConfig> {
   const check = await loadConfigFile(path);
-  if (!check.config) throw new VxnetError('CONFIG_INVALID', `the config ${path ?? '(defaults)'} is invalid:\n${formatIssues(check).trimEnd()}`);
+  if (!check.config)
+    throw new VxnetError('CONFIG_INVALID', `the config ${path ?? '(defaults)'} is invalid:\n${formatIssues(check).trimEnd()}`);
   if (check.warnings.length > 0) process.stderr.write(formatIssues(check));
   return check.config;
 }
@@ -93,8 +94,15 @@ async function runMasterCommand(opts: MasterFlags): Promise<void> {
   } catch (e) {
     if (isVxnetError(e) && e.code === 'RECONCILE_REFUSED') {
       const where = opts.etcd !== undefined ? `the store in etcd (prefix ${opts.etcdPrefix})` : `the store in ${opts.data}`;
-      const lines = e.message.split('\n').map((line) => `  - ${line}`).join('\n');
-      return fail(MASTER, `refusing to ${opts.etcd !== undefined ? 'lead' : 'start'}: ${where} contradicts the config${opts.config ? ` ${opts.config}` : ''}:\n${lines}`, EXIT_REFUSED);
+      const lines = e.message
+        .split('\n')
+        .map((line) => `  - ${line}`)
+        .join('\n');
+      return fail(
+        MASTER,
+        `refusing to ${opts.etcd !== undefined ? 'lead' : 'start'}: ${where} contradicts the config${opts.config ? ` ${opts.config}` : ''}:\n${lines}`,
+        EXIT_REFUSED,
+      );
     }
     report(MASTER, e);
   } finally {
@@ -126,10 +134,10 @@ async function showState(options: { master: string; json?: boolean }): Promise<v
       process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
       return;
     }
-    const listed = await getJson<{ containers: (ContainerInfo & { agent: string })[]; engines?: { agent: string; docker?: EngineState }[] }>(
-      base.href,
-      '/overlay-master/containers',
-    ).catch(() => ({ containers: [], engines: [] }));
+    const listed = await getJson<{
+      containers: (ContainerInfo & { agent: string })[];
+      engines?: { agent: string; docker?: EngineState }[];
+    }>(base.href, '/overlay-master/containers').catch(() => ({ containers: [], engines: [] }));
     process.stdout.write(formatState(state, listed.containers, listed.engines ?? []));
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
@@ -140,7 +148,10 @@ async function showState(options: { master: string; json?: boolean }): Promise<v
 
 async function deleteNetwork(name: string, options: { data?: string; etcd?: string; etcdPrefix: string }): Promise<void> {
   if ((options.data === undefined) === (options.etcd === undefined)) {
-    return fail('vxnet network delete', 'give exactly one store: --data DIR (one master, SQLite) or --etcd URL[,URL...] (several masters on etcd)');
+    return fail(
+      'vxnet network delete',
+      'give exactly one store: --data DIR (one master, SQLite) or --etcd URL[,URL...] (several masters on etcd)',
+    );
   }
   let store: Store | undefined;
   let where: string;
@@ -149,7 +160,10 @@ async function deleteNetwork(name: string, options: { data?: string; etcd?: stri
       where = options.data;
       // Opening would create an empty store: a mistyped --data must not look like "nothing to delete".
       if (!existsSync(join(options.data, DB_FILE))) {
-        return fail('vxnet network delete', `${options.data} holds no vxnet store (no ${DB_FILE}); pass the --data directory the master uses`);
+        return fail(
+          'vxnet network delete',
+          `${options.data} holds no vxnet store (no ${DB_FILE}); pass the --data directory the master uses`,
+        );
       }
       store = await SqliteStore.open(options.data);
     } else {
@@ -181,7 +195,11 @@ export function registerMasterCommands(program: Command): void {
     .option('--etcd-prefix <prefix>', 'key prefix in etcd (with --etcd)', '/vxnet')
     .option('--listen <host:port>', 'address of the HTTP API', '127.0.0.1:5050')
     .option('--token-file <file>', 'require "Authorization: Bearer <token>" on write endpoints')
-    .addOption(new Option('--log-level <level>', 'requests are never logged one by one').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'))
+    .addOption(
+      new Option('--log-level <level>', 'requests are never logged one by one')
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('warn'),
+    )
     .action(runMasterCommand);
 
   program
@@ -191,7 +209,7 @@ export function registerMasterCommands(program: Command): void {
     .option('--json', 'print /overlay-master/state as JSON')
     .action(showState);
 
-  const network = program.command('network').description('manage overlay networks in a stopped master\'s store');
+  const network = program.command('network').description("manage overlay networks in a stopped master's store");
   network
     .command('delete')
     .description('free every allocation of an overlay and remove it from the stored config (the master must be stopped)')

@@ -21,18 +21,27 @@ function pluginPath(binDir: string, type: string): string {
   try {
     accessSync(file, constants.X_OK);
   } catch {
-    throw new VxnetError('PRECONDITION', `CNI plugin "${type}" not found in ${binDir}: install the Debian package containernetworking-plugins or pass --cni-bin-dir`);
+    throw new VxnetError(
+      'PRECONDITION',
+      `CNI plugin "${type}" not found in ${binDir}: install the Debian package containernetworking-plugins or pass --cni-bin-dir`,
+    );
   }
   return file;
 }
 
 function exhaustedHint(message: string): string {
   return /no IP addresses available|no free|exhausted/i.test(message)
-    ? ' (the network\'s address range on this host is exhausted: remove containers with `vxnet container rm`)'
+    ? " (the network's address range on this host is exhausted: remove containers with `vxnet container rm`)"
     : '';
 }
 
-export function invokePlugin(target: CniTarget, command: Command, list: ConfList, plugin: PluginConf, prevResult?: unknown): Promise<CniResult> {
+export function invokePlugin(
+  target: CniTarget,
+  command: Command,
+  list: ConfList,
+  plugin: PluginConf,
+  prevResult?: unknown,
+): Promise<CniResult> {
   const file = pluginPath(target.binDir, plugin.type);
   const env = {
     ...process.env,
@@ -46,7 +55,11 @@ export function invokePlugin(target: CniTarget, command: Command, list: ConfList
     const child = execFile(file, [], { env, timeout: 30_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
         const msg = pluginErrorMessage(String(stdout), String(stderr));
-        reject(new VxnetError('CNI', `CNI ${command} failed on network "${list.name}" (plugin ${plugin.type}): ${msg}${exhaustedHint(msg)}`, { plugin: plugin.type }));
+        reject(
+          new VxnetError('CNI', `CNI ${command} failed on network "${list.name}" (plugin ${plugin.type}): ${msg}${exhaustedHint(msg)}`, {
+            plugin: plugin.type,
+          }),
+        );
         return;
       }
       try {

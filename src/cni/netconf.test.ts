@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { findNetwork, parseConfList, pluginStdin } from './netconf.js';
 
-const list = JSON.stringify({ cniVersion: '1.0.0', name: 'dcos-1', plugins: [{ type: 'bridge', bridge: 'm-dcos-1' }, { type: 'portmap' }] });
+const list = JSON.stringify({
+  cniVersion: '1.0.0',
+  name: 'dcos-1',
+  plugins: [{ type: 'bridge', bridge: 'm-dcos-1' }, { type: 'portmap' }],
+});
 
 describe('parseConfList', () => {
   it('reads a conflist', () => {
@@ -34,7 +38,12 @@ describe('findNetwork', () => {
 describe('pluginStdin', () => {
   it('carries the list name and version and the previous result', () => {
     const l = parseConfList('a', list);
-    expect(JSON.parse(pluginStdin(l, l.plugins[1]!, { ips: [] }))).toEqual({ type: 'portmap', name: 'dcos-1', cniVersion: '1.0.0', prevResult: { ips: [] } });
+    expect(JSON.parse(pluginStdin(l, l.plugins[1]!, { ips: [] }))).toEqual({
+      type: 'portmap',
+      name: 'dcos-1',
+      cniVersion: '1.0.0',
+      prevResult: { ips: [] },
+    });
     expect(JSON.parse(pluginStdin(l, l.plugins[0]!))).not.toHaveProperty('prevResult');
   });
 });

@@ -28,14 +28,19 @@ export function parseConfList(file: string, text: string): ConfList {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new VxnetError('CNI', `${file}: must hold a JSON object`);
   const obj = raw as Record<string, unknown>;
   const name = obj.name;
-  if (typeof name !== 'string' || name === '') throw new VxnetError('CNI', `${file}: field "name" is missing or empty; every CNI network needs a name`);
+  if (typeof name !== 'string' || name === '')
+    throw new VxnetError('CNI', `${file}: field "name" is missing or empty; every CNI network needs a name`);
   const cniVersion = typeof obj.cniVersion === 'string' ? obj.cniVersion : '0.4.0';
   const pluginsRaw = Array.isArray(obj.plugins) ? obj.plugins : typeof obj.type === 'string' ? [stripListFields(obj)] : undefined;
-  if (!pluginsRaw || pluginsRaw.length === 0) throw new VxnetError('CNI', `${file}: field "plugins" must be a non-empty list (network ${name})`);
+  if (!pluginsRaw || pluginsRaw.length === 0)
+    throw new VxnetError('CNI', `${file}: field "plugins" must be a non-empty list (network ${name})`);
   const plugins = pluginsRaw.map((p, i) => {
     const type = (p as { type?: unknown } | null)?.type;
     if (typeof type !== 'string' || !PLUGIN_TYPE_RE.test(type)) {
-      throw new VxnetError('CNI', `${file}: plugins[${i}].type is ${JSON.stringify(type)}; it must be a plugin binary name such as "bridge"`);
+      throw new VxnetError(
+        'CNI',
+        `${file}: plugins[${i}].type is ${JSON.stringify(type)}; it must be a plugin binary name such as "bridge"`,
+      );
     }
     return p as PluginConf;
   });

@@ -30,7 +30,10 @@ export function reserveRecord(dir: string, rec: ContainerRecord): void {
     writeFileSync(fileOf(dir, rec.name), JSON.stringify(rec, null, 2), { flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new VxnetError('CONFLICT', `container name "${rec.name}" is already in use (see \`vxnet container ls\`); pick another name or run \`vxnet container rm ${rec.name}\``);
+      throw new VxnetError(
+        'CONFLICT',
+        `container name "${rec.name}" is already in use (see \`vxnet container ls\`); pick another name or run \`vxnet container rm ${rec.name}\``,
+      );
     }
     throw e;
   }

@@ -35,7 +35,9 @@ async function ipOk(args: string[]): Promise<void> {
 export function loadNetworks(confDir: string): { lists: ConfList[]; broken: string[] } {
   let files: string[] = [];
   try {
-    files = readdirSync(confDir).filter((f) => /\.(conflist|conf|json)$/.test(f)).sort();
+    files = readdirSync(confDir)
+      .filter((f) => /\.(conflist|conf|json)$/.test(f))
+      .sort();
   } catch {
     /* a missing dir means no networks */
   }
@@ -52,7 +54,8 @@ export function loadNetworks(confDir: string): { lists: ConfList[]; broken: stri
 }
 
 function requireRoot(): void {
-  if (process.getuid?.() !== 0) throw new VxnetError('PRECONDITION', 'containers need root (network namespaces and CNI plugins): rerun with sudo');
+  if (process.getuid?.() !== 0)
+    throw new VxnetError('PRECONDITION', 'containers need root (network namespaces and CNI plugins): rerun with sudo');
 }
 
 function requireSharedNetnsDir(): void {
@@ -79,7 +82,12 @@ const targetOf = (dirs: RuntimeDirs, rec: ContainerRecord): CniTarget => ({
 });
 
 /** Creates netns `name`, attaches it to `network` and optionally starts `cmd` inside. */
-export async function runContainer(dirs: RuntimeDirs, name: string, network: string, cmd: string[] = []): Promise<ContainerRecord & { conf: ConfList }> {
+export async function runContainer(
+  dirs: RuntimeDirs,
+  name: string,
+  network: string,
+  cmd: string[] = [],
+): Promise<ContainerRecord & { conf: ConfList }> {
   checkContainerName(name);
   requireRoot();
   requireSharedNetnsDir();
@@ -92,7 +100,13 @@ export async function runContainer(dirs: RuntimeDirs, name: string, network: str
     throw e;
   }
   const rec: ContainerRecord & { conf: ConfList } = {
-    name, network, netnsPath: join(NETNS_DIR, name), ifname: CONTAINER_IFNAME, confFile: conf.file, conf, createdAt: new Date().toISOString(),
+    name,
+    network,
+    netnsPath: join(NETNS_DIR, name),
+    ifname: CONTAINER_IFNAME,
+    confFile: conf.file,
+    conf,
+    createdAt: new Date().toISOString(),
   };
   reserveRecord(dirs.stateDir, rec);
   if (existsSync(rec.netnsPath)) {
@@ -141,7 +155,10 @@ async function startCommand(dirs: RuntimeDirs, rec: ContainerRecord, cmd: string
   child.unref();
   if (early !== undefined && early !== 0) {
     const output = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join('\n');
-    throw new VxnetError('BAD_REQUEST', `the command ${JSON.stringify(cmd.join(' '))} exited at once with status ${early}: ${output || 'no output'}`);
+    throw new VxnetError(
+      'BAD_REQUEST',
+      `the command ${JSON.stringify(cmd.join(' '))} exited at once with status ${early}: ${output || 'no output'}`,
+    );
   }
 }
 
@@ -193,7 +210,8 @@ export function execInContainer(dirs: RuntimeDirs, name: string, cmd: string[]):
   if (!loadRecord(dirs.stateDir, name)) {
     throw new VxnetError('NOT_FOUND', `no container named "${name}" in ${dirs.stateDir}; see \`vxnet container ls\``);
   }
-  if (cmd.length === 0) throw new VxnetError('BAD_REQUEST', 'nothing to run: give a command after "--", e.g. vxnet container exec NAME -- ping -c1 IP');
+  if (cmd.length === 0)
+    throw new VxnetError('BAD_REQUEST', 'nothing to run: give a command after "--", e.g. vxnet container exec NAME -- ping -c1 IP');
   return new Promise((resolve) => {
     const child = spawn('ip', ['netns', 'exec', name, ...cmd], { stdio: 'inherit' });
     child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1)));

@@ -21,7 +21,13 @@ export const specialRanges = (): Cidr[] => SPECIAL_RANGES.map((r) => r.cidr);
 export function checkCidrField(sink: IssueSink, path: string, value: unknown, family: Family, wrongFamilyFix: string): Cidr | undefined {
   const example = EXAMPLE_CIDR[family];
   if (typeof value !== 'string') {
-    addError(sink, path, value, `must be a string holding an IPv${family} CIDR, got ${typeName(value)}`, `write it as address/length, e.g. ${example}`);
+    addError(
+      sink,
+      path,
+      value,
+      `must be a string holding an IPv${family} CIDR, got ${typeName(value)}`,
+      `write it as address/length, e.g. ${example}`,
+    );
     return undefined;
   }
   const parsed = parseCidr(value.trim());
@@ -50,7 +56,9 @@ export function checkCidrField(sink: IssueSink, path: string, value: unknown, fa
         path,
         value,
         `overlaps ${formatCidr(special.cidr)} (${special.what}), which is never routed between hosts`,
-        family === 4 ? 'use a private range such as 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16' : 'use a unique local range inside fd00::/8',
+        family === 4
+          ? 'use a private range such as 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16'
+          : 'use a unique local range inside fd00::/8',
       );
     }
   }
@@ -68,7 +76,14 @@ export function suggestedPrefix(cidr: Cidr | undefined, family: Family): number 
  * Checks an agent prefix length against its subnet: in [mask, MAX_AGENT_PREFIX].
  * `cidr` is undefined when the subnet is unusable; then only the absolute bounds apply.
  */
-export function checkPrefixField(sink: IssueSink, path: string, value: unknown, family: Family, cidr: Cidr | undefined, subnetPath: string): number | undefined {
+export function checkPrefixField(
+  sink: IssueSink,
+  path: string,
+  value: unknown,
+  family: Family,
+  cidr: Cidr | undefined,
+  subnetPath: string,
+): number | undefined {
   const lowest = cidr?.length ?? 0;
   const highest = MAX_AGENT_PREFIX[family];
   const example = suggestedPrefix(cidr, family);
@@ -85,7 +100,13 @@ export function checkPrefixField(sink: IssueSink, path: string, value: unknown, 
     return undefined;
   }
   if (value < lowest) {
-    addError(sink, path, value, `is shorter than the mask /${lowest} of ${subnetPath}: an agent's slice cannot be larger than the overlay`, `use a prefix ${range}, e.g. ${example}`);
+    addError(
+      sink,
+      path,
+      value,
+      `is shorter than the mask /${lowest} of ${subnetPath}: an agent's slice cannot be larger than the overlay`,
+      `use a prefix ${range}, e.g. ${example}`,
+    );
     return undefined;
   }
   if (value > highest) {

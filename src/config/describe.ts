@@ -29,11 +29,16 @@ export function typeName(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (isPlainObject(value)) return 'a mapping';
   switch (typeof value) {
-    case 'string': return 'a string';
-    case 'number': return Number.isInteger(value) ? 'an integer' : 'a number';
-    case 'boolean': return 'a boolean';
-    case 'undefined': return 'nothing';
-    default: return typeof value;
+    case 'string':
+      return 'a string';
+    case 'number':
+      return Number.isInteger(value) ? 'an integer' : 'a number';
+    case 'boolean':
+      return 'a boolean';
+    case 'undefined':
+      return 'nothing';
+    default:
+      return typeof value;
   }
 }
 
@@ -79,7 +84,13 @@ export function closestKey(key: string, known: readonly string[]): string | unde
 }
 
 /** Reports every key of `object` that is not in `known`, suggesting the closest known key. */
-export function checkKnownKeys(sink: IssueSink, object: Record<string, unknown>, known: readonly string[], pathOf: (key: string) => string, where: string): void {
+export function checkKnownKeys(
+  sink: IssueSink,
+  object: Record<string, unknown>,
+  known: readonly string[],
+  pathOf: (key: string) => string,
+  where: string,
+): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
     const suggestion = closestKey(key, known);

@@ -29,7 +29,9 @@ describe('loadConfigFile', () => {
     const file = join(dir, 'missing.yaml');
     const check = await loadConfigFile(file);
     expect(check.config).toBeUndefined();
-    expect(check.errors).toEqual([{ path: file, value: file, rule: 'the config file does not exist', fix: expect.stringMatching(/check the path/) }]);
+    expect(check.errors).toEqual([
+      { path: file, value: file, rule: 'the config file does not exist', fix: expect.stringMatching(/check the path/) },
+    ]);
   });
 
   it('turns a directory into an error', async () => {
@@ -40,7 +42,10 @@ describe('loadConfigFile', () => {
 describe('formatIssues', () => {
   it('prints errors before warnings, each with path, value, rule and fix', async () => {
     const file = join(dir, 'mixed.yaml');
-    await writeFile(file, 'vtep_subnet: 10.0.0.0/20\nvtep_mac_oui: 70:B3:D5:00:00:00\noverlays:\n  - {name: a, subnet: 10.1.0.0/24, prefix: 24}\n  - {name: b, subnet: 10.2.0.0/16, prefix: 33}\n');
+    await writeFile(
+      file,
+      'vtep_subnet: 10.0.0.0/20\nvtep_mac_oui: 70:B3:D5:00:00:00\noverlays:\n  - {name: a, subnet: 10.1.0.0/24, prefix: 24}\n  - {name: b, subnet: 10.2.0.0/16, prefix: 33}\n',
+    );
     const text = formatIssues(await loadConfigFile(file));
     expect(text).toContain('error: overlays[1].prefix = 33\n  rule: is too long');
     expect(text).toContain('  fix:  use a prefix between 16 (the mask of overlays[1].subnet) and 29, e.g. 24');

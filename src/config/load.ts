@@ -23,12 +23,28 @@ export async function loadConfigFile(path?: string): Promise<ConfigCheck> {
   try {
     const info = await stat(path);
     if (!info.isFile()) return unreadable(path, 'is not a regular file', 'give the path of a YAML or JSON config file');
-    if (info.size > MAX_CONFIG_BYTES) return unreadable(path, `is ${info.size} bytes, larger than any config file (limit ${MAX_CONFIG_BYTES})`, 'give the path of the YAML or JSON config file');
+    if (info.size > MAX_CONFIG_BYTES)
+      return unreadable(
+        path,
+        `is ${info.size} bytes, larger than any config file (limit ${MAX_CONFIG_BYTES})`,
+        'give the path of the YAML or JSON config file',
+      );
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be read (${code ?? String(error)})`;
-    return unreadable(path, `the config file ${reason}`, code === 'EACCES' ? 'make it readable by this user, or run as a user who can read it' : 'check the path, or give no file to use the defaults');
+    const reason =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'is not readable (permission denied)'
+          : `cannot be read (${code ?? String(error)})`;
+    return unreadable(
+      path,
+      `the config file ${reason}`,
+      code === 'EACCES'
+        ? 'make it readable by this user, or run as a user who can read it'
+        : 'check the path, or give no file to use the defaults',
+    );
   }
   return parseConfigText(text, path);
 }

@@ -46,7 +46,9 @@ const MAX_SUGGESTIONS = 20;
  */
 function checkFamilyOverlaps(sink: IssueSink, claims: Claim[]): void {
   const taken = [...claims.map((c) => c.cidr), ...specialRanges()];
-  const sorted = claims.map((claim, order) => ({ claim, order })).sort((a, b) => (a.claim.cidr.base === b.claim.cidr.base ? a.order - b.order : a.claim.cidr.base < b.claim.cidr.base ? -1 : 1));
+  const sorted = claims
+    .map((claim, order) => ({ claim, order }))
+    .sort((a, b) => (a.claim.cidr.base === b.claim.cidr.base ? a.order - b.order : a.claim.cidr.base < b.claim.cidr.base ? -1 : 1));
   let reach: Claim | undefined;
   let suggestionsLeft = MAX_SUGGESTIONS;
   for (const { claim } of sorted) {
@@ -86,7 +88,13 @@ export function checkIpv6NeedsVtep(sink: IssueSink, vteps: ParsedVteps, overlays
   for (const overlay of overlays) {
     const v6 = overlay.families.find((f) => f.family === 6);
     if (v6) {
-      addError(sink, v6.subnetPath, v6.text, 'an IPv6 overlay needs vtep_subnet6: routes to other agents go via their IPv6 VTEP addresses', 'add vtep_subnet6: fd00:15::/64 (any IPv6 network not used by an overlay)');
+      addError(
+        sink,
+        v6.subnetPath,
+        v6.text,
+        'an IPv6 overlay needs vtep_subnet6: routes to other agents go via their IPv6 VTEP addresses',
+        'add vtep_subnet6: fd00:15::/64 (any IPv6 network not used by an overlay)',
+      );
     }
   }
 }
@@ -124,7 +132,15 @@ function pools(vteps: ParsedVteps): Pool[] {
   return found;
 }
 
-function warnFamily(sink: IssueSink, overlay: ParsedOverlay, family: Family, cidr: Cidr, prefix: number, prefixPath: string, pool: Pool | undefined): void {
+function warnFamily(
+  sink: IssueSink,
+  overlay: ParsedOverlay,
+  family: Family,
+  cidr: Cidr,
+  prefix: number,
+  prefixPath: string,
+  pool: Pool | undefined,
+): void {
   const capacity = familyCapacity(cidr, prefix);
   const label = overlay.name ?? `overlays[${overlay.index}]`;
   if (capacity.agentSubnets === 1n) {
@@ -134,10 +150,18 @@ function warnFamily(sink: IssueSink, overlay: ParsedOverlay, family: Family, cid
       prefixPath,
       prefix,
       `equals the mask of ${formatCidr(cidr)}: the whole overlay is one agent subnet, so only one agent can join ${label}`,
-      longer ? `use a longer prefix (e.g. ${longer}) to give every agent a slice` : 'use a wider subnet and a longer prefix to give every agent a slice',
+      longer
+        ? `use a longer prefix (e.g. ${longer}) to give every agent a slice`
+        : 'use a wider subnet and a longer prefix to give every agent a slice',
     );
   } else if (capacity.agentSubnets < SMALL_AGENT_COUNT) {
-    addWarning(sink, prefixPath, prefix, `splits ${formatCidr(cidr)} into only ${capacity.agentSubnets} agent subnets, so at most ${capacity.agentSubnets} agents can join ${label}`, 'use a longer prefix or a wider subnet');
+    addWarning(
+      sink,
+      prefixPath,
+      prefix,
+      `splits ${formatCidr(cidr)} into only ${capacity.agentSubnets} agent subnets, so at most ${capacity.agentSubnets} agents can join ${label}`,
+      'use a longer prefix or a wider subnet',
+    );
   }
   if (capacity.containersPerBridgeHalf < SMALL_CONTAINER_COUNT) {
     addWarning(
@@ -156,7 +180,9 @@ function warnFamily(sink: IssueSink, overlay: ParsedOverlay, family: Family, cid
       pool.path,
       pool.text,
       `the VTEP pool holds ${pool.vteps} addresses, fewer than the ${capacity.agentSubnets} agent subnets of ${label}: the cluster stops at ${pool.vteps} agents and the rest of ${formatCidr(cidr)} is never used`,
-      length ? `widen vtep_subnet to a /${length} (${vtepCapacity({ family: 4, base: 0n, length })} VTEPs), or shorten the prefix` : `widen ${pool.path}, or shorten the overlay prefix`,
+      length
+        ? `widen vtep_subnet to a /${length} (${vtepCapacity({ family: 4, base: 0n, length })} VTEPs), or shorten the prefix`
+        : `widen ${pool.path}, or shorten the overlay prefix`,
     );
   }
 }
@@ -165,7 +191,13 @@ export function capacityWarnings(sink: IssueSink, vteps: ParsedVteps, overlays: 
   const found = pools(vteps);
   for (const pool of found) {
     if (pool.vteps > 0n && pool.vteps < SMALL_AGENT_COUNT) {
-      addWarning(sink, pool.path, pool.text, `holds only ${pool.vteps} VTEP addresses, so at most that many agents (masters included) can join`, `use a wider network, e.g. a ${pool.path === 'vtep_subnet' ? '/20 (4094 VTEPs)' : '/64'}`);
+      addWarning(
+        sink,
+        pool.path,
+        pool.text,
+        `holds only ${pool.vteps} VTEP addresses, so at most that many agents (masters included) can join`,
+        `use a wider network, e.g. a ${pool.path === 'vtep_subnet' ? '/20 (4094 VTEPs)' : '/64'}`,
+      );
     }
   }
   // The smaller pool is the one that stops registrations.
@@ -176,6 +208,12 @@ export function capacityWarnings(sink: IssueSink, vteps: ParsedVteps, overlays: 
     }
   }
   if (overlays.length > 0 && overlays.every((o) => !o.enabled)) {
-    addWarning(sink, 'overlays', overlays.map((o) => ({ name: o.name, enabled: false })), 'every overlay is disabled: agents get a VTEP but no new subnet', 'set enabled: true (or remove enabled) on the overlays that should work');
+    addWarning(
+      sink,
+      'overlays',
+      overlays.map((o) => ({ name: o.name, enabled: false })),
+      'every overlay is disabled: agents get a VTEP but no new subnet',
+      'set enabled: true (or remove enabled) on the overlays that should work',
+    );
   }
 }

@@ -34,7 +34,10 @@ const FAMILY_KEYS = {
 } as const;
 
 function sanitizedName(name: string, index: number): string {
-  const cleaned = name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, MAX_NAME_LENGTH);
+  const cleaned = name
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, MAX_NAME_LENGTH);
   return cleaned || `dcos-${index + 1}`;
 }
 
@@ -69,12 +72,24 @@ function checkName(sink: IssueSink, path: string, value: unknown, index: number,
     ok = false;
   }
   if (RESERVED_NAMES.includes(value)) {
-    addError(sink, path, value, `"${value}" is reserved (${RESERVED_NAMES.join(', ')} name built-in container networks)`, `pick another name, e.g. "dcos-${index + 1}"`);
+    addError(
+      sink,
+      path,
+      value,
+      `"${value}" is reserved (${RESERVED_NAMES.join(', ')} name built-in container networks)`,
+      `pick another name, e.g. "dcos-${index + 1}"`,
+    );
     ok = false;
   }
   const first = seen.get(value);
   if (first !== undefined) {
-    addError(sink, path, value, `duplicates the name of overlays[${first}]: names must be unique`, `rename one of them, e.g. "${sanitizedName(`${value.slice(0, MAX_NAME_LENGTH - 2)}-${index + 1}`, index)}"`);
+    addError(
+      sink,
+      path,
+      value,
+      `duplicates the name of overlays[${first}]: names must be unique`,
+      `rename one of them, e.g. "${sanitizedName(`${value.slice(0, MAX_NAME_LENGTH - 2)}-${index + 1}`, index)}"`,
+    );
     ok = false;
   } else {
     seen.set(value, index);
@@ -90,7 +105,13 @@ function checkFamily(sink: IssueSink, overlay: Record<string, unknown>, base: st
   const prefixValue = overlay[keys.prefix];
   if (subnetValue === undefined) {
     if (prefixValue !== undefined) {
-      addError(sink, prefixPath, prefixValue, `${keys.prefix} only applies together with ${keys.subnet}, which is missing`, `add ${keys.subnet}: <IPv${family} CIDR>, or remove ${keys.prefix}`);
+      addError(
+        sink,
+        prefixPath,
+        prefixValue,
+        `${keys.prefix} only applies together with ${keys.subnet}, which is missing`,
+        `add ${keys.subnet}: <IPv${family} CIDR>, or remove ${keys.prefix}`,
+      );
     }
     return undefined;
   }
@@ -109,7 +130,13 @@ function checkFamily(sink: IssueSink, overlay: Record<string, unknown>, base: st
     usable = undefined;
   }
   if (prefixValue === undefined) {
-    addError(sink, prefixPath, prefixValue, `${keys.prefix} is required with ${keys.subnet}: it sets the size of each agent's slice`, `add ${keys.prefix}: ${suggestedPrefix(usable, family)}`);
+    addError(
+      sink,
+      prefixPath,
+      prefixValue,
+      `${keys.prefix} is required with ${keys.subnet}: it sets the size of each agent's slice`,
+      `add ${keys.prefix}: ${suggestedPrefix(usable, family)}`,
+    );
     return { family, cidr, text: String(subnetValue), subnetPath, prefixPath };
   }
   const prefix = usable ? checkPrefixField(sink, prefixPath, prefixValue, family, usable, subnetPath) : undefined;
@@ -119,16 +146,34 @@ function checkFamily(sink: IssueSink, overlay: Record<string, unknown>, base: st
 function checkOverlay(sink: IssueSink, value: unknown, index: number, seen: Map<string, number>): ParsedOverlay | undefined {
   const base = `overlays[${index}]`;
   if (!isPlainObject(value)) {
-    addError(sink, base, value, `each overlay must be a mapping with name, subnet and prefix, got ${typeName(value)}`, `write it as { name: dcos-${index + 1}, subnet: 192.168.0.0/17, prefix: 24 }`);
+    addError(
+      sink,
+      base,
+      value,
+      `each overlay must be a mapping with name, subnet and prefix, got ${typeName(value)}`,
+      `write it as { name: dcos-${index + 1}, subnet: 192.168.0.0/17, prefix: 24 }`,
+    );
     return undefined;
   }
   checkKnownKeys(sink, value, OVERLAY_KEYS, (key) => `${base}.${key}`, 'an overlay');
   const name = checkName(sink, `${base}.name`, value.name, index, seen);
   if (value.enabled !== undefined && typeof value.enabled !== 'boolean') {
-    addError(sink, `${base}.enabled`, value.enabled, `must be a boolean, got ${typeName(value.enabled)}`, 'write true or false (unquoted), or leave it out for true');
+    addError(
+      sink,
+      `${base}.enabled`,
+      value.enabled,
+      `must be a boolean, got ${typeName(value.enabled)}`,
+      'write true or false (unquoted), or leave it out for true',
+    );
   }
   if (value.subnet === undefined && value.subnet6 === undefined) {
-    addError(sink, base, value, 'an overlay needs subnet (IPv4) and/or subnet6 (IPv6): it has neither', 'add subnet: 192.168.0.0/17 with prefix: 24, or subnet6 with prefix6');
+    addError(
+      sink,
+      base,
+      value,
+      'an overlay needs subnet (IPv4) and/or subnet6 (IPv6): it has neither',
+      'add subnet: 192.168.0.0/17 with prefix: 24, or subnet6 with prefix6',
+    );
   }
   const families = ([4, 6] as const).map((f) => checkFamily(sink, value, base, f)).filter((f): f is ParsedFamily => f !== undefined);
   return { index, ...(name !== undefined && { name }), enabled: value.enabled !== false, families };
@@ -137,15 +182,33 @@ function checkOverlay(sink: IssueSink, value: unknown, index: number, seen: Map<
 /** Checks the overlays list; returns what could be read of each overlay for the cross-field checks. */
 export function checkOverlays(sink: IssueSink, value: unknown): ParsedOverlay[] {
   if (value === undefined) {
-    addError(sink, 'overlays', value, 'overlays is required: without one, no container can join a network', 'add overlays: [{ name: dcos-1, subnet: 192.168.0.0/17, prefix: 24 }]');
+    addError(
+      sink,
+      'overlays',
+      value,
+      'overlays is required: without one, no container can join a network',
+      'add overlays: [{ name: dcos-1, subnet: 192.168.0.0/17, prefix: 24 }]',
+    );
     return [];
   }
   if (!Array.isArray(value)) {
-    addError(sink, 'overlays', value, `must be a list of overlays, got ${typeName(value)}`, 'write each overlay as a list item starting with "- name: ..."');
+    addError(
+      sink,
+      'overlays',
+      value,
+      `must be a list of overlays, got ${typeName(value)}`,
+      'write each overlay as a list item starting with "- name: ..."',
+    );
     return [];
   }
   if (value.length === 0) {
-    addError(sink, 'overlays', value, 'must hold at least one overlay', 'add an overlay, e.g. { name: dcos-1, subnet: 192.168.0.0/17, prefix: 24 }');
+    addError(
+      sink,
+      'overlays',
+      value,
+      'must hold at least one overlay',
+      'add an overlay, e.g. { name: dcos-1, subnet: 192.168.0.0/17, prefix: 24 }',
+    );
     return [];
   }
   const seen = new Map<string, number>();

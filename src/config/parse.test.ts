@@ -43,7 +43,11 @@ describe('parseConfigText', () => {
   });
 
   it('reads a JSON section', () => {
-    const json = JSON.stringify({ vtep_subnet: '198.15.0.0/20', vtep_mac_oui: '70:B3:D5:00:00:00', overlays: [{ name: 'dcos', subnet: '44.128.0.0/16', prefix: 24 }] });
+    const json = JSON.stringify({
+      vtep_subnet: '198.15.0.0/20',
+      vtep_mac_oui: '70:B3:D5:00:00:00',
+      overlays: [{ name: 'dcos', subnet: '44.128.0.0/16', prefix: 24 }],
+    });
     expect(parseConfigText(json, 'net.json').config?.overlays[0]).toEqual({ name: 'dcos', subnet: '44.128.0.0/16', prefix: 24 });
   });
 
@@ -54,7 +58,11 @@ describe('parseConfigText', () => {
   });
 
   it('reads the section given as a JSON string, as DC/OS expanded configs keep it', () => {
-    const section = JSON.stringify({ vtep_subnet: '198.15.0.0/20', vtep_mac_oui: '70:B3:D5:00:00:00', overlays: [{ name: 'dcos', subnet: '44.128.0.0/16', prefix: 24 }] });
+    const section = JSON.stringify({
+      vtep_subnet: '198.15.0.0/20',
+      vtep_mac_oui: '70:B3:D5:00:00:00',
+      overlays: [{ name: 'dcos', subnet: '44.128.0.0/16', prefix: 24 }],
+    });
     const check = parseConfigText(JSON.stringify({ cluster_name: 'x', dcos_overlay_network: section }), 'expanded.config.json');
     expect(check.errors).toEqual([]);
     expect(check.config?.overlays[0]).toEqual({ name: 'dcos', subnet: '44.128.0.0/16', prefix: 24 });

@@ -11,7 +11,12 @@ function lineAt(text: string, line: number): string {
   return (text.split(/\r?\n/)[line - 1] ?? '').trim();
 }
 
-function syntaxIssues(text: string, sourceName: string, sink: IssueSink, errors: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }[]): void {
+function syntaxIssues(
+  text: string,
+  sourceName: string,
+  sink: IssueSink,
+  errors: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }[],
+): void {
   for (const error of errors) {
     const position = error.linePos?.[0];
     const headline = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
@@ -29,7 +34,13 @@ function syntaxIssues(text: string, sourceName: string, sink: IssueSink, errors:
 /** Where the section lives: the whole value or its dcos_overlay_network key. */
 function findSection(data: unknown, sourceName: string, sink: IssueSink): { section: unknown; nested: boolean } | undefined {
   if (data === null || data === undefined) {
-    addError(sink, sourceName, data, 'the file is empty', 'write the dcos_overlay_network section (vtep_subnet, vtep_mac_oui, overlays), or give no file to use the defaults');
+    addError(
+      sink,
+      sourceName,
+      data,
+      'the file is empty',
+      'write the dcos_overlay_network section (vtep_subnet, vtep_mac_oui, overlays), or give no file to use the defaults',
+    );
     return undefined;
   }
   if (isPlainObject(data)) {
@@ -47,7 +58,10 @@ function findSection(data: unknown, sourceName: string, sink: IssueSink): { sect
   return undefined;
 }
 
-const nestPath = (issue: ConfigIssue): ConfigIssue => ({ ...issue, path: issue.path === ROOT_PATH ? ROOT_PATH : `${ROOT_PATH}.${issue.path}` });
+const nestPath = (issue: ConfigIssue): ConfigIssue => ({
+  ...issue,
+  path: issue.path === ROOT_PATH ? ROOT_PATH : `${ROOT_PATH}.${issue.path}`,
+});
 
 /**
  * Parses and checks config text. Paths of issues inside a whole config.yaml
@@ -64,7 +78,13 @@ export function parseConfigText(text: string, sourceName: string): ConfigCheck {
   try {
     data = document.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    addError(sink, sourceName, undefined, `cannot be read as data: ${error instanceof Error ? error.message : String(error)}`, 'remove YAML anchors/aliases and custom tags');
+    addError(
+      sink,
+      sourceName,
+      undefined,
+      `cannot be read as data: ${error instanceof Error ? error.message : String(error)}`,
+      'remove YAML anchors/aliases and custom tags',
+    );
     return sink;
   }
   const found = findSection(data, sourceName, sink);
@@ -75,7 +95,13 @@ export function parseConfigText(text: string, sourceName: string): ConfigCheck {
       found.section = JSON.parse(found.section);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
-      addError(sink, ROOT_PATH, found.section, `is a string but not valid JSON (${why})`, 'write the section as a YAML mapping, or fix the JSON in the string');
+      addError(
+        sink,
+        ROOT_PATH,
+        found.section,
+        `is a string but not valid JSON (${why})`,
+        'write the section as a YAML mapping, or fix the JSON in the string',
+      );
       return sink;
     }
   }

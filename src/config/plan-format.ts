@@ -27,13 +27,18 @@ function familyLines(overlay: OverlayCapacity, f: FamilyCapacity): string[] {
 
 /** The plan as text: VTEP pools, then each overlay, then the cluster-wide bound. */
 export function formatPlan(plan: CapacityPlan): string {
-  const lines = ['VTEP pools (one address per agent)', `  vtep_subnet   ${plan.vtep.ipv4.subnet}: ${formatCount(plan.vtep.ipv4.vteps)} VTEPs`];
+  const lines = [
+    'VTEP pools (one address per agent)',
+    `  vtep_subnet   ${plan.vtep.ipv4.subnet}: ${formatCount(plan.vtep.ipv4.vteps)} VTEPs`,
+  ];
   if (plan.vtep.ipv6) lines.push(`  vtep_subnet6  ${plan.vtep.ipv6.subnet}: ${formatCount(plan.vtep.ipv6.vteps)} VTEPs`);
   for (const overlay of plan.overlays) {
     lines.push(`Overlay ${overlay.name}${overlay.enabled ? '' : ' (disabled: no new allocations)'}`);
     for (const f of [overlay.ipv4, overlay.ipv6]) if (f) lines.push(...familyLines(overlay, f));
     lines.push(`  max agents              ${formatCount(overlay.maxAgents)}, limited by ${overlay.limitedBy.join(' and ')}`);
   }
-  lines.push(`Cluster: at most ${formatCount(plan.cluster.maxAgents)} agents with every enabled overlay, limited by ${plan.cluster.limitedBy.join(' and ')}`);
+  lines.push(
+    `Cluster: at most ${formatCount(plan.cluster.maxAgents)} agents with every enabled overlay, limited by ${plan.cluster.limitedBy.join(' and ')}`,
+  );
   return `${lines.join('\n')}\n`;
 }

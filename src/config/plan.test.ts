@@ -13,7 +13,15 @@ describe('planCapacity', () => {
     expect(plan.overlays[0]).toEqual({
       name: 'dcos-1',
       enabled: true,
-      ipv4: { family: 4, subnet: '192.168.0.0/17', prefix: 24, agentSubnets: 128n, addressesPerAgent: 256n, bridgeHalfPrefix: 25, containersPerBridgeHalf: 125n },
+      ipv4: {
+        family: 4,
+        subnet: '192.168.0.0/17',
+        prefix: 24,
+        agentSubnets: 128n,
+        addressesPerAgent: 256n,
+        bridgeHalfPrefix: 25,
+        containersPerBridgeHalf: 125n,
+      },
       maxAgents: 128n,
       limitedBy: ['overlays[0].subnet'],
     });
@@ -61,7 +69,11 @@ describe('planCapacity', () => {
   });
 
   it('lets a VTEP pool smaller than the overlay bind', () => {
-    const config: NetworkConfig = { vtep_subnet: '198.15.0.0/24', vtep_mac_oui: '70:B3:D5:00:00:00', overlays: [{ name: 'a', subnet: '10.0.0.0/16', prefix: 24 }] };
+    const config: NetworkConfig = {
+      vtep_subnet: '198.15.0.0/24',
+      vtep_mac_oui: '70:B3:D5:00:00:00',
+      overlays: [{ name: 'a', subnet: '10.0.0.0/16', prefix: 24 }],
+    };
     expect(familyCapacity(mustCidr('10.0.0.0/16'), 24).agentSubnets).toBe(256n);
     expect(vtepCapacity(mustCidr('198.15.0.0/24'))).toBe(254n);
     expect(planCapacity(canonicalize(config)).cluster).toEqual({ maxAgents: 254n, limitedBy: ['vtep_subnet'] });
@@ -72,7 +84,9 @@ describe('formatPlan', () => {
   it('shows the exact per-overlay numbers and the binding limit', () => {
     const text = formatPlan(planCapacity(canonicalize(DEFAULT_NETWORK_CONFIG)));
     expect(text).toContain('vtep_subnet   192.15.0.0/20: 4094 VTEPs');
-    expect(text).toContain('Overlay dcos-2\n  IPv4 192.168.128.0/17, prefix /24\n    agent subnets           128\n    addresses per agent     256');
+    expect(text).toContain(
+      'Overlay dcos-2\n  IPv4 192.168.128.0/17, prefix /24\n    agent subnets           128\n    addresses per agent     256',
+    );
     expect(text).toContain('container IPs per half  125 (after network, gateway and broadcast)');
     expect(text).toContain('Cluster: at most 128 agents with every enabled overlay, limited by overlays[0].subnet and overlays[1].subnet');
   });

@@ -75,6 +75,7 @@ interface Limit {
 }
 
 function tightest(limits: Limit[]): { maxAgents: bigint; limitedBy: string[] } {
+  // biome-ignore lint/complexity/useMathMinMax: counts are bigints, which Math.min does not take
   const maxAgents = limits.reduce((min, l) => (l.count < min ? l.count : min), limits[0]!.count);
   return { maxAgents, limitedBy: limits.filter((l) => l.count === maxAgents).map((l) => l.path) };
 }
@@ -97,7 +98,8 @@ function planOverlay(overlay: CanonicalOverlay, index: number, vtepLimits: Limit
 /** Capacity of a canonical config. */
 export function planCapacity(config: CanonicalConfig): CapacityPlan {
   const ipv4: VtepCapacity = { family: 4, subnet: formatCidr(config.vtep4), vteps: vtepCapacity(config.vtep4) };
-  const ipv6: VtepCapacity | undefined = config.vtep6 === undefined ? undefined : { family: 6, subnet: formatCidr(config.vtep6), vteps: vtepCapacity(config.vtep6) };
+  const ipv6: VtepCapacity | undefined =
+    config.vtep6 === undefined ? undefined : { family: 6, subnet: formatCidr(config.vtep6), vteps: vtepCapacity(config.vtep6) };
   const vtepLimits: Limit[] = [{ path: 'vtep_subnet', count: ipv4.vteps }];
   if (ipv6) vtepLimits.push({ path: 'vtep_subnet6', count: ipv6.vteps });
   const overlays = config.overlays.map((overlay, index) => planOverlay(overlay, index, vtepLimits));

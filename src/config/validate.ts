@@ -22,7 +22,13 @@ const WIDEST_VTEP_SUBNET = 8;
 
 function checkVtepSubnet(sink: IssueSink, value: unknown): Cidr | undefined {
   if (value === undefined) {
-    addError(sink, 'vtep_subnet', value, 'vtep_subnet is required: every agent gets its VTEP address from it', 'add vtep_subnet: 192.15.0.0/20 (the default, 4094 VTEPs)');
+    addError(
+      sink,
+      'vtep_subnet',
+      value,
+      'vtep_subnet is required: every agent gets its VTEP address from it',
+      'add vtep_subnet: 192.15.0.0/20 (the default, 4094 VTEPs)',
+    );
     return undefined;
   }
   const cidr = checkCidrField(sink, 'vtep_subnet', value, 4, 'put the IPv6 VTEP pool in vtep_subnet6 and an IPv4 network here');
@@ -36,7 +42,13 @@ function checkVtepSubnet(sink: IssueSink, value: unknown): Cidr | undefined {
       `use a /${WIDEST_VTEP_SUBNET} or narrower network, e.g. a /20 (4094 VTEPs)`,
     );
   } else if (vtepCapacity(cidr) === 0n) {
-    addError(sink, 'vtep_subnet', value, `has no usable VTEP address: a /${cidr.length} holds only network and broadcast addresses`, 'use a /30 or wider network, e.g. a /20 (4094 VTEPs)');
+    addError(
+      sink,
+      'vtep_subnet',
+      value,
+      `has no usable VTEP address: a /${cidr.length} holds only network and broadcast addresses`,
+      'use a /30 or wider network, e.g. a /20 (4094 VTEPs)',
+    );
   }
   return cidr;
 }
@@ -45,7 +57,13 @@ function checkVtepSubnet6(sink: IssueSink, value: unknown): Cidr | undefined {
   if (value === undefined) return undefined;
   const cidr = checkCidrField(sink, 'vtep_subnet6', value, 6, 'put the IPv4 VTEP pool in vtep_subnet and an IPv6 network here');
   if (cidr && vtepCapacity(cidr) === 0n) {
-    addError(sink, 'vtep_subnet6', value, `has no usable VTEP address: a /128 holds only its network address`, 'use a wider network, e.g. a /64');
+    addError(
+      sink,
+      'vtep_subnet6',
+      value,
+      `has no usable VTEP address: a /128 holds only its network address`,
+      'use a wider network, e.g. a /64',
+    );
   }
   return cidr;
 }
@@ -53,11 +71,23 @@ function checkVtepSubnet6(sink: IssueSink, value: unknown): Cidr | undefined {
 function checkOui(sink: IssueSink, value: unknown): void {
   const path = 'vtep_mac_oui';
   if (value === undefined) {
-    addError(sink, path, value, 'vtep_mac_oui is required: VTEP MACs are built from it', 'add vtep_mac_oui: 70:B3:D5:00:00:00 (the default)');
+    addError(
+      sink,
+      path,
+      value,
+      'vtep_mac_oui is required: VTEP MACs are built from it',
+      'add vtep_mac_oui: 70:B3:D5:00:00:00 (the default)',
+    );
     return;
   }
   if (typeof value !== 'string' || !OUI_RE.test(value)) {
-    addError(sink, path, value, `must be a MAC prefix of the form xx:xx:xx:00:00:00 (six hex byte pairs), got ${typeName(value)}${typeof value === 'string' ? ` "${value}"` : ''}`, 'write it like 70:B3:D5:00:00:00, quoted in YAML');
+    addError(
+      sink,
+      path,
+      value,
+      `must be a MAC prefix of the form xx:xx:xx:00:00:00 (six hex byte pairs), got ${typeName(value)}${typeof value === 'string' ? ` "${value}"` : ''}`,
+      'write it like 70:B3:D5:00:00:00, quoted in YAML',
+    );
     return;
   }
   const bytes = value.split(':');
@@ -68,7 +98,13 @@ function checkOui(sink: IssueSink, value: unknown): void {
   const first = parseInt(bytes[0]!, 16);
   if (first & 1) {
     const unicast = (first & 0xfe).toString(16).padStart(2, '0').toUpperCase();
-    addError(sink, path, value, 'is a multicast (group) OUI: the lowest bit of its first byte is set, but a VTEP MAC must be unicast', `clear that bit, e.g. ${[unicast, ...bytes.slice(1, 3)].join(':')}:00:00:00`);
+    addError(
+      sink,
+      path,
+      value,
+      'is a multicast (group) OUI: the lowest bit of its first byte is set, but a VTEP MAC must be unicast',
+      `clear that bit, e.g. ${[unicast, ...bytes.slice(1, 3)].join(':')}:00:00:00`,
+    );
   }
 }
 
@@ -77,11 +113,29 @@ function checkMtu(sink: IssueSink, value: unknown): void {
   const range = `between ${MIN_VTEP_MTU} and ${MAX_VTEP_MTU}`;
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     const quoted = typeof value === 'string' && /^\d+$/.test(value.trim());
-    addError(sink, 'vtep_mtu', value, `must be an integer ${range}, got ${typeName(value)}`, quoted ? `write ${value.trim()} without quotes` : 'set it to e.g. 1450 (a 1500-byte underlay minus VXLAN overhead), or leave it out');
+    addError(
+      sink,
+      'vtep_mtu',
+      value,
+      `must be an integer ${range}, got ${typeName(value)}`,
+      quoted ? `write ${value.trim()} without quotes` : 'set it to e.g. 1450 (a 1500-byte underlay minus VXLAN overhead), or leave it out',
+    );
   } else if (value < MIN_VTEP_MTU) {
-    addError(sink, 'vtep_mtu', value, `is below ${MIN_VTEP_MTU}, the smallest MTU the VXLAN device accepts`, 'set it to e.g. 1450, or leave it out to derive it from the underlay');
+    addError(
+      sink,
+      'vtep_mtu',
+      value,
+      `is below ${MIN_VTEP_MTU}, the smallest MTU the VXLAN device accepts`,
+      'set it to e.g. 1450, or leave it out to derive it from the underlay',
+    );
   } else if (value > MAX_VTEP_MTU) {
-    addError(sink, 'vtep_mtu', value, `is above ${MAX_VTEP_MTU}: no common underlay carries frames of ${value + 50} bytes`, `set it to at most ${MAX_VTEP_MTU} (the underlay MTU minus 50)`);
+    addError(
+      sink,
+      'vtep_mtu',
+      value,
+      `is above ${MAX_VTEP_MTU}: no common underlay carries frames of ${value + 50} bytes`,
+      `set it to at most ${MAX_VTEP_MTU} (the underlay MTU minus 50)`,
+    );
   }
 }
 
@@ -93,7 +147,13 @@ function checkMtu(sink: IssueSink, value: unknown): void {
 export function checkConfig(raw: unknown): ConfigCheck {
   const sink = newSink();
   if (!isPlainObject(raw)) {
-    addError(sink, ROOT_PATH, raw, `the network config must be a mapping, got ${typeName(raw)}`, 'write vtep_subnet, vtep_mac_oui and overlays as keys of one mapping');
+    addError(
+      sink,
+      ROOT_PATH,
+      raw,
+      `the network config must be a mapping, got ${typeName(raw)}`,
+      'write vtep_subnet, vtep_mac_oui and overlays as keys of one mapping',
+    );
     return sink;
   }
   checkKnownKeys(sink, raw, NETWORK_KEYS, (key) => key, 'dcos_overlay_network');

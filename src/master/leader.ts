@@ -50,7 +50,13 @@ async function bounded(say: (t: string) => void, step: string, work: Promise<unk
   if (!work) return;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
-  const outcome = await Promise.race([work.then(() => 'done', () => 'done'), late]);
+  const outcome = await Promise.race([
+    work.then(
+      () => 'done',
+      () => 'done',
+    ),
+    late,
+  ]);
   clearTimeout(timer);
   if (outcome === 'late') say(`could not ${step} within ${ms} ms; going on`);
 }

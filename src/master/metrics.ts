@@ -65,9 +65,18 @@ export function createMetrics(source: () => MetricsSource | undefined): MasterMe
     },
   });
   const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
-  const registration = new Histogram({ name: 'vxnet_registration_seconds', help: 'Registration latency until durable', buckets, registers: [registry] });
+  const registration = new Histogram({
+    name: 'vxnet_registration_seconds',
+    help: 'Registration latency until durable',
+    buckets,
+    registers: [registry],
+  });
   const commit = new Histogram({ name: 'vxnet_store_commit_seconds', help: 'Store commit latency', buckets, registers: [registry] });
-  const exhausted = new Counter({ name: 'vxnet_registrations_refused_total', help: 'Registrations refused for lack of a VTEP address', registers: [registry] });
+  const exhausted = new Counter({
+    name: 'vxnet_registrations_refused_total',
+    help: 'Registrations refused for lack of a VTEP address',
+    registers: [registry],
+  });
   return {
     registry,
     exhausted,

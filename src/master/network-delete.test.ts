@@ -32,18 +32,26 @@ describe('planNetworkDelete', () => {
     expect(plan.agents).toBe(1);
     expect(plan.changes).toHaveLength(2);
     const put = plan.changes[0]!;
-    expect(put.type === 'put' && put.record).toMatchObject({ overlays: { 'dcos-1': { subnet: '192.168.0.0/24' } }, status: {}, containers: [] });
+    expect(put.type === 'put' && put.record).toMatchObject({
+      overlays: { 'dcos-1': { subnet: '192.168.0.0/24' } },
+      status: {},
+      containers: [],
+    });
     expect(put.type === 'put' && Object.keys(put.record.overlays)).toEqual(['dcos-1']);
     const cfg = plan.changes[1]!;
     expect(cfg.type === 'config' && cfg.config.overlays.map((o) => o.name)).toEqual(['dcos-1']);
     const after: AgentRecord[] = [put.type === 'put' ? put.record : agent];
     const smaller = { ...config, overlays: [config.overlays[0]!] };
     expect(reconcile({ config, agents: [agent] }, canonicalize(smaller), '--data /d').ok).toBe(false);
-    expect(reconcile({ config: cfg.type === 'config' ? cfg.config : config, agents: after }, canonicalize(smaller), '--data /d').ok).toBe(true);
+    expect(reconcile({ config: cfg.type === 'config' ? cfg.config : config, agents: after }, canonicalize(smaller), '--data /d').ok).toBe(
+      true,
+    );
   });
 
   it('refuses an overlay the store does not know, listing the ones it does', () => {
     expect(() => planNetworkDelete(snapshot, 'nope', '/d')).toThrow(VxnetError);
-    expect(() => planNetworkDelete(snapshot, 'nope', '/d')).toThrow('overlay "nope" is not in the store at /d: nothing to delete (stored overlays: dcos-1, dcos-2)');
+    expect(() => planNetworkDelete(snapshot, 'nope', '/d')).toThrow(
+      'overlay "nope" is not in the store at /d: nothing to delete (stored overlays: dcos-1, dcos-2)',
+    );
   });
 });

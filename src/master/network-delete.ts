@@ -22,9 +22,15 @@ export function planNetworkDelete(snapshot: Snapshot, name: string, dataDir: str
   const holders = snapshot.agents.filter((a) => name in a.overlays || name in a.status || a.containers.some((c) => c.network === name));
   const inConfig = snapshot.config?.overlays.some((o) => o.name === name) ?? false;
   if (holders.length === 0 && !inConfig) {
-    const stored = new Set([...(snapshot.config?.overlays ?? []).map((o) => o.name), ...snapshot.agents.flatMap((a) => Object.keys(a.overlays))]);
+    const stored = new Set([
+      ...(snapshot.config?.overlays ?? []).map((o) => o.name),
+      ...snapshot.agents.flatMap((a) => Object.keys(a.overlays)),
+    ]);
     const list = stored.size ? [...stored].join(', ') : 'none';
-    throw new VxnetError('NOT_FOUND', `overlay ${JSON.stringify(name)} is not in the store at ${dataDir}: nothing to delete (stored overlays: ${list})`);
+    throw new VxnetError(
+      'NOT_FOUND',
+      `overlay ${JSON.stringify(name)} is not in the store at ${dataDir}: nothing to delete (stored overlays: ${list})`,
+    );
   }
   const changes: Change[] = holders.map(
     (a): Change => ({

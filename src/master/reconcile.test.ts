@@ -89,11 +89,21 @@ describe('reconcile', () => {
     { description: 'an IPv6 network in capitals and spelled out', from: 'fd01:0:0:0::/48', to: 'FD01::/48' },
     { description: 'a subnet with surrounding spaces', from: '192.168.0.0/17', to: ' 192.168.0.0/17 ' },
   ])('compares networks as values: $description is no change of allocations', ({ from, to }) => {
-    const v6 = (subnet6: string): NetworkConfig => ({ ...config, vtep_subnet6: 'fd03::/64', overlays: [{ ...config.overlays[0]!, subnet6, prefix6: 64 }, config.overlays[1]!] });
+    const v6 = (subnet6: string): NetworkConfig => ({
+      ...config,
+      vtep_subnet6: 'fd03::/64',
+      overlays: [{ ...config.overlays[0]!, subnet6, prefix6: 64 }, config.overlays[1]!],
+    });
     const isV6 = from.includes(':');
     const old = isV6 ? v6(from) : config;
     const next = isV6 ? v6(to) : { ...config, overlays: [{ ...config.overlays[0]!, subnet: to }, config.overlays[1]!] };
-    const holders = isV6 ? agents.map((a) => ({ ...a, vtepIp6: 'fd03::1', overlays: { ...a.overlays, 'dcos-1': { ...a.overlays['dcos-1'], subnet6: 'fd01::/64' } } })) : agents;
+    const holders = isV6
+      ? agents.map((a) => ({
+          ...a,
+          vtepIp6: 'fd03::1',
+          overlays: { ...a.overlays, 'dcos-1': { ...a.overlays['dcos-1'], subnet6: 'fd01::/64' } },
+        }))
+      : agents;
     expect(reconcile({ config: old, agents: holders }, canonicalize(next), '--data /d')).toMatchObject({ ok: true, added: [] });
   });
 

@@ -20,9 +20,7 @@ export interface Refusal {
   message: string;
 }
 
-export type ReconcileResult =
-  | { ok: true; added: string[]; configChanged: boolean }
-  | { ok: false; refusals: Refusal[] };
+export type ReconcileResult = { ok: true; added: string[]; configChanged: boolean } | { ok: false; refusals: Refusal[] };
 
 export interface StoredState {
   /** As stored: it passed checkConfig when it was written. */
@@ -31,7 +29,10 @@ export interface StoredState {
 }
 
 const describeOverlay = (o: CanonicalOverlay): string =>
-  [o.v4 && `subnet: ${formatCidr(o.v4.subnet)}, prefix: ${o.v4.prefix}`, o.v6 && `subnet6: ${formatCidr(o.v6.subnet)}, prefix6: ${o.v6.prefix}`]
+  [
+    o.v4 && `subnet: ${formatCidr(o.v4.subnet)}, prefix: ${o.v4.prefix}`,
+    o.v6 && `subnet6: ${formatCidr(o.v6.subnet)}, prefix6: ${o.v6.prefix}`,
+  ]
     .filter(Boolean)
     .join(', ');
 

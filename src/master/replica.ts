@@ -153,7 +153,8 @@ export class StateReplica {
   }
 
   private resync(): string {
-    if (this.resyncCache?.revision !== this.current) this.resyncCache = { revision: this.current, frame: resyncFrame(this.current, this.stateJson()) };
+    if (this.resyncCache?.revision !== this.current)
+      this.resyncCache = { revision: this.current, frame: resyncFrame(this.current, this.stateJson()) };
     return this.resyncCache.frame;
   }
 

@@ -15,7 +15,10 @@ function badRequest(fn: () => unknown): string {
 
 describe('parseRegister', () => {
   it('defaults every switch to true', () => {
-    expect(parseRegister({ ip: '10.0.0.1' })).toEqual({ ip: '10.0.0.1', networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true } });
+    expect(parseRegister({ ip: '10.0.0.1' })).toEqual({
+      ip: '10.0.0.1',
+      networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true },
+    });
     expect(parseRegister({ ip: '10.0.0.1', network_config: { docker_bridge: false } }).networkConfig.docker_bridge).toBe(false);
   });
 
@@ -30,7 +33,11 @@ describe('parseRegister', () => {
     ['a reserved address', { ip: '240.0.0.1' }, 'ip: "240.0.0.1" is not a unicast host address (reserved and broadcast: 240.0.0.0/4)'],
     ['the broadcast address', { ip: '255.255.255.255' }, 'is not a unicast host address (reserved and broadcast: 240.0.0.0/4)'],
     ['a wrong switch type', { ip: '10.0.0.1', network_config: { mesos_bridge: 'yes' } }, 'network_config.mesos_bridge: "yes" is invalid'],
-    ['an unknown field', { ip: '10.0.0.1', colour: 1 }, 'body: {"ip":"10.0.0.1","colour":1} is invalid (Unrecognized key(s) in object: \'colour\')'],
+    [
+      'an unknown field',
+      { ip: '10.0.0.1', colour: 1 },
+      'body: {"ip":"10.0.0.1","colour":1} is invalid (Unrecognized key(s) in object: \'colour\')',
+    ],
     ['an array body', [1], 'body: [1] is not a JSON object'],
     ['a string body', 'hi', 'body: "hi" is not a JSON object'],
   ])('rejects %s naming field and value', (_what, body, text) => {
@@ -41,7 +48,9 @@ describe('parseRegister', () => {
 describe('other bodies', () => {
   it('parses a status report and rejects an unknown status', () => {
     expect(parseStatus({ overlays: [{ name: 'dcos-1', status: 'STATUS_OK' }] }).overlays).toHaveLength(1);
-    expect(badRequest(() => parseStatus({ overlays: [{ name: 'dcos-1', status: 'FINE' }] }))).toContain('overlays[0].status: "FINE" is invalid');
+    expect(badRequest(() => parseStatus({ overlays: [{ name: 'dcos-1', status: 'FINE' }] }))).toContain(
+      'overlays[0].status: "FINE" is invalid',
+    );
   });
 
   it('checks container addresses', () => {

@@ -26,7 +26,7 @@ const bad = (field: string, value: unknown, rule: string, fix: string): VxnetErr
 /** An agent IP: IPv4 dotted quad, returned in canonical form. */
 export function agentIp(value: unknown, field = 'ip'): string {
   const ip = typeof value === 'string' ? parseIp(value) : undefined;
-  if (!ip || ip.family !== 4) {
+  if (ip?.family !== 4) {
     throw bad(field, value, 'is not an IPv4 address', 'agents are identified by their IPv4 address, e.g. "10.0.0.1"');
   }
   return formatIp(ip);
@@ -43,7 +43,12 @@ export function registeringAgentIp(value: unknown, field = 'ip'): string {
   // Peers put this address into FDB entries: it must reach the agent from other hosts.
   const special = specialRangeOf(ip);
   if (special && !special.hostUnicast) {
-    throw bad(field, value, `is not a unicast host address (${special.what}: ${formatCidr(special.cidr)})`, "give the agent's own underlay IPv4 address, which its peers can reach");
+    throw bad(
+      field,
+      value,
+      `is not a unicast host address (${special.what}: ${formatCidr(special.cidr)})`,
+      "give the agent's own underlay IPv4 address, which its peers can reach",
+    );
   }
   return text;
 }
@@ -61,7 +66,12 @@ function parseWith<T>(schema: z.ZodType<T>, body: unknown, what: string, example
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const field = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') : 'body';
+  const field = issue.path.length
+    ? issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
+        .join('')
+        .replace(/^\./, '')
+    : 'body';
   throw bad(field, valueAt(body, issue.path), `is invalid (${issue.message})`, `see the example ${example}`);
 }
 
@@ -89,7 +99,11 @@ export function parseRegister(body: unknown): ParsedRegister {
   const nc = parsed.network_config ?? {};
   return {
     ip,
-    networkConfig: { allocate_subnet: nc.allocate_subnet ?? true, mesos_bridge: nc.mesos_bridge ?? true, docker_bridge: nc.docker_bridge ?? true },
+    networkConfig: {
+      allocate_subnet: nc.allocate_subnet ?? true,
+      mesos_bridge: nc.mesos_bridge ?? true,
+      docker_bridge: nc.docker_bridge ?? true,
+    },
   };
 }
 
@@ -141,13 +155,25 @@ const containersSchema = z
 
 /** PUT /overlay-master/agents/{ip}/containers. */
 export function parseContainers(body: unknown): ContainersReport {
-  const report = parseWith(containersSchema, body, 'the containers report', '{"containers":[{"id":"c1","network":"dcos-1","ip":"192.168.0.2","interface":"eth0"}]}');
+  const report = parseWith(
+    containersSchema,
+    body,
+    'the containers report',
+    '{"containers":[{"id":"c1","network":"dcos-1","ip":"192.168.0.2","interface":"eth0"}]}',
+  );
   // A container on an IPv6-only overlay has no IPv4 address: agents report its IPv6 one as `ip`.
   const containers = report.containers.map((c, i) => {
     const ip = parseIp(c.ip);
-    if (!ip) throw bad(`containers[${i}].ip`, c.ip, 'is not an IP address', 'report the container\'s overlay address, e.g. "192.168.0.2" (or its IPv6 address on an IPv6-only overlay)');
+    if (!ip)
+      throw bad(
+        `containers[${i}].ip`,
+        c.ip,
+        'is not an IP address',
+        'report the container\'s overlay address, e.g. "192.168.0.2" (or its IPv6 address on an IPv6-only overlay)',
+      );
     const ip6 = c.ip6 === undefined ? undefined : parseIp(c.ip6);
-    if (ip6 !== undefined && ip6?.family !== 6) throw bad(`containers[${i}].ip6`, c.ip6, 'is not an IPv6 address', 'leave it out or give the IPv6 address');
+    if (ip6 !== undefined && ip6?.family !== 6)
+      throw bad(`containers[${i}].ip6`, c.ip6, 'is not an IPv6 address', 'leave it out or give the IPv6 address');
     return { ...c, ip: formatIp(ip), ...(ip6 && { ip6: formatIp(ip6) }) };
   });
   return { containers, ...(report.engines && { engines: report.engines }) };

@@ -35,9 +35,17 @@ export async function runMaster(opts: RunMasterOptions): Promise<void> {
   let service: MasterService | undefined;
   const metrics = createMetrics(() => service);
   service = await MasterService.start(opts.store, opts.config, { storeArgs: opts.storeArgs, observer: metrics.observer });
-  const app = buildMasterApp({ role: soleMaster(service), metrics, logLevel: opts.logLevel, ...(opts.token !== undefined && { token: opts.token }) });
+  const app = buildMasterApp({
+    role: soleMaster(service),
+    metrics,
+    logLevel: opts.logLevel,
+    ...(opts.token !== undefined && { token: opts.token }),
+  });
   const url = await listen(app, opts.listen.host, opts.listen.port).catch((e: NodeJS.ErrnoException) => {
-    throw new VxnetError('PRECONDITION', `cannot listen on ${opts.listen.host}:${opts.listen.port} (${e.code ?? e.message}); pick a free address with --listen HOST:PORT`);
+    throw new VxnetError(
+      'PRECONDITION',
+      `cannot listen on ${opts.listen.host}:${opts.listen.port} (${e.code ?? e.message}); pick a free address with --listen HOST:PORT`,
+    );
   });
   process.stdout.write(`vxnet master listening on ${url} (${service.agentCount} agents, revision ${service.revision}, ${opts.where})\n`);
   const signal = await opts.stop;

@@ -42,7 +42,11 @@ const start = (store: Store, c = config) => MasterService.start(store, c, { stor
 describe('MasterService', () => {
   it('answers the same IP with the same allocation, and concurrent duplicates allocate once', async () => {
     const svc = await start(new MemoryStore());
-    const answers = await Promise.all([parsed(svc.register(reg('10.0.0.1'))), parsed(svc.register(reg('10.0.0.1'))), parsed(svc.register(reg('10.0.0.2')))]);
+    const answers = await Promise.all([
+      parsed(svc.register(reg('10.0.0.1'))),
+      parsed(svc.register(reg('10.0.0.1'))),
+      parsed(svc.register(reg('10.0.0.2'))),
+    ]);
     expect(answers[0]).toEqual(answers[1]);
     expect(answers[0]!.overlays.map((o) => o.subnet)).toEqual(['44.128.0.0/24', '44.129.0.0/24']);
     expect(answers[2]!.overlays.map((o) => o.subnet)).toEqual(['44.128.1.0/24', '44.129.1.0/24']);
@@ -101,7 +105,10 @@ describe('MasterService', () => {
     const store = new FlakyStore();
     const svc = await start(store);
     store.failing = true;
-    await expect(svc.register(reg('10.0.0.1'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('disk full') });
+    await expect(svc.register(reg('10.0.0.1'))).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringContaining('disk full'),
+    });
     store.failing = false;
     expect(agentOf(svc, '10.0.0.1')).toBeUndefined();
     expect((await parsed(svc.register(reg('10.0.0.2')))).overlays[0]!.subnet).toBe('44.128.0.0/24');
@@ -121,7 +128,9 @@ describe('MasterService', () => {
     await parsed(svc.register(reg('10.0.0.1')));
     const info = await parsed(svc.reportStatus('10.0.0.1', { overlays: [{ name: 'a', status: 'STATUS_OK' }] }));
     expect(info.overlays.map((o) => o.state.status)).toEqual(['STATUS_OK', 'STATUS_CONFIGURING']);
-    await expect(svc.reportStatus('10.0.0.1', { overlays: [{ name: 'zz', status: 'STATUS_OK' }] })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(svc.reportStatus('10.0.0.1', { overlays: [{ name: 'zz', status: 'STATUS_OK' }] })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
     await expect(svc.reportStatus('10.0.0.5', { overlays: [] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await svc.reportContainers('10.0.0.1', { containers: [{ id: 'c1', network: 'a', ip: '44.128.0.2', interface: 'eth0' }] });
     expect(svc.reads.containers().containers).toEqual([{ agent: '10.0.0.1', id: 'c1', network: 'a', ip: '44.128.0.2', interface: 'eth0' }]);

@@ -40,7 +40,14 @@ function canonical(value: unknown): string {
 }
 
 const storeError = (e: unknown): VxnetError =>
-  isVxnetError(e) ? e : new VxnetError('STORE_UNAVAILABLE', `could not write to the store: ${e instanceof Error ? e.message : String(e)}; retry later`, undefined, { cause: e });
+  isVxnetError(e)
+    ? e
+    : new VxnetError(
+        'STORE_UNAVAILABLE',
+        `could not write to the store: ${e instanceof Error ? e.message : String(e)}; retry later`,
+        undefined,
+        { cause: e },
+      );
 
 export class MasterService {
   /** What the allocator decided per agent; answers come from `reads`. */
@@ -68,7 +75,12 @@ export class MasterService {
    * served reads from as a standby on `store`, is kept. Throws RECONCILE_REFUSED (with every
    * refusal's message) when the store contradicts the config.
    */
-  static async start(store: Store, config: NetworkConfig, options: MasterServiceOptions, standbyReads?: StateReplica): Promise<MasterService> {
+  static async start(
+    store: Store,
+    config: NetworkConfig,
+    options: MasterServiceOptions,
+    standbyReads?: StateReplica,
+  ): Promise<MasterService> {
     const snap = await store.snapshot();
     // Parsed once here; stored and shown as its text (`network`).
     const parsed = canonicalize(config);
@@ -83,7 +95,9 @@ export class MasterService {
     if (verdict.configChanged && snap.agents.length > 0) {
       // Existing agents get added or re-enabled overlays now rather than at their next registration.
       records = snap.agents.map((r) => registeredRecord(r, allocator.register(r.ip, r.networkConfig.allocate_subnet), r));
-      records.forEach((r, i) => canonical(r) !== canonical(snap.agents[i]) && changes.push({ type: 'put', record: r }));
+      records.forEach((r, i) => {
+        if (canonical(r) !== canonical(snap.agents[i])) changes.push({ type: 'put', record: r });
+      });
     }
     if (changes.length > 0) await store.commit(changes).catch((e: unknown) => Promise.reject(storeError(e)));
     // A standby's replica follows this same store: its watchers stay connected through the promotion.
@@ -113,7 +127,11 @@ export class MasterService {
     const answer = await this.locks.run(req.ip, async () => {
       const existing = this.records.get(req.ip);
       const before = this.allocator.leaseOf(req.ip);
-      const next = registeredRecord({ ...req, seq: this.nextSeq }, this.allocator.register(req.ip, req.networkConfig.allocate_subnet), existing);
+      const next = registeredRecord(
+        { ...req, seq: this.nextSeq },
+        this.allocator.register(req.ip, req.networkConfig.allocate_subnet),
+        existing,
+      );
       if (existing && canonical(existing) === canonical(next)) return this.jsonOf(req.ip);
       if (!existing) this.nextSeq++;
       try {
@@ -153,8 +171,8 @@ export class MasterService {
     await this.locks.runAll(ips, async () => {
       const known = ips.filter((ip) => this.records.has(ip));
       // One commit per agent: each delete gets its own revision in the watch.
-      await Promise.all(known.map((ip) => this.commitInOrder([{ type: 'delete', ip }], () => this.applyDelete(ip)))).catch(
-        (e: unknown) => Promise.reject(storeError(e)),
+      await Promise.all(known.map((ip) => this.commitInOrder([{ type: 'delete', ip }], () => this.applyDelete(ip)))).catch((e: unknown) =>
+        Promise.reject(storeError(e)),
       );
     });
     return this.reads.stateJson();
@@ -172,7 +190,9 @@ export class MasterService {
       if (!record) throw new VxnetError('NOT_FOUND', `agent ${ip} is not registered; register it first with POST /overlay-master/agents`);
       const next = change(record);
       if (canonical(next) === canonical(record)) return this.jsonOf(ip);
-      await this.commitInOrder([{ type: 'put', record: next }], () => this.applyPut(next)).catch((e: unknown) => Promise.reject(storeError(e)));
+      await this.commitInOrder([{ type: 'put', record: next }], () => this.applyPut(next)).catch((e: unknown) =>
+        Promise.reject(storeError(e)),
+      );
       return this.jsonOf(ip);
     });
   }

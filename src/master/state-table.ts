@@ -7,7 +7,11 @@ import { mustCidr } from '../net/ip.js';
 /** Left-aligned columns separated by two spaces. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
@@ -16,7 +20,9 @@ function familyUsage(agents: AgentInfo[], overlay: OverlayConfig, family: 4 | 6)
   const prefix = family === 4 ? overlay.prefix : overlay.prefix6;
   if (subnet === undefined || prefix === undefined) return undefined;
   const total = 1n << BigInt(prefix - mustCidr(subnet).length);
-  const used = agents.filter((a) => a.overlays.some((o) => o.info.name === overlay.name && (family === 4 ? o.subnet : o.subnet6) !== undefined)).length;
+  const used = agents.filter((a) =>
+    a.overlays.some((o) => o.info.name === overlay.name && (family === 4 ? o.subnet : o.subnet6) !== undefined),
+  ).length;
   return { used, free: total - BigInt(used) };
 }
 
@@ -24,7 +30,9 @@ function networkRow(state: MasterState, overlay: OverlayConfig): string[] {
   const v4 = familyUsage(state.agents, overlay, 4);
   const v6 = familyUsage(state.agents, overlay, 6);
   const both = <T>(a: T | undefined, b: T | undefined) => [a, b].filter((x) => x !== undefined).join(', ');
-  const holders = state.agents.filter((a) => a.overlays.some((o) => o.info.name === overlay.name && (o.subnet ?? o.subnet6) !== undefined)).length;
+  const holders = state.agents.filter((a) =>
+    a.overlays.some((o) => o.info.name === overlay.name && (o.subnet ?? o.subnet6) !== undefined),
+  ).length;
   return [
     overlay.name + (overlay.enabled === false ? ' (disabled)' : ''),
     both(overlay.subnet, overlay.subnet6),
@@ -62,10 +70,15 @@ export function formatState(
 ): string {
   const parts = [
     'NETWORKS',
-    table(['NAME', 'SUBNET', 'PREFIX', 'AGENTS', 'FREE SUBNETS'], state.network.overlays.map((o) => networkRow(state, o))),
+    table(
+      ['NAME', 'SUBNET', 'PREFIX', 'AGENTS', 'FREE SUBNETS'],
+      state.network.overlays.map((o) => networkRow(state, o)),
+    ),
     '',
     `AGENTS (${state.agents.length})`,
-    state.agents.length ? table(['IP', 'VTEP IP', 'VTEP MAC', 'OVERLAY', 'SUBNET', 'STATUS'], state.agents.flatMap(agentRows)) : '(none registered)',
+    state.agents.length
+      ? table(['IP', 'VTEP IP', 'VTEP MAC', 'OVERLAY', 'SUBNET', 'STATUS'], state.agents.flatMap(agentRows))
+      : '(none registered)',
   ];
   if (containers.length > 0) {
     parts.push('', `CONTAINERS (${containers.length})`);
@@ -86,7 +99,14 @@ export function formatState(
   }
   // Only once some agent drives an engine: clusters without Docker see no noise.
   if (engines.some((e) => e.docker)) {
-    parts.push('', 'ENGINES', table(['AGENT', 'ENGINES'], engines.map((e) => [e.agent, engineText(e.docker)])));
+    parts.push(
+      '',
+      'ENGINES',
+      table(
+        ['AGENT', 'ENGINES'],
+        engines.map((e) => [e.agent, engineText(e.docker)]),
+      ),
+    );
   }
-  return parts.join('\n') + '\n';
+  return `${parts.join('\n')}\n`;
 }

@@ -34,15 +34,19 @@ const anyCidr = fc.oneof(cidrOf(4), cidrOf(6));
 
 describe('parseIp / formatIp round trip', () => {
   it('IPv4: every 32-bit value survives format then parse', () => {
-    fc.assert(fc.property(uint32, (value) => {
-      expect(parseIp(formatIp({ family: 4, value }))).toEqual({ family: 4, value });
-    }));
+    fc.assert(
+      fc.property(uint32, (value) => {
+        expect(parseIp(formatIp({ family: 4, value }))).toEqual({ family: 4, value });
+      }),
+    );
   });
 
   it('IPv6: every 128-bit value survives format then parse', () => {
-    fc.assert(fc.property(uint128, (value) => {
-      expect(parseIp(formatIp({ family: 6, value }))).toEqual({ family: 6, value });
-    }));
+    fc.assert(
+      fc.property(uint128, (value) => {
+        expect(parseIp(formatIp({ family: 6, value }))).toEqual({ family: 6, value });
+      }),
+    );
   });
 
   it('IPv6: the uncompressed uppercase form formats to the same canonical text', () => {
@@ -65,7 +69,12 @@ describe('parseIp / formatIp round trip', () => {
         if (value >> 32n === 0xffffn) return; // IPv4-mapped: checked in the table
         expect(text).toBe(text.toLowerCase());
         expect(text).not.toMatch(/(^|:)0[0-9a-f]/);
-        const runs = [...groups.map((g) => (g === 0 ? '0' : 'x')).join('').matchAll(/0+/g)].map((m) => m[0].length);
+        const runs = [
+          ...groups
+            .map((g) => (g === 0 ? '0' : 'x'))
+            .join('')
+            .matchAll(/0+/g),
+        ].map((m) => m[0].length);
         const longest = Math.max(0, ...runs);
         if (longest < 2) expect(text).not.toContain('::');
         else {
@@ -79,7 +88,11 @@ describe('parseIp / formatIp round trip', () => {
 
   it.each([
     { description: 'RFC 5952 4.2.1: compress the zero run', input: '2001:db8:0:0:0:0:2:1', expected: '2001:db8::2:1' },
-    { description: 'RFC 5952 4.2.2: a single zero group is not compressed', input: '2001:db8:0:1:1:1:1:1', expected: '2001:db8:0:1:1:1:1:1' },
+    {
+      description: 'RFC 5952 4.2.2: a single zero group is not compressed',
+      input: '2001:db8:0:1:1:1:1:1',
+      expected: '2001:db8:0:1:1:1:1:1',
+    },
     { description: 'RFC 5952 4.2.3: the longest run wins', input: '2001:0:0:1:0:0:0:1', expected: '2001:0:0:1::1' },
     { description: 'RFC 5952 4.2.3: on a tie the first run wins', input: '2001:db8:0:0:1:0:0:1', expected: '2001:db8::1:0:0:1' },
     { description: 'RFC 5952 4.3: lowercase', input: '2001:DB8::ABCD', expected: '2001:db8::abcd' },
@@ -116,9 +129,11 @@ describe('parseIp / formatIp round trip', () => {
 
 describe('parseCidr', () => {
   it('formatCidr then parseCidr gives the same aligned network', () => {
-    fc.assert(fc.property(anyCidr, (cidr) => {
-      expect(parseCidr(formatCidr(cidr))).toEqual({ ok: true, cidr, aligned: true });
-    }));
+    fc.assert(
+      fc.property(anyCidr, (cidr) => {
+        expect(parseCidr(formatCidr(cidr))).toEqual({ ok: true, cidr, aligned: true });
+      }),
+    );
   });
 
   it.each([

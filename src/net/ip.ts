@@ -45,7 +45,7 @@ function parseIpv6(text: string): Ip | undefined {
       const piece = pieces[i]!;
       if (endsAddress && i === pieces.length - 1 && piece.includes('.')) {
         const v4 = parseIp(piece);
-        if (!v4 || v4.family !== 4) return undefined;
+        if (v4?.family !== 4) return undefined;
         groups.push(Number(v4.value >> 16n), Number(v4.value & 0xffffn));
       } else {
         if (!/^[0-9a-fA-F]{1,4}$/.test(piece)) return undefined;
@@ -77,10 +77,16 @@ export function formatIp(ip: Ip): string {
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = groups.map((g) => g.toString(16));
@@ -88,9 +94,7 @@ export function formatIp(ip: Ip): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
-export type CidrParse =
-  | { ok: true; cidr: Cidr; aligned: boolean }
-  | { ok: false; reason: string };
+export type CidrParse = { ok: true; cidr: Cidr; aligned: boolean } | { ok: false; reason: string };
 
 /**
  * Parses "addr/len". Reports host bits instead of silently masking them
@@ -153,7 +157,9 @@ export function contains(cidr: Cidr, ip: Ip): boolean {
 }
 
 export function containsCidr(outer: Cidr, inner: Cidr): boolean {
-  return outer.family === inner.family && inner.length >= outer.length && inner.base >= outer.base && lastAddress(inner) <= lastAddress(outer);
+  return (
+    outer.family === inner.family && inner.length >= outer.length && inner.base >= outer.base && lastAddress(inner) <= lastAddress(outer)
+  );
 }
 
 export function overlaps(a: Cidr, b: Cidr): boolean {

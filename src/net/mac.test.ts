@@ -24,7 +24,12 @@ describe('vtepMac', () => {
   });
 
   it.each([
-    { description: 'an OUI with five bytes', oui: '70:B3:D5:00:00', ip: '10.0.0.1', message: 'vtep_mac_oui "70:B3:D5:00:00" is not of the form xx:xx:xx:00:00:00' },
+    {
+      description: 'an OUI with five bytes',
+      oui: '70:B3:D5:00:00',
+      ip: '10.0.0.1',
+      message: 'vtep_mac_oui "70:B3:D5:00:00" is not of the form xx:xx:xx:00:00:00',
+    },
     { description: 'an IPv6 VTEP address', oui: '70:B3:D5:00:00:00', ip: 'fd03::1', message: 'derived from the IPv4 VTEP address' },
   ])('refuses $description', ({ oui, ip, message }) => {
     expect(() => vtepMac(oui, mustIp(ip))).toThrow(message);

@@ -12,8 +12,7 @@ export type EncodedChange =
   | { type: 'delete'; ip: string; payload: string }
   | { type: 'config'; payload: string };
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function bad(path: string, value: unknown, rule: string, fix: string): never {
   let shown: string;
@@ -66,7 +65,12 @@ export function encodeChanges(changes: unknown): EncodedChange[] {
         return { type: 'delete', ip: change.ip, payload: JSON.stringify(change.ip) };
       case 'config':
         if (!isObject(change.config) || typeof change.config.vtep_subnet !== 'string' || !Array.isArray(change.config.overlays))
-          bad(`${path}.config`, change.config, 'must be a network config with vtep_subnet and overlays', 'pass a config that passed checkConfig');
+          bad(
+            `${path}.config`,
+            change.config,
+            'must be a network config with vtep_subnet and overlays',
+            'pass a config that passed checkConfig',
+          );
         return { type: 'config', payload: toJson(`${path}.config`, change.config) };
       default:
         return bad(`${path}.type`, change.type, "must be 'put', 'delete' or 'config'", 'use one of those change types');

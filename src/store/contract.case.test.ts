@@ -147,7 +147,10 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       const stop = store.watch(2, (c) => seen.push(c));
       expect(seen.map((c) => c.revision)).toEqual([3, 4, 5]);
       expect(seen[0]).toEqual({ type: 'put', record: agentRecord('10.0.0.2', 2), revision: 3 });
-      await store.commit([{ type: 'delete', ip: '10.0.0.0' }, { type: 'config', config: networkConfig() }]);
+      await store.commit([
+        { type: 'delete', ip: '10.0.0.0' },
+        { type: 'config', config: networkConfig() },
+      ]);
       expect(seen.slice(3)).toEqual([
         { type: 'delete', ip: '10.0.0.0', revision: 6 },
         { type: 'config', config: networkConfig(), revision: 7 },

@@ -16,7 +16,10 @@ export interface StoreOptions {
 export function historyLimitOf(options: StoreOptions | undefined): number {
   const limit = options?.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new VxnetError('BAD_REQUEST', `historyLimit is ${String(limit)}: must be a positive integer; omit it for ${DEFAULT_HISTORY_LIMIT}`);
+    throw new VxnetError(
+      'BAD_REQUEST',
+      `historyLimit is ${String(limit)}: must be a positive integer; omit it for ${DEFAULT_HISTORY_LIMIT}`,
+    );
   }
   return limit;
 }

@@ -16,16 +16,24 @@ export function checkWatchStart(since: unknown, current: number, oldestRetained:
     throw new VxnetError('BAD_REQUEST', `watch revision ${String(since)} is invalid: pass a non-negative integer (0 for everything)`);
   }
   if (since > current) {
-    throw new VxnetError('CONFLICT', `revision ${since} is ahead of this store (current revision ${current}): resynchronise from a snapshot`, {
-      since,
-      current,
-    });
+    throw new VxnetError(
+      'CONFLICT',
+      `revision ${since} is ahead of this store (current revision ${current}): resynchronise from a snapshot`,
+      {
+        since,
+        current,
+      },
+    );
   }
   if (since < oldestRetained - 1) {
-    throw new VxnetError('CONFLICT', `revision ${since} is compacted; oldest retained is ${oldestRetained}: resynchronise from a snapshot`, {
-      since,
-      oldestRetained,
-    });
+    throw new VxnetError(
+      'CONFLICT',
+      `revision ${since} is compacted; oldest retained is ${oldestRetained}: resynchronise from a snapshot`,
+      {
+        since,
+        oldestRetained,
+      },
+    );
   }
   return since;
 }
@@ -119,6 +127,9 @@ export class RetainedHistory {
    */
   watch(hub: ChangeListeners, since: number, current: number, listener: Listener): () => void {
     const from = checkWatchStart(since, current, this.oldest(current));
-    return hub.subscribe(this.items.slice(this.start).filter((c) => c.revision > from), listener);
+    return hub.subscribe(
+      this.items.slice(this.start).filter((c) => c.revision > from),
+      listener,
+    );
   }
 }

@@ -6,7 +6,24 @@ import { runOk } from './exec.js';
 
 export const BUSYBOX_IMAGE = 'vxnet-busybox:latest';
 export const BUSYBOX_BINARY = '/bin/busybox';
-export const BUSYBOX_LINKS = ['sh', 'ping', 'ip', 'sleep', 'httpd', 'nc', 'cat', 'echo', 'ifconfig', 'route', 'hostname', 'ls', 'ps', 'kill', 'true', 'mkdir'] as const;
+export const BUSYBOX_LINKS = [
+  'sh',
+  'ping',
+  'ip',
+  'sleep',
+  'httpd',
+  'nc',
+  'cat',
+  'echo',
+  'ifconfig',
+  'route',
+  'hostname',
+  'ls',
+  'ps',
+  'kill',
+  'true',
+  'mkdir',
+] as const;
 
 /** Pure: the rootfs layout (directories, then links to busybox in /bin, then small files). */
 export function busyboxRootfsLayout(): { dirs: string[]; links: string[]; files: Record<string, string> } {
@@ -26,7 +43,8 @@ export function busyboxRootfsTar(cacheDir: string): Promise<string> {
   if (!p) {
     p = (async () => {
       if (existsSync(tar)) return tar;
-      if (!existsSync(BUSYBOX_BINARY)) throw new Error(`${BUSYBOX_BINARY} is missing: install the Debian package busybox-static (scripts/setup.sh)`);
+      if (!existsSync(BUSYBOX_BINARY))
+        throw new Error(`${BUSYBOX_BINARY} is missing: install the Debian package busybox-static (scripts/setup.sh)`);
       const dir = join(cacheDir, 'busybox-rootfs');
       rmSync(dir, { recursive: true, force: true });
       const layout = busyboxRootfsLayout();

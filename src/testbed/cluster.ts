@@ -17,7 +17,15 @@ import { pidAlive, registerTeardown } from './lifecycle.js';
 import { loadRecord } from '../cni/records.js';
 import { isRunning } from '../cni/runtime.js';
 import { reapDeadRuns } from './reap.js';
-import { BUSYBOX_IMAGE, mountsBelow, startHostEngines, type DockerEngine, type DockerOption, type HostEngines, type PodmanEngine } from './engines.js';
+import {
+  BUSYBOX_IMAGE,
+  mountsBelow,
+  startHostEngines,
+  type DockerEngine,
+  type DockerOption,
+  type HostEngines,
+  type PodmanEngine,
+} from './engines.js';
 
 /** The compiled CLI, from src/testbed (tsx) and dist/testbed alike. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -166,25 +174,46 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         join(tmpDir, 'master.log'),
       );
       procs.add(m);
-      await waitFor('the master to answer /healthz', async () => {
-        if (!m.isRunning()) throw new WaitAborted(`master exited:\n${m.log().slice(-2000)}`);
-        return (await fetch(`${localMasterUrl}/healthz`)).ok;
-      }, { timeoutMs: 20_000, intervalMs: 100 });
+      await waitFor(
+        'the master to answer /healthz',
+        async () => {
+          if (!m.isRunning()) throw new WaitAborted(`master exited:\n${m.log().slice(-2000)}`);
+          return (await fetch(`${localMasterUrl}/healthz`)).ok;
+        },
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
       return m;
     };
     const master = await startMaster();
 
     const hosts: Host[] = ul.hosts.map((h, k) => {
       const dir = join(tmpDir, `h${k + 1}`);
-      const host = { index: k + 1, ns: h.ns, ip: h.ip, stateDir: join(dir, 'state'), cniConfDir: join(dir, 'cni'), containersDir: join(dir, 'containers') };
+      const host = {
+        index: k + 1,
+        ns: h.ns,
+        ip: h.ip,
+        stateDir: join(dir, 'state'),
+        cniConfDir: join(dir, 'cni'),
+        containersDir: join(dir, 'containers'),
+      };
       for (const d of [host.stateDir, host.cniConfDir, host.containersDir]) mkdirSync(d, { recursive: true });
       return host;
     });
     if (opts.docker || opts.podman) {
-      const started = await Promise.allSettled(hosts.map((h) => startHostEngines({
-        prefix: names.prefix, index: h.index, ns: h.ns, dir: join(tmpDir, `h${h.index}`), cniConfDir: h.cniConfDir,
-        cacheDir: tmpDir, docker: opts.docker, podman: opts.podman,
-      })));
+      const started = await Promise.allSettled(
+        hosts.map((h) =>
+          startHostEngines({
+            prefix: names.prefix,
+            index: h.index,
+            ns: h.ns,
+            dir: join(tmpDir, `h${h.index}`),
+            cniConfDir: h.cniConfDir,
+            cacheDir: tmpDir,
+            docker: opts.docker,
+            podman: opts.podman,
+          }),
+        ),
+      );
       for (const [k, r] of started.entries()) {
         if (r.status !== 'fulfilled') continue;
         engineSets.push(r.value);
@@ -211,9 +240,21 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       async startAgent(h) {
         if (h.agent?.isRunning()) return h.agent;
         const argv = inNetns(h.ns, [
-          'node', CLI, 'agent', '--master', masterUrl, '--ip', h.ip, '--listen', `${h.ip}:${AGENT_PORT}`,
-          '--state-dir', h.stateDir, '--cni-conf-dir', h.cniConfDir,
-          ...(h.docker ? ['--docker-host', h.docker.host] : []), ...(opts.agentArgs ?? []),
+          'node',
+          CLI,
+          'agent',
+          '--master',
+          masterUrl,
+          '--ip',
+          h.ip,
+          '--listen',
+          `${h.ip}:${AGENT_PORT}`,
+          '--state-dir',
+          h.stateDir,
+          '--cni-conf-dir',
+          h.cniConfDir,
+          ...(h.docker ? ['--docker-host', h.docker.host] : []),
+          ...(opts.agentArgs ?? []),
         ]);
         h.agent = startProcess(`agent-h${h.index}`, argv, join(tmpDir, `agent-h${h.index}.log`));
         procs.add(h.agent);
@@ -227,14 +268,24 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       vxnet: (h, args) => run(inHostNetns(h.ns, ['node', CLI, ...args]), { timeoutMs: 60_000 }),
       async runContainer(h, name, network, cmd = []) {
         containers.set(name, h);
-        const r = await cluster.vxnet(h, ['container', 'run', ...containerDirs(h), name, '--network', network, ...(cmd.length ? ['--', ...cmd] : [])]);
+        const r = await cluster.vxnet(h, [
+          'container',
+          'run',
+          ...containerDirs(h),
+          name,
+          '--network',
+          network,
+          ...(cmd.length ? ['--', ...cmd] : []),
+        ]);
         if (r.code !== 0) throw new Error(`container run ${name} on ${h.ns} failed: ${r.stderr.trim()}`);
         return r.stdout.trim();
       },
       async runDockerContainer(h, name, network, cmd = ['sleep', '3600']) {
         if (!h.docker) throw new Error(`host ${h.ns} has no dockerd: start the cluster with docker: true`);
         await h.docker.dockerOk(['run', '-d', '--name', name, '--network', network, BUSYBOX_IMAGE, ...cmd]);
-        const ip = (await h.docker.dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name])).trim();
+        const ip = (
+          await h.docker.dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name])
+        ).trim();
         const pid = (await h.docker.dockerOk(['inspect', '-f', '{{.State.Pid}}', name])).trim();
         const ns = names.container(name);
         // Named like vxnet's own containers, so the teardown drops the name with theirs.
@@ -256,13 +307,18 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         const running = hosts.filter((h) => h.agent?.isRunning()).map((h) => h.ip);
         let last = 'no answer from the master';
         try {
-          return await waitFor('every agent to report all overlays STATUS_OK', async () => {
-            for (const h of hosts) if (h.agent && !h.agent.isRunning()) throw new WaitAborted(`agent on ${h.ns} exited:\n${h.agent.log().slice(-2000)}`);
-            const s = await cluster.state();
-            last = JSON.stringify(s.agents.map((a) => [a.ip, a.overlays.map((o) => o.state)]));
-            const ok = running.every((ip) => s.agents.find((a) => a.ip === ip)?.overlays.every((o) => o.state.status === 'STATUS_OK'));
-            return ok ? s : undefined;
-          }, { timeoutMs, intervalMs: 200 });
+          return await waitFor(
+            'every agent to report all overlays STATUS_OK',
+            async () => {
+              for (const h of hosts)
+                if (h.agent && !h.agent.isRunning()) throw new WaitAborted(`agent on ${h.ns} exited:\n${h.agent.log().slice(-2000)}`);
+              const s = await cluster.state();
+              last = JSON.stringify(s.agents.map((a) => [a.ip, a.overlays.map((o) => o.state)]));
+              const ok = running.every((ip) => s.agents.find((a) => a.ip === ip)?.overlays.every((o) => o.state.status === 'STATUS_OK'));
+              return ok ? s : undefined;
+            },
+            { timeoutMs, intervalMs: 200 },
+          );
         } catch (e) {
           const logs = hosts.map((h) => `--- ${h.agent?.name} log:\n${h.agent?.log().slice(-1200) ?? ''}`).join('\n');
           throw new Error(`${(e as Error).message}\nmaster state: ${last}\n${logs}`);
@@ -272,7 +328,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       async leftovers() {
         const found = await ul.leftovers();
         if (existsSync(tmpDir)) found.push(`dir ${tmpDir}`);
-        for (const p of [cluster.master, ...hosts.map((h) => h.agent)]) if (p && pidAlive(p.pid)) found.push(`process ${p.name} pid ${p.pid}`);
+        for (const p of [cluster.master, ...hosts.map((h) => h.agent)])
+          if (p && pidAlive(p.pid)) found.push(`process ${p.name} pid ${p.pid}`);
         for (const e of engineSets) found.push(...e.leftovers());
         for (const m of mountsBelow([tmpDir])) found.push(`mount ${m}`);
         return found;

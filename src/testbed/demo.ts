@@ -48,7 +48,11 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
       }
       if (docker) {
         const label = `h${h.index}-docker`;
-        await waitFor(`dcos-1's Docker network on ${h.ns}`, async () => (await h.docker!.docker(['network', 'inspect', 'dcos-1'])).code === 0, { timeoutMs: 30_000 });
+        await waitFor(
+          `dcos-1's Docker network on ${h.ns}`,
+          async () => (await h.docker!.docker(['network', 'inspect', 'dcos-1'])).code === 0,
+          { timeoutMs: 30_000 },
+        );
         const { ip, ns } = await cluster.runDockerContainer(h, label, 'dcos-1', ['sleep', '86400']);
         ctrs.push({ label, ns, host: `${h.ns} (${h.ip})`, network: 'dcos-1', ip });
       }
@@ -66,16 +70,21 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
     out(`web page: ${cluster.localMasterUrl}/  (networks, containers and agents, live)`);
     out(`try: ip netns exec ${ctrs[0]!.ns} ping ${ctrs[4]!.ip}`);
     const dockerCtr = ctrs.find((x) => x.label.endsWith('-docker'));
-    if (dockerCtr) out(`     docker -H ${cluster.hosts[0]!.docker!.host} run --rm --network dcos-1 ${BUSYBOX_IMAGE} ping -c 3 ${ctrs[ctrs.length - 1]!.ip}`);
+    if (dockerCtr)
+      out(
+        `     docker -H ${cluster.hosts[0]!.docker!.host} run --rm --network dcos-1 ${BUSYBOX_IMAGE} ping -c 3 ${ctrs[ctrs.length - 1]!.ip}`,
+      );
     if (opts.wait) {
       out('running until Ctrl-C; then everything is removed');
       await new Promise<never>(() => undefined);
     }
   } finally {
     await cluster.teardown();
-    const left = await waitFor('the demo to leave nothing behind', async () => ((await cluster.leftovers()).length === 0 ? [] : undefined), { timeoutMs: 10_000 }).catch(
-      async () => cluster.leftovers(),
-    );
+    const left = await waitFor(
+      'the demo to leave nothing behind',
+      async () => ((await cluster.leftovers()).length === 0 ? [] : undefined),
+      { timeoutMs: 10_000 },
+    ).catch(async () => cluster.leftovers());
     out(left.length ? `left behind: ${left.join(', ')}` : 'removed everything');
   }
   return allOk;

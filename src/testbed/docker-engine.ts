@@ -74,7 +74,9 @@ async function stopPid(pid: number, proc: Proc | undefined, graceMs: number): Pr
   const gone = async (ms: number) => {
     if (proc && proc.pid === pid) {
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); });
+      const late = new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), ms);
+      });
       return Promise.race([proc.exited.then(() => true), late]).finally(() => clearTimeout(timer));
     }
     const end = Date.now() + ms;
@@ -99,15 +101,29 @@ async function stopPid(pid: number, proc: Proc | undefined, graceMs: number): Pr
 }
 
 /** Pure: dockerd's argv (without the namespace wrapper). */
-export function dockerdArgv(o: { dataRoot: string; execRoot: string; pidFile: string; socket: string; cgroupParent: string; configFile: string; liveRestore?: boolean }): string[] {
+export function dockerdArgv(o: {
+  dataRoot: string;
+  execRoot: string;
+  pidFile: string;
+  socket: string;
+  cgroupParent: string;
+  configFile: string;
+  liveRestore?: boolean;
+}): string[] {
   return [
     DOCKERD,
-    '--data-root', o.dataRoot,
-    '--exec-root', o.execRoot,
-    '--pidfile', o.pidFile,
-    '-H', `unix://${o.socket}`,
-    '--config-file', o.configFile,
-    '--cgroup-parent', o.cgroupParent,
+    '--data-root',
+    o.dataRoot,
+    '--exec-root',
+    o.execRoot,
+    '--pidfile',
+    o.pidFile,
+    '-H',
+    `unix://${o.socket}`,
+    '--config-file',
+    o.configFile,
+    '--cgroup-parent',
+    o.cgroupParent,
     '--iptables=true',
     ...(o.liveRestore ? ['--live-restore'] : []),
   ];
@@ -140,7 +156,8 @@ export async function startDockerEngine(o: DockerEngineOptions): Promise<DockerE
     liveRestore: o.liveRestore ?? false,
     pid: () => readPid(pidFile) ?? (pid && proc?.isRunning() ? pid : undefined),
     containerdPid: () => readPid(join(execRoot, 'containerd', 'containerd.pid')),
-    docker: (args, opts = {}) => run([dockerCli(), '--config', cliConfig, '-H', e.host, ...args], { timeoutMs: opts.timeoutMs ?? 120_000, input: opts.input }),
+    docker: (args, opts = {}) =>
+      run([dockerCli(), '--config', cliConfig, '-H', e.host, ...args], { timeoutMs: opts.timeoutMs ?? 120_000, input: opts.input }),
     async dockerOk(args, opts) {
       const r = await e.docker(args, opts);
       if (r.code !== 0) throw new Error(`docker ${args.join(' ')} on ${o.ns} failed (exit ${r.code}): ${r.stderr.trim()}`);
@@ -148,12 +165,22 @@ export async function startDockerEngine(o: DockerEngineOptions): Promise<DockerE
     },
     async start() {
       if (e.pid()) return;
-      proc = startProcess(`dockerd-${o.label ?? o.ns}`, o.mnt.enter(dockerdArgv({ dataRoot, execRoot, pidFile, socket, cgroupParent: o.cgroupParent, configFile, liveRestore: o.liveRestore })), logFile);
+      proc = startProcess(
+        `dockerd-${o.label ?? o.ns}`,
+        o.mnt.enter(
+          dockerdArgv({ dataRoot, execRoot, pidFile, socket, cgroupParent: o.cgroupParent, configFile, liveRestore: o.liveRestore }),
+        ),
+        logFile,
+      );
       const p = proc;
-      await waitFor(`dockerd in ${o.ns} to answer docker info`, async () => {
-        if (!p.isRunning()) throw new WaitAborted(`dockerd in ${o.ns} exited:\n${p.log().slice(-3000)}`);
-        return (await e.docker(['info', '--format', '{{.ID}}'], { timeoutMs: 10_000 })).code === 0;
-      }, { timeoutMs: 60_000, intervalMs: 100 });
+      await waitFor(
+        `dockerd in ${o.ns} to answer docker info`,
+        async () => {
+          if (!p.isRunning()) throw new WaitAborted(`dockerd in ${o.ns} exited:\n${p.log().slice(-3000)}`);
+          return (await e.docker(['info', '--format', '{{.ID}}'], { timeoutMs: 10_000 })).code === 0;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
       pid = readPid(pidFile) ?? p.pid;
       if (o.imageTar && (await e.docker(['image', 'inspect', BUSYBOX_IMAGE])).code !== 0) {
         await e.dockerOk(['import', o.imageTar, BUSYBOX_IMAGE]);

@@ -38,7 +38,10 @@ const read = (f: string): string => {
 
 const pids = (): number[] => {
   try {
-    return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => p !== process.pid);
+    return readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .map(Number)
+      .filter((p) => p !== process.pid);
   } catch {
     return [];
   }
@@ -117,7 +120,10 @@ export function killEngineProcessesSync(m: EngineMatch, timeoutMs = 3_000): void
  */
 export function cgroupDirs(marker: string): string[] {
   const out: string[] = [];
-  const mounts = read('/proc/self/mountinfo').split('\n').map((l) => l.split(' - ')).filter(([, r]) => r && /^cgroup2? /.test(r));
+  const mounts = read('/proc/self/mountinfo')
+    .split('\n')
+    .map((l) => l.split(' - '))
+    .filter(([, r]) => r && /^cgroup2? /.test(r));
   for (const line of read('/proc/self/cgroup').split('\n')) {
     const [, ctrls, path] = line.split(':');
     if (ctrls === undefined || path === undefined) continue;
@@ -140,7 +146,9 @@ export function removeCgroupDirs(dirs: readonly string[]): string[] {
   const rm = (d: string): boolean => {
     let entries: string[] = [];
     try {
-      entries = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+      entries = readdirSync(d, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
     } catch {
       return true;
     }
@@ -163,11 +171,19 @@ export function removeCgroupDirs(dirs: readonly string[]): string[] {
  * machine. Removes the cgroups of containers `ids`, then conmon and libpod_parent when empty.
  */
 export function removePodmanCgroups(ids: readonly string[]): void {
-  const parents = read('/proc/self/mountinfo').split('\n').map((l) => l.split(' - ')).filter(([, r]) => r && /^cgroup2? /.test(r))
+  const parents = read('/proc/self/mountinfo')
+    .split('\n')
+    .map((l) => l.split(' - '))
+    .filter(([, r]) => r && /^cgroup2? /.test(r))
     .map(([left]) => join(left!.split(' ')[4]!, 'libpod_parent'));
   for (const p of parents) {
     if (!existsSync(p)) continue;
-    removeCgroupDirs(ids.filter((id) => /^[0-9a-f]{64}$/.test(id)).map((id) => join(p, `libpod-${id}`)).filter((d) => existsSync(d)));
+    removeCgroupDirs(
+      ids
+        .filter((id) => /^[0-9a-f]{64}$/.test(id))
+        .map((id) => join(p, `libpod-${id}`))
+        .filter((d) => existsSync(d)),
+    );
     rmdirQuiet([join(p, 'conmon'), p]);
   }
 }

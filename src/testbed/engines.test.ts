@@ -24,7 +24,11 @@ const HYBRID = [
 describe('mount namespace helpers', () => {
   it('parses mountinfo targets, types and super options, unescaping spaces', () => {
     const m = parseMountinfo(HYBRID);
-    expect(m.find((e) => e.target === '/sys/fs/cgroup/memory')).toEqual({ target: '/sys/fs/cgroup/memory', fstype: 'cgroup', superOptions: ['rw', 'memory'] });
+    expect(m.find((e) => e.target === '/sys/fs/cgroup/memory')).toEqual({
+      target: '/sys/fs/cgroup/memory',
+      fstype: 'cgroup',
+      superOptions: ['rw', 'memory'],
+    });
     expect(m.at(-1)!.target).toBe('/tmp/x2/dir with space');
   });
 
@@ -62,7 +66,14 @@ describe('mount namespace helpers', () => {
   });
 
   it('enters the mount namespace file and the named network namespace with an argv', () => {
-    expect(nsenterArgv('/t/pin/mnt', 'vx1-h1', ['docker', 'ps'])).toEqual(['nsenter', '--mount=/t/pin/mnt', '--net=/run/netns/vx1-h1', '--', 'docker', 'ps']);
+    expect(nsenterArgv('/t/pin/mnt', 'vx1-h1', ['docker', 'ps'])).toEqual([
+      'nsenter',
+      '--mount=/t/pin/mnt',
+      '--net=/run/netns/vx1-h1',
+      '--',
+      'docker',
+      'ps',
+    ]);
   });
 });
 
@@ -74,36 +85,85 @@ describe('engine process helpers', () => {
   });
 
   it('collects the descendants of the roots only', () => {
-    const parentOf = new Map([[10, 1], [11, 10], [12, 11], [20, 1], [21, 20]]);
+    const parentOf = new Map([
+      [10, 1],
+      [11, 10],
+      [12, 11],
+      [20, 1],
+      [21, 20],
+    ]);
     expect(withDescendants([10], parentOf)).toEqual([10, 11, 12]);
     expect(withDescendants([], parentOf)).toEqual([]);
   });
 
-  it('names cgroup parents per run and host (relative, so containers stay in the test\'s cgroup)', () => {
+  it("names cgroup parents per run and host (relative, so containers stay in the test's cgroup)", () => {
     expect(engineCgroupParent('vx3fa2', 2)).toBe('vxnet-vx3fa2-h2');
   });
 });
 
 describe('engine configuration', () => {
   it('starts dockerd on its own roots, socket and pidfile with iptables on', () => {
-    const argv = dockerdArgv({ dataRoot: '/t/d', execRoot: '/t/e', pidFile: '/t/p', socket: '/t/s.sock', cgroupParent: 'vxnet-a-h1', configFile: '/t/c.json', liveRestore: true });
-    expect(argv).toEqual(['/usr/sbin/dockerd', '--data-root', '/t/d', '--exec-root', '/t/e', '--pidfile', '/t/p', '-H', 'unix:///t/s.sock',
-      '--config-file', '/t/c.json', '--cgroup-parent', 'vxnet-a-h1', '--iptables=true', '--live-restore']);
-    expect(dockerdArgv({ dataRoot: 'd', execRoot: 'e', pidFile: 'p', socket: 's', cgroupParent: 'c', configFile: 'f' })).not.toContain('--live-restore');
+    const argv = dockerdArgv({
+      dataRoot: '/t/d',
+      execRoot: '/t/e',
+      pidFile: '/t/p',
+      socket: '/t/s.sock',
+      cgroupParent: 'vxnet-a-h1',
+      configFile: '/t/c.json',
+      liveRestore: true,
+    });
+    expect(argv).toEqual([
+      '/usr/sbin/dockerd',
+      '--data-root',
+      '/t/d',
+      '--exec-root',
+      '/t/e',
+      '--pidfile',
+      '/t/p',
+      '-H',
+      'unix:///t/s.sock',
+      '--config-file',
+      '/t/c.json',
+      '--cgroup-parent',
+      'vxnet-a-h1',
+      '--iptables=true',
+      '--live-restore',
+    ]);
+    expect(dockerdArgv({ dataRoot: 'd', execRoot: 'e', pidFile: 'p', socket: 's', cgroupParent: 'c', configFile: 'f' })).not.toContain(
+      '--live-restore',
+    );
   });
 
-  it('writes a containers.conf for the CNI backend on the agent\'s conflist dir, with file locks and lower ulimits', () => {
-    const conf = containersConf({ cniConfDir: '/t/h1/cni', tmpDir: '/t/tmp', staticDir: '/t/root/libpod', volumePath: '/t/root/volumes', eventsLog: '/t/events.log' });
-    for (const line of ['network_backend = "cni"', 'cni_plugin_dirs = ["/usr/lib/cni"]', 'network_config_dir = "/t/h1/cni"', 'cgroup_manager = "cgroupfs"',
-      'events_logger = "file"', 'runtime = "runc"', 'tmp_dir = "/t/tmp"', 'lock_type = "file"', 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]']) {
+  it("writes a containers.conf for the CNI backend on the agent's conflist dir, with file locks and lower ulimits", () => {
+    const conf = containersConf({
+      cniConfDir: '/t/h1/cni',
+      tmpDir: '/t/tmp',
+      staticDir: '/t/root/libpod',
+      volumePath: '/t/root/volumes',
+      eventsLog: '/t/events.log',
+    });
+    for (const line of [
+      'network_backend = "cni"',
+      'cni_plugin_dirs = ["/usr/lib/cni"]',
+      'network_config_dir = "/t/h1/cni"',
+      'cgroup_manager = "cgroupfs"',
+      'events_logger = "file"',
+      'runtime = "runc"',
+      'tmp_dir = "/t/tmp"',
+      'lock_type = "file"',
+      'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
+    ]) {
       expect(conf.split('\n')).toContain(line);
     }
-    expect(storageConf({ driver: 'overlay', root: '/r', runroot: '/rr' })).toBe('[storage]\ndriver = "overlay"\ngraphroot = "/r"\nrunroot = "/rr"\n');
+    expect(storageConf({ driver: 'overlay', root: '/r', runroot: '/rr' })).toBe(
+      '[storage]\ndriver = "overlay"\ngraphroot = "/r"\nrunroot = "/rr"\n',
+    );
   });
 
   it('lays out a busybox rootfs with the commands the tests use', () => {
     const l = busyboxRootfsLayout();
-    for (const c of ['sh', 'ping', 'ip', 'sleep', 'httpd', 'nc', 'cat', 'echo', 'ifconfig', 'route', 'hostname']) expect(l.links).toContain(`bin/${c}`);
+    for (const c of ['sh', 'ping', 'ip', 'sleep', 'httpd', 'nc', 'cat', 'echo', 'ifconfig', 'route', 'hostname'])
+      expect(l.links).toContain(`bin/${c}`);
     expect(l.dirs).toContain('etc');
   });
 });

@@ -5,7 +5,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxRootfsTar } from './busybox-image.js';
 import { startDockerEngine, type DockerEngine } from './docker-engine.js';
-import { cgroupDirs, engineProcesses, removePodmanCgroups, killEngineProcesses, killEngineProcessesSync, removeCgroupDirs, type EngineMatch } from './engine-procs.js';
+import {
+  cgroupDirs,
+  engineProcesses,
+  removePodmanCgroups,
+  killEngineProcesses,
+  killEngineProcessesSync,
+  removeCgroupDirs,
+  type EngineMatch,
+} from './engine-procs.js';
 import { createMountNs, mountsUnder, type MountNs } from './mount-ns.js';
 import { startPodman, type PodmanEngine } from './podman.js';
 
@@ -68,7 +76,8 @@ export async function startHostEngines(o: HostEnginesOptions): Promise<HostEngin
   const mnt = await createMountNs(join(base, 'mnt'), o.ns);
   const cgroupParent = engineCgroupParent(o.prefix, o.index);
   const match: EngineMatch = { mntInodes: [mnt.inode], cgroupMarkers: [cgroupParent] };
-  if (o.podman && libpodParentBefore === undefined) libpodParentBefore = existsSync('/sys/fs/cgroup/memory/libpod_parent') || existsSync('/sys/fs/cgroup/libpod_parent');
+  if (o.podman && libpodParentBefore === undefined)
+    libpodParentBefore = existsSync('/sys/fs/cgroup/memory/libpod_parent') || existsSync('/sys/fs/cgroup/libpod_parent');
   let stopped = false;
   const h: HostEngines = {
     mnt,
@@ -110,7 +119,12 @@ export async function startHostEngines(o: HostEnginesOptions): Promise<HostEngin
     const tar = await busyboxRootfsTar(o.cacheDir);
     if (o.docker) {
       h.docker = await startDockerEngine({
-        ns: o.ns, dir: join(base, 'docker'), mnt, cgroupParent, label: `h${o.index}`, imageTar: tar,
+        ns: o.ns,
+        dir: join(base, 'docker'),
+        mnt,
+        cgroupParent,
+        label: `h${o.index}`,
+        imageTar: tar,
         liveRestore: typeof o.docker === 'object' ? o.docker.liveRestore : false,
       });
     }

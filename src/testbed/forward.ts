@@ -52,7 +52,13 @@ export function freePortCheck(host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new Error(e.code === 'EADDRINUSE' ? `${host}:${port} is already in use (another vxnet master or demo?): stop it or pick another --port` : `cannot listen on ${host}:${port}: ${e.message}`)),
+      reject(
+        new Error(
+          e.code === 'EADDRINUSE'
+            ? `${host}:${port} is already in use (another vxnet master or demo?): stop it or pick another --port`
+            : `cannot listen on ${host}:${port}: ${e.message}`,
+        ),
+      ),
     );
     s.listen(port, host, () => s.close(() => resolve()));
   });

@@ -17,8 +17,14 @@ export async function peerEntries(ns: string, vtep = 'vtep1024'): Promise<PeerEn
   const fdb = await json<{ mac: string; dst?: string }>(['bridge', '-n', ns, '-j', 'fdb', 'show', 'dev', vtep]);
   return {
     routes: routes.map((r) => r.dst).sort(),
-    neighbours: neigh.filter((n) => n.state?.includes('PERMANENT')).map((n) => `${n.dst} ${n.lladdr}`).sort(),
-    fdb: fdb.filter((f) => f.dst).map((f) => `${f.mac} ${f.dst}`).sort(),
+    neighbours: neigh
+      .filter((n) => n.state?.includes('PERMANENT'))
+      .map((n) => `${n.dst} ${n.lladdr}`)
+      .sort(),
+    fdb: fdb
+      .filter((f) => f.dst)
+      .map((f) => `${f.mac} ${f.dst}`)
+      .sort(),
   };
 }
 
@@ -29,7 +35,11 @@ const underlayIpv6 = (line: string) => /\bul0\b/.test(line) && /fe80|ff00|inet6/
 /** Everything in a host namespace an agent could add, as comparable text. */
 export async function hostSnapshot(ns: string): Promise<Record<string, string[]>> {
   const lines = async (argv: string[]) =>
-    (await runOk(argv)).split('\n').map((l) => l.trim()).filter((l) => l && !underlayIpv6(l)).sort();
+    (await runOk(argv))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !underlayIpv6(l))
+      .sort();
   return {
     links: await lines(['ip', '-n', ns, '-o', 'link', 'show']).then((l) => l.map((x) => x.split(':')[1]!.trim().split('@')[0]!)),
     addresses: await lines(['ip', '-n', ns, '-o', 'addr', 'show']).then((l) => l.map((x) => x.split(/\s+/).slice(1, 4).join(' '))),

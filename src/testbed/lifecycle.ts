@@ -19,7 +19,10 @@ function installHandlers(): void {
   // `on`, not `once`: Ctrl-C reaches the whole process group (and impatient
   // users press it twice); a second signal must not kill the teardown halfway.
   let stopping = false;
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.on(sig, () => {
       if (stopping) {
         process.stderr.write(`vxnet test bed: ${sig} again, still removing everything; please wait\n`);

@@ -40,7 +40,7 @@ export interface MountEntry {
   superOptions: string[];
 }
 
-const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+const unescapeOctal = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /** Pure: the entries of a /proc/<pid>/mountinfo text. */
 export function parseMountinfo(text: string): MountEntry[] {
@@ -51,7 +51,7 @@ export function parseMountinfo(text: string): MountEntry[] {
     const target = left.split(' ')[4];
     const [fstype, , superOpts] = right.split(' ');
     if (!target || !fstype) continue;
-    out.push({ target: unescape(target), fstype, superOptions: (superOpts ?? '').split(',') });
+    out.push({ target: unescapeOctal(target), fstype, superOptions: (superOpts ?? '').split(',') });
   }
   return out;
 }
@@ -65,7 +65,22 @@ export function mountsUnder(mountinfo: string, dirs: readonly string[]): string[
 }
 
 // Mount flags and v1 hierarchy flags, none of them a controller.
-const GENERIC_OPTS = new Set(['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'seclabel', 'xattr', 'noprefix', 'clone_children', 'cpuset_v2_mode', 'favordynmods', 'none']);
+const GENERIC_OPTS = new Set([
+  'rw',
+  'ro',
+  'relatime',
+  'noatime',
+  'nosuid',
+  'nodev',
+  'noexec',
+  'seclabel',
+  'xattr',
+  'noprefix',
+  'clone_children',
+  'cpuset_v2_mode',
+  'favordynmods',
+  'none',
+]);
 
 /**
  * Pure: the argv (to run inside the namespace) that mounts again the cgroup
@@ -79,7 +94,9 @@ export function cgroupMountPlan(mountinfo: string): string[][] {
     found = [
       { target: '/sys/fs/cgroup', fstype: 'tmpfs', superOptions: ['mode=755'] },
       ...['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'name=systemd'].map((c) => ({
-        target: `/sys/fs/cgroup/${c.replace('name=', '')}`, fstype: 'cgroup', superOptions: [c],
+        target: `/sys/fs/cgroup/${c.replace('name=', '')}`,
+        fstype: 'cgroup',
+        superOptions: [c],
       })),
       { target: '/sys/fs/cgroup/unified', fstype: 'cgroup2', superOptions: [] },
     ];
@@ -104,8 +121,13 @@ export function cgroupMountPlan(mountinfo: string): string[][] {
 }
 
 /** Pure: the nsenter argv for a mount namespace file and a named network namespace. */
-export const nsenterArgv = (file: string, netns: string, argv: readonly string[]): string[] =>
-  ['nsenter', `--mount=${file}`, `--net=/run/netns/${netns}`, '--', ...argv];
+export const nsenterArgv = (file: string, netns: string, argv: readonly string[]): string[] => [
+  'nsenter',
+  `--mount=${file}`,
+  `--net=/run/netns/${netns}`,
+  '--',
+  ...argv,
+];
 
 /**
  * Creates the namespace under `dir` (`dir/pin/mnt`: the pin directory is a

@@ -17,7 +17,9 @@ const MAX_IFNAME = 15;
 
 /** A short random prefix like "vx3fa2"; `random` returns 0 <= x < 1. */
 export function makeRunPrefix(random: () => number = Math.random): string {
-  const hex = Math.floor(random() * 0x10000).toString(16).padStart(4, '0');
+  const hex = Math.floor(random() * 0x10000)
+    .toString(16)
+    .padStart(4, '0');
   return `vx${hex}`;
 }
 

@@ -40,7 +40,13 @@ export interface PodmanEngine {
 const toml = (s: string): string => JSON.stringify(s);
 
 /** Pure: the containers.conf of one host. */
-export function containersConf(o: { cniConfDir: string; tmpDir: string; staticDir: string; volumePath: string; eventsLog: string }): string {
+export function containersConf(o: {
+  cniConfDir: string;
+  tmpDir: string;
+  staticDir: string;
+  volumePath: string;
+  eventsLog: string;
+}): string {
   return [
     '[containers]',
     // Rootful podman asks for more than this machine's hard limits ("error setting rlimit type 7").
@@ -77,7 +83,16 @@ export async function startPodman(o: PodmanOptions): Promise<PodmanEngine> {
   const conf = join(o.dir, 'containers.conf');
   const storage = join(o.dir, 'storage.conf');
   const driver = o.storageDriver ?? 'overlay';
-  writeFileSync(conf, containersConf({ cniConfDir: o.cniConfDir, tmpDir, staticDir: join(root, 'libpod'), volumePath: join(root, 'volumes'), eventsLog: join(o.dir, 'events.log') }));
+  writeFileSync(
+    conf,
+    containersConf({
+      cniConfDir: o.cniConfDir,
+      tmpDir,
+      staticDir: join(root, 'libpod'),
+      volumePath: join(root, 'volumes'),
+      eventsLog: join(o.dir, 'events.log'),
+    }),
+  );
   writeFileSync(storage, storageConf({ driver, root, runroot }));
   const p: PodmanEngine = {
     ns: o.ns,
@@ -87,8 +102,22 @@ export async function startPodman(o: PodmanOptions): Promise<PodmanEngine> {
     runroot,
     cniConfDir: o.cniConfDir,
     podman: (args, opts = {}) =>
-      run(o.mnt.enter(['env', `CONTAINERS_CONF=${conf}`, `CONTAINERS_STORAGE_CONF=${storage}`,
-        'podman', '--root', root, '--runroot', runroot, '--storage-driver', driver, ...args]), { timeoutMs: opts.timeoutMs ?? 120_000, input: opts.input }),
+      run(
+        o.mnt.enter([
+          'env',
+          `CONTAINERS_CONF=${conf}`,
+          `CONTAINERS_STORAGE_CONF=${storage}`,
+          'podman',
+          '--root',
+          root,
+          '--runroot',
+          runroot,
+          '--storage-driver',
+          driver,
+          ...args,
+        ]),
+        { timeoutMs: opts.timeoutMs ?? 120_000, input: opts.input },
+      ),
     async podmanOk(args, opts) {
       const r = await p.podman(args, opts);
       if (r.code !== 0) throw new Error(`podman ${args.join(' ')} on ${o.ns} failed (exit ${r.code}): ${r.stderr.trim()}`);

@@ -28,7 +28,8 @@ const onPath = (bin: string): boolean =>
 /** Problems that stop the demo, each with its fix; empty when all is well. */
 export function checkPreconditions(): string[] {
   const problems: string[] = [];
-  if (process.getuid?.() !== 0) problems.push('must run as root (it creates network namespaces, links and nftables rules): rerun with sudo');
+  if (process.getuid?.() !== 0)
+    problems.push('must run as root (it creates network namespaces, links and nftables rules): rerun with sudo');
   const missing = REQUIRED_BINARIES.filter((r) => !onPath(r.bin));
   for (const m of missing) problems.push(`${m.bin} is missing: install the Debian package ${m.pkg} (apt-get install ${m.pkg})`);
   return problems;

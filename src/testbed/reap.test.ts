@@ -15,7 +15,7 @@ describe('parseClaim', () => {
 });
 
 describe('ownedBy', () => {
-  it('keeps only the dead run\'s namespaces, root link and temp dirs, not a run whose prefix extends it', () => {
+  it("keeps only the dead run's namespaces, root link and temp dirs, not a run whose prefix extends it", () => {
     const owned = ownedBy('vx68', {
       netns: ['vx68-h1', 'vx68-h1-a', 'vx68-ul', 'vx681d-h1', 'other'],
       links: ['lo', 'eth0', 'vx68r', 'vx681dr', 'vx68r2'],
@@ -26,7 +26,10 @@ describe('ownedBy', () => {
 });
 
 describe('engineCgroupParents', () => {
-  it('names the cgroup parents of the dead run\'s hosts only', () => {
-    expect(engineCgroupParents('vx68', ['vx68-h1', 'vx68-h12', 'vx68-ul', 'vx68-out', 'vx681d-h1', 'vx68-h1-a'])).toEqual(['vxnet-vx68-h1', 'vxnet-vx68-h12']);
+  it("names the cgroup parents of the dead run's hosts only", () => {
+    expect(engineCgroupParents('vx68', ['vx68-h1', 'vx68-h12', 'vx68-ul', 'vx68-out', 'vx681d-h1', 'vx68-h1-a'])).toEqual([
+      'vxnet-vx68-h1',
+      'vxnet-vx68-h12',
+    ]);
   });
 });

@@ -34,7 +34,10 @@ export function ownedBy(prefix: string, present: { netns: string[]; links: strin
 
 /** Pure: the cgroup parents (engines.ts engineCgroupParent) of the run's host namespaces among `netns`. */
 export function engineCgroupParents(prefix: string, netns: readonly string[]): string[] {
-  return netns.map((n) => new RegExp(`^${prefix}-h(\\d+)$`).exec(n)).filter((m) => m !== null).map((m) => `vxnet-${prefix}-h${m[1]}`);
+  return netns
+    .map((n) => new RegExp(`^${prefix}-h(\\d+)$`).exec(n))
+    .filter((m) => m !== null)
+    .map((m) => `vxnet-${prefix}-h${m[1]}`);
 }
 
 const list = (dir: string): string[] => {
@@ -58,7 +61,11 @@ function pidsUsing(dirs: string[]): number[] {
   if (dirs.length === 0) return [];
   return list('/proc')
     .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
-    .filter((p) => read(`/proc/${p}/cmdline`).split('\0').some((arg) => dirs.some((d) => arg === d || arg.startsWith(`${d}/`))))
+    .filter((p) =>
+      read(`/proc/${p}/cmdline`)
+        .split('\0')
+        .some((arg) => dirs.some((d) => arg === d || arg.startsWith(`${d}/`))),
+    )
     .map(Number);
 }
 
@@ -76,20 +83,29 @@ export async function reapDeadRuns(): Promise<string[]> {
   for (const file of list(CLAIM_DIR)) {
     const claim = parseClaim(read(join(CLAIM_DIR, file)));
     if (!claim || pidAlive(claim.pid)) continue;
-    const netns = (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter(Boolean);
+    const netns = (await run(['ip', 'netns', 'list'])).stdout
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter(Boolean);
     const links = (JSON.parse((await run(['ip', '-j', 'link', 'show'])).stdout || '[]') as { ifname: string }[]).map((l) => l.ifname);
     const owned = ownedBy(claim.prefix, { netns, links, tmpEntries: list(tmpdir()) });
     const tmpDirs = owned.tmpDirs.map((d) => join(tmpdir(), d));
     // Agents, container commands and engines (dockerd, containerd, shims, conmon) live in the run's
     // namespaces; engine containers are their descendants or sit in the run's cgroups.
     const cgroupParents = engineCgroupParents(claim.prefix, owned.netns);
-    const mntInodes = tmpDirs.flatMap((d) => list(d).filter((h) => /^h\d+$/.test(h)).map((h) => {
-      try {
-        return statSync(join(d, h, 'engines', 'mnt', 'pin', 'mnt')).ino;
-      } catch {
-        return 0;
-      }
-    })).filter(Boolean);
+    const mntInodes = tmpDirs
+      .flatMap((d) =>
+        list(d)
+          .filter((h) => /^h\d+$/.test(h))
+          .map((h) => {
+            try {
+              return statSync(join(d, h, 'engines', 'mnt', 'pin', 'mnt')).ino;
+            } catch {
+              return 0;
+            }
+          }),
+      )
+      .filter(Boolean);
     const roots: number[] = [];
     for (const ns of owned.netns) {
       for (const pid of (await run(['ip', 'netns', 'pids', ns])).stdout.split('\n').filter((p) => /^\d+$/.test(p))) roots.push(Number(pid));
@@ -113,7 +129,14 @@ export async function reapDeadRuns(): Promise<string[]> {
       removeCgroupDirs(cgroupDirs(marker));
     }
     // The dead run's podman containers (by ID, from its storage) and podman's shared parents when empty.
-    removePodmanCgroups(tmpDirs.flatMap((d) => list(d).flatMap((h) => [...list(join(d, h, 'engines', 'podman', 'root', 'overlay-containers')), ...list(join(d, h, 'engines', 'podman', 'root', 'vfs-containers'))])));
+    removePodmanCgroups(
+      tmpDirs.flatMap((d) =>
+        list(d).flatMap((h) => [
+          ...list(join(d, h, 'engines', 'podman', 'root', 'overlay-containers')),
+          ...list(join(d, h, 'engines', 'podman', 'root', 'vfs-containers')),
+        ]),
+      ),
+    );
     for (const d of tmpDirs) {
       rmSync(d, { recursive: true, force: true });
       removed.push(`dir ${d}`);

@@ -69,7 +69,11 @@ function renderNetworks(): void {
     el(
       'tr',
       { 'data-network': r.name },
-      td('Name', el('a', { href: `#network/${encodeURIComponent(r.name)}` }, r.name), r.enabled ? '' : el('span', { class: 'disabled' }, ' (disabled)')),
+      td(
+        'Name',
+        el('a', { href: `#network/${encodeURIComponent(r.name)}` }, r.name),
+        r.enabled ? '' : el('span', { class: 'disabled' }, ' (disabled)'),
+      ),
       td('IPv4 subnet', el('span', { class: 'mono' }, r.subnet || '—')),
       td('IPv6 subnet', el('span', { class: 'mono' }, r.subnet6 || '—')),
       td('Agent prefix', r.prefix),
@@ -87,7 +91,10 @@ function renderNetwork(name: string): void {
   document.title = `${name} · vxnet networking`;
   const summary = $('network-summary');
   if (!row) {
-    summary.replaceChildren(el('dt', {}, 'Not found'), el('dd', {}, state ? `No network named “${name}” is configured; pick one from All networks.` : 'Loading…'));
+    summary.replaceChildren(
+      el('dt', {}, 'Not found'),
+      el('dd', {}, state ? `No network named “${name}” is configured; pick one from All networks.` : 'Loading…'),
+    );
   } else {
     const item = (k: string, v: Child) => [el('dt', {}, k), el('dd', {}, v)];
     summary.replaceChildren(
@@ -115,12 +122,23 @@ function renderNetwork(name: string): void {
     ? `No container matches “${query}”. Clear the filter to see all.`
     : `No containers on ${name} yet: start one with \`vxnet container run NAME --network ${name}\` on an agent's host.`;
   fill('containers', rows, row ? empty : '');
-  const holders = state ? agentRows(state, containers).flatMap((a) => a.overlays.filter((o) => o.name === name).map((o) => ({ a, o }))) : [];
-  $('network-agents').querySelector('tbody')!.replaceChildren(
-    ...holders.map(({ a, o }) =>
-      el('tr', {}, td('Agent', a.ip), td('Subnet', o.subnet || '—'), td('IPv6 subnet', o.subnet6 || '—'), td('Status', statusBadge(o.status, o.statusText, o.error))),
-    ),
-  );
+  const holders = state
+    ? agentRows(state, containers).flatMap((a) => a.overlays.filter((o) => o.name === name).map((o) => ({ a, o })))
+    : [];
+  $('network-agents')
+    .querySelector('tbody')!
+    .replaceChildren(
+      ...holders.map(({ a, o }) =>
+        el(
+          'tr',
+          {},
+          td('Agent', a.ip),
+          td('Subnet', o.subnet || '—'),
+          td('IPv6 subnet', o.subnet6 || '—'),
+          td('Status', statusBadge(o.status, o.statusText, o.error)),
+        ),
+      ),
+    );
 }
 
 /** One line per non-empty value, or a dash. */
@@ -142,13 +160,24 @@ function renderAgents(): void {
       td(
         'Overlays',
         ...a.overlays.map((o) =>
-          el('span', { class: 'overlay' }, `${o.name} `, el('span', { class: 'mono' }, [o.subnet, o.subnet6].filter(Boolean).join(' ') || 'no subnet'), ' ', statusBadge(o.status, o.statusText, o.error)),
+          el(
+            'span',
+            { class: 'overlay' },
+            `${o.name} `,
+            el('span', { class: 'mono' }, [o.subnet, o.subnet6].filter(Boolean).join(' ') || 'no subnet'),
+            ' ',
+            statusBadge(o.status, o.statusText, o.error),
+          ),
         ),
       ),
       td('Containers', String(a.containers)),
     ),
   );
-  fill('agents', rows, !state ? 'Loading…' : all.length === 0 ? noAgentsHint() : query ? `No agent matches “${query}”. Clear the filter to see all.` : '');
+  fill(
+    'agents',
+    rows,
+    !state ? 'Loading…' : all.length === 0 ? noAgentsHint() : query ? `No agent matches “${query}”. Clear the filter to see all.` : '',
+  );
 }
 
 function render(): void {
@@ -162,7 +191,10 @@ function render(): void {
   const hint = $('hint');
   hint.textContent = noAgentsHint();
   hint.hidden = !state || state.agents.length > 0 || route.view === 'agents';
-  if (route.view === 'network') return renderNetwork(route.name);
+  if (route.view === 'network') {
+    renderNetwork(route.name);
+    return;
+  }
   document.title = 'vxnet networking';
   if (route.view === 'agents') renderAgents();
   else renderNetworks();

@@ -42,7 +42,10 @@ const state: MasterState = {
     { ip: '198.18.0.1', overlays: [overlay('dcos-1', '10.0.0.0/24', {}, 1), overlay('v6', undefined, { subnet6: 'fd00::/80' }, 1)] },
     {
       ip: '198.18.0.2',
-      overlays: [overlay('dcos-1', '10.0.1.0/24', {}, 2), overlay('v6', undefined, { state: { status: 'STATUS_FAILED', error: 'no free /80 left' } }, 2)],
+      overlays: [
+        overlay('dcos-1', '10.0.1.0/24', {}, 2),
+        overlay('v6', undefined, { state: { status: 'STATUS_FAILED', error: 'no free /80 left' } }, 2),
+      ],
     },
     { ip: '198.18.0.3', overlays: [overlay('dcos-1', undefined, { state: { status: 'STATUS_CONFIGURING' } }, 3)] },
   ],
@@ -103,13 +106,25 @@ describe('containerRows', () => {
       { id: 'web-a', name: '', runtime: 'cni', ip: '10.0.0.2', ip6: '', interface: 'eth0', agent: '198.18.0.1' },
       { id: 'web-b', name: '', runtime: 'cni', ip: '10.0.1.2', ip6: '', interface: 'eth0', agent: '198.18.0.2' },
     ]);
-    expect(containerRows('v6', containers)).toEqual([{ id: 'db', name: '', runtime: 'cni', ip: '', ip6: 'fd00::2', interface: 'eth1', agent: '198.18.0.1' }]);
+    expect(containerRows('v6', containers)).toEqual([
+      { id: 'db', name: '', runtime: 'cni', ip: '', ip6: 'fd00::2', interface: 'eth1', agent: '198.18.0.1' },
+    ]);
     expect(containerRows('nope', containers)).toEqual([]);
   });
 
   it('shows Docker containers by short id and name, with their runtime', () => {
-    const docker: ListedContainer = { agent: '198.18.0.3', id: 'f'.repeat(64), name: 'api', runtime: 'docker', network: 'dcos-1', ip: '10.0.2.130', interface: '' };
-    expect(containerRows('dcos-1', [docker])).toEqual([{ id: 'f'.repeat(12), name: 'api', runtime: 'docker', ip: '10.0.2.130', ip6: '', interface: '', agent: '198.18.0.3' }]);
+    const docker: ListedContainer = {
+      agent: '198.18.0.3',
+      id: 'f'.repeat(64),
+      name: 'api',
+      runtime: 'docker',
+      network: 'dcos-1',
+      ip: '10.0.2.130',
+      interface: '',
+    };
+    expect(containerRows('dcos-1', [docker])).toEqual([
+      { id: 'f'.repeat(12), name: 'api', runtime: 'docker', ip: '10.0.2.130', ip6: '', interface: '', agent: '198.18.0.3' },
+    ]);
   });
 });
 
@@ -122,7 +137,14 @@ describe('agentRows', () => {
       ['198.18.0.2', '192.15.0.2/20', '70:b3:d5:0f:00:02', 1, true],
       ['198.18.0.3', '192.15.0.3/20', '70:b3:d5:0f:00:03', 0, false],
     ]);
-    expect(rows[1]!.overlays[1]).toEqual({ name: 'v6', subnet: '', subnet6: '', status: 'STATUS_FAILED', statusText: 'FAILED', error: 'no free /80 left' });
+    expect(rows[1]!.overlays[1]).toEqual({
+      name: 'v6',
+      subnet: '',
+      subnet6: '',
+      status: 'STATUS_FAILED',
+      statusText: 'FAILED',
+      error: 'no free /80 left',
+    });
     expect(rows[2]!.overlays[0]!.statusText).toBe('CONFIGURING');
   });
 

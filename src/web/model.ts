@@ -164,7 +164,10 @@ export function agentRows(state: MasterState, containers: readonly ListedContain
  * case-insensitively ("dcos 10.0" finds rows mentioning both).
  */
 export function filterRows<T>(rows: readonly T[], query: string, text: (row: T) => string[]): T[] {
-  const words = query.toLowerCase().split(/\s+/).filter((w) => w !== '');
+  const words = query
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   if (words.length === 0) return [...rows];
   return rows.filter((row) => {
     const haystack = text(row).join(' ').toLowerCase();
@@ -187,7 +190,10 @@ export const agentText = (r: AgentRow): string[] => [
  * this page does not know leaves the state as it is: the stream grows new
  * types, and clients ignore those they do not know (docs/CONTRACTS.md).
  */
-export function applyWatchEvent(state: MasterState | undefined, event: WatchEvent | { type: string; revision: number }): MasterState | undefined {
+export function applyWatchEvent(
+  state: MasterState | undefined,
+  event: WatchEvent | { type: string; revision: number },
+): MasterState | undefined {
   const known = event as WatchEvent;
   switch (known.type) {
     case 'resync':

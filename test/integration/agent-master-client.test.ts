@@ -30,7 +30,11 @@ async function stopMaster(): Promise<void> {
 }
 
 const register = (ip: string) =>
-  fetch(`http://127.0.0.1:${port}/overlay-master/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ip }) });
+  fetch(`http://127.0.0.1:${port}/overlay-master/agents`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ip }),
+  });
 
 async function until<T>(what: string, check: () => T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -59,7 +63,11 @@ describe('agent master client', () => {
   it('registers through the second URL when the first master is down', async () => {
     const deadPort = await freePort();
     const logs: string[] = [];
-    const client = new MasterClient({ urls: [`http://127.0.0.1:${deadPort}`, `http://127.0.0.1:${port}`], random: () => 0, log: (m) => logs.push(m) });
+    const client = new MasterClient({
+      urls: [`http://127.0.0.1:${deadPort}`, `http://127.0.0.1:${port}`],
+      random: () => 0,
+      log: (m) => logs.push(m),
+    });
     const info = await client.register({ ip: '10.0.0.1' }, AbortSignal.timeout(10_000));
     expect(info?.ip).toBe('10.0.0.1');
     expect(info?.overlays.map((o) => o.info.name)).toEqual(['dcos-1', 'dcos-2']);
@@ -82,13 +90,18 @@ describe('agent master client', () => {
     await startMaster();
     expect((await register('10.0.0.3')).status).toBe(200);
     await until('the put of 10.0.0.3 after the restart', () =>
-      events.find((e) => (e.type === 'put' && e.agent.ip === '10.0.0.3') || (e.type === 'resync' && e.state.agents.some((a) => a.ip === '10.0.0.3'))));
+      events.find(
+        (e) => (e.type === 'put' && e.agent.ip === '10.0.0.3') || (e.type === 'resync' && e.state.agents.some((a) => a.ip === '10.0.0.3')),
+      ),
+    );
     stop.abort();
     await watching;
 
     const revisions = events.map((e) => e.revision);
     expect(revisions).toEqual([...revisions].sort((a, b) => a - b)); // only grows
-    const seen = new Set(events.flatMap((e) => (e.type === 'put' ? [e.agent.ip] : e.type === 'resync' ? e.state.agents.map((a) => a.ip) : [])));
+    const seen = new Set(
+      events.flatMap((e) => (e.type === 'put' ? [e.agent.ip] : e.type === 'resync' ? e.state.agents.map((a) => a.ip) : [])),
+    );
     expect([...seen].sort()).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
   });
 });

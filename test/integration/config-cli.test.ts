@@ -34,7 +34,10 @@ describe('vxnet config', () => {
     expect(ok.stdout).toMatch(/^OK/);
 
     const broken = join(dir, 'config.yaml');
-    await writeFile(broken, 'cluster_name: demo\ndcos_overlay_network:\n  vtep_subnet: 10.0.0.0/7\n  vtep_mac_oui: 70:B3:D5:00:00:00\n  overlays:\n    - {name: dcos-1, subnet: 192.168.0.0/17, prefix: 30}\n    - {name: host, subnet: 192.168.0.0/16, prefix: 24}\n');
+    await writeFile(
+      broken,
+      'cluster_name: demo\ndcos_overlay_network:\n  vtep_subnet: 10.0.0.0/7\n  vtep_mac_oui: 70:B3:D5:00:00:00\n  overlays:\n    - {name: dcos-1, subnet: 192.168.0.0/17, prefix: 30}\n    - {name: host, subnet: 192.168.0.0/16, prefix: 24}\n',
+    );
     const human = await vxnet('config', 'validate', broken);
     expect(human.code).toBe(1);
     expect(human.stdout).toContain('error: dcos_overlay_network.overlays[0].prefix = 30');
@@ -59,8 +62,14 @@ describe('vxnet config', () => {
 
     const plan = await vxnet('config', 'plan', '--json');
     expect(plan.code).toBe(0);
-    const capacity = JSON.parse(plan.stdout) as { vtep: { ipv4: { vteps: string } }; overlays: { ipv4: { agentSubnets: string; containersPerBridgeHalf: string } }[] };
+    const capacity = JSON.parse(plan.stdout) as {
+      vtep: { ipv4: { vteps: string } };
+      overlays: { ipv4: { agentSubnets: string; containersPerBridgeHalf: string } }[];
+    };
     expect(capacity.vtep.ipv4.vteps).toBe('4094');
-    expect(capacity.overlays.map((o) => [o.ipv4.agentSubnets, o.ipv4.containersPerBridgeHalf])).toEqual([['128', '125'], ['128', '125']]);
+    expect(capacity.overlays.map((o) => [o.ipv4.agentSubnets, o.ipv4.containersPerBridgeHalf])).toEqual([
+      ['128', '125'],
+      ['128', '125'],
+    ]);
   });
 });

@@ -40,7 +40,12 @@ afterAll(async () => {
 
 async function post(url: string, path: string, body: unknown, timeoutMs = 15_000): Promise<{ status: number; body: any; ms: number }> {
   const started = Date.now();
-  const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   return { status: res.status, body: await res.json(), ms: Date.now() - started };
 }
 
@@ -70,7 +75,10 @@ async function state(url: string): Promise<MasterState> {
 async function pair(): Promise<{ leader: EtcdMaster; standby: EtcdMaster; all: EtcdMaster[] }> {
   const p = prefix();
   lastPrefix = p;
-  const all = [await startEtcdMaster({ endpoints: cluster.endpoints, prefix: p, config }), await startEtcdMaster({ endpoints: cluster.endpoints, prefix: p, config })];
+  const all = [
+    await startEtcdMaster({ endpoints: cluster.endpoints, prefix: p, config }),
+    await startEtcdMaster({ endpoints: cluster.endpoints, prefix: p, config }),
+  ];
   const leader = await waitForLeader(all);
   return { leader, standby: all.find((m) => m !== leader)!, all };
 }
@@ -107,7 +115,12 @@ describe('several masters on etcd', () => {
     const agentRead = await fetch(`${standby.url}/overlay-master/watch`, { headers: { 'x-vxnet-agent': '1' } });
     expect(agentRead.status).toBe(503);
     expect(((await agentRead.json()) as any).error).toMatchObject({ code: 'NOT_LEADER', message: expect.stringContaining(leader.url) });
-    expect(await (await fetch(`${standby.url}/healthz`)).json()).toEqual({ status: 'standby', leader: leader.url, agents: 1, revision: leaderRevision });
+    expect(await (await fetch(`${standby.url}/healthz`)).json()).toEqual({
+      status: 'standby',
+      leader: leader.url,
+      agents: 1,
+      revision: leaderRevision,
+    });
     expect(await standby.stop()).toBe(0);
   });
 
@@ -171,7 +184,7 @@ describe('several masters on etcd', () => {
     expect(summary((await state(standby.url)).agents[0] as AgentInfo).vtep).toBe('198.15.0.1/20');
   });
 
-  it('a leader frozen past its lease is deposed: its late write is refused, the new leader\'s allocation stands', async () => {
+  it("a leader frozen past its lease is deposed: its late write is refused, the new leader's allocation stands", async () => {
     const { leader, standby } = await pair();
     await registerAnywhere([leader.url], '10.6.0.1');
     leader.child.kill('SIGSTOP');
@@ -194,7 +207,10 @@ describe('several masters on etcd', () => {
       let health: unknown;
       for (let i = 0; i < 300; i++) {
         // Refused for a moment while it reopens the store as a standby.
-        health = await fetch(`${leader.url}/healthz`).then((r) => r.json(), () => undefined);
+        health = await fetch(`${leader.url}/healthz`).then(
+          (r) => r.json(),
+          () => undefined,
+        );
         if ((health as { leader?: string })?.leader === standby.url) break;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -206,7 +222,17 @@ describe('several masters on etcd', () => {
 
   it("an agent's watch follows the failover and resumes on the new leader with only what it missed", async () => {
     const { leader, standby } = await pair();
-    const client = new MasterClient({ urls: [leader.url, standby.url], sleep: (ms, signal) => new Promise((r) => { const t = setTimeout(r, Math.min(ms, 200)); signal.addEventListener('abort', () => { clearTimeout(t); r(); }); }) });
+    const client = new MasterClient({
+      urls: [leader.url, standby.url],
+      sleep: (ms, signal) =>
+        new Promise((r) => {
+          const t = setTimeout(r, Math.min(ms, 200));
+          signal.addEventListener('abort', () => {
+            clearTimeout(t);
+            r();
+          });
+        }),
+    });
     const view = new Map<string, string>();
     let resyncs = 0;
     const abort = new AbortController();
@@ -251,7 +277,11 @@ describe('etcd failures under the masters', () => {
     await cluster.kill(member);
     try {
       // The leader may have stepped down meanwhile: any master will do, as for an agent.
-      const info = await registerAnywhere(all.map((m) => m.url), '10.4.0.2', 20_000);
+      const info = await registerAnywhere(
+        all.map((m) => m.url),
+        '10.4.0.2',
+        20_000,
+      );
       expect(summary(info).vtep).toBe('198.15.0.2/20');
       console.log(`etcd leader killed: next registration acknowledged after ${Date.now() - started} ms`);
     } finally {
@@ -286,6 +316,13 @@ describe('etcd failures under the masters', () => {
     const again = await waitForLeader(all, 30_000);
     const after = await registerAnywhere([again.url], '10.5.0.1');
     expect(summary(after)).toEqual(summary(before));
-    expect(summary(await registerAnywhere(all.map((m) => m.url), '10.5.0.2'))).toEqual({ vtep: '198.15.0.2/20', subnet: '44.128.1.0/24' });
+    expect(
+      summary(
+        await registerAnywhere(
+          all.map((m) => m.url),
+          '10.5.0.2',
+        ),
+      ),
+    ).toEqual({ vtep: '198.15.0.2/20', subnet: '44.128.1.0/24' });
   });
 });

@@ -33,7 +33,11 @@ describe('vxnet network delete --etcd', () => {
 
     const master = await waitForLeader([await startEtcdMaster({ endpoints: cluster.endpoints, prefix, config: both })]);
     for (const ip of ['10.0.0.1', '10.0.0.2']) {
-      const res = await fetch(`${master.url}/overlay-master/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ip }) });
+      const res = await fetch(`${master.url}/overlay-master/agents`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ip }),
+      });
       expect(res.status).toBe(200);
     }
 

@@ -23,7 +23,10 @@ afterAll(async () => {
 runStoreContract('etcd', (options) => EtcdStore.open(cluster.endpoints, { ...options, prefix: prefix() }));
 
 async function rejection(p: Promise<unknown>): Promise<VxnetError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(VxnetError);
   return err as VxnetError;
 }
@@ -37,7 +40,7 @@ async function leaderKey(client: Etcd3, key: string): Promise<{ fence: Fence; re
 }
 
 describe('EtcdStore on etcd', () => {
-  it('refuses a deposed leader\'s write and keeps the new leader\'s allocation', async () => {
+  it("refuses a deposed leader's write and keeps the new leader's allocation", async () => {
     const p = prefix();
     const a = await EtcdStore.open(cluster.endpoints, { prefix: p });
     const lost: string[] = [];
@@ -52,7 +55,9 @@ describe('EtcdStore on etcd', () => {
       a.setFence(second.fence);
       await a.snapshot(); // catches up with b's write
       await a.commit([{ type: 'put', record: agentRecord('10.0.0.2', 1) }]);
-      const err = await rejection(b.commit([{ type: 'put', record: agentRecord('10.0.0.9', 1, { overlays: { dcos: { subnet: '44.128.1.0/24' } } }) }]));
+      const err = await rejection(
+        b.commit([{ type: 'put', record: agentRecord('10.0.0.9', 1, { overlays: { dcos: { subnet: '44.128.1.0/24' } } }) }]),
+      );
       expect(err.code).toBe('NOT_LEADER');
       expect(err.message).toContain('no longer the leader');
       expect(lost).toEqual(['NOT_LEADER']);
@@ -67,16 +72,23 @@ describe('EtcdStore on etcd', () => {
     }
   });
 
-  it('delivers another store\'s commits to watchers, and a new store replays them exactly', async () => {
+  it("delivers another store's commits to watchers, and a new store replays them exactly", async () => {
     const p = prefix();
     const writer = await EtcdStore.open(cluster.endpoints, { prefix: p });
     const reader = await EtcdStore.open(cluster.endpoints, { prefix: p });
     const seen: StoredChange[] = [];
     reader.watch(0, (c) => seen.push(c));
-    await writer.commit([{ type: 'config', config: networkConfig() }, { type: 'put', record: agentRecord('10.0.0.1', 0) }]);
+    await writer.commit([
+      { type: 'config', config: networkConfig() },
+      { type: 'put', record: agentRecord('10.0.0.1', 0) },
+    ]);
     await writer.commit([{ type: 'delete', ip: '10.0.0.1' }]);
     for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(seen.map((c) => [c.type, c.revision])).toEqual([['config', 1], ['put', 2], ['delete', 3]]);
+    expect(seen.map((c) => [c.type, c.revision])).toEqual([
+      ['config', 1],
+      ['put', 2],
+      ['delete', 3],
+    ]);
     const late = await EtcdStore.open(cluster.endpoints, { prefix: p });
     const replay: StoredChange[] = [];
     late.watch(1, (c) => replay.push(c));

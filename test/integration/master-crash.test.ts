@@ -45,7 +45,9 @@ describe('master: crash safety', () => {
     const byIp = new Map(state.body.agents.map((a: { ip: string }) => [a.ip, a]));
     for (const [ip, body] of acked) expect(byIp.get(ip), ip).toEqual(body);
     const subnets = state.body.agents.map((a: { overlays: { subnet: string }[] }) => a.overlays[0]!.subnet);
-    const vteps = state.body.agents.map((a: { overlays: { backend: { vxlan: { vtep_ip: string } } }[] }) => a.overlays[0]!.backend.vxlan.vtep_ip);
+    const vteps = state.body.agents.map(
+      (a: { overlays: { backend: { vxlan: { vtep_ip: string } } }[] }) => a.overlays[0]!.backend.vxlan.vtep_ip,
+    );
     expect(new Set(subnets).size).toBe(subnets.length);
     expect(new Set(vteps).size).toBe(vteps.length);
     // New registrations after the restart do not reuse anything recovered.

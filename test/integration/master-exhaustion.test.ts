@@ -40,7 +40,8 @@ describe('master: exhaustion', () => {
   });
 
   it('answers 503 POOL_EXHAUSTED when no VTEP address is left, reserving nothing', async () => {
-    for (const n of [4, 5, 6, 7]) expect((await call(master.url, 'POST', '/overlay-master/agents', { ip: `10.0.0.${n}` })).status).toBe(200);
+    for (const n of [4, 5, 6, 7])
+      expect((await call(master.url, 'POST', '/overlay-master/agents', { ip: `10.0.0.${n}` })).status).toBe(200);
     const full = await call(master.url, 'POST', '/overlay-master/agents', { ip: '10.0.0.8' });
     expect(full.status).toBe(503);
     expect(full.body.error.code).toBe('POOL_EXHAUSTED');

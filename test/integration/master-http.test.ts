@@ -22,10 +22,31 @@ describe('master HTTP: bad input and auth', () => {
   it.each([
     ['malformed JSON', '{"ip": ', {}, 400, 'BAD_REQUEST', 'body is not valid JSON'],
     ['a bad IP', { ip: '10.0.0.300' }, {}, 400, 'BAD_REQUEST', 'ip: "10.0.0.300" is not an IPv4 address'],
-    ['a wrong type', { ip: '10.0.0.1', network_config: { docker_bridge: 1 } }, {}, 400, 'BAD_REQUEST', 'network_config.docker_bridge: 1 is invalid'],
+    [
+      'a wrong type',
+      { ip: '10.0.0.1', network_config: { docker_bridge: 1 } },
+      {},
+      400,
+      'BAD_REQUEST',
+      'network_config.docker_bridge: 1 is invalid',
+    ],
     ['a body over 64 KiB', { ip: '10.0.0.1', pad: 'x'.repeat(70_000) }, {}, 413, 'PAYLOAD_TOO_LARGE', 'larger than 65536 bytes'],
-    ['a wrong content type', 'ip=10.0.0.1', { 'content-type': 'application/x-www-form-urlencoded' }, 415, 'UNSUPPORTED_MEDIA_TYPE', 'application/x-www-form-urlencoded'],
-    ['text/plain', '{"ip":"10.0.0.1"}', { 'content-type': 'text/plain' }, 415, 'UNSUPPORTED_MEDIA_TYPE', 'send JSON with Content-Type: application/json'],
+    [
+      'a wrong content type',
+      'ip=10.0.0.1',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'application/x-www-form-urlencoded',
+    ],
+    [
+      'text/plain',
+      '{"ip":"10.0.0.1"}',
+      { 'content-type': 'text/plain' },
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'send JSON with Content-Type: application/json',
+    ],
   ])('answers %s with a JSON error and no stack', async (_what, body, headers, status, code, message) => {
     const r = await call(master.url, 'POST', '/overlay-master/agents', body, { ...auth, ...headers });
     expect(r.status).toBe(status);
@@ -48,7 +69,13 @@ describe('master HTTP: bad input and auth', () => {
 
   it('rejects a status report naming an unknown overlay', async () => {
     await call(master.url, 'POST', '/overlay-master/agents', { ip: '10.0.0.5' }, auth);
-    const r = await call(master.url, 'PUT', '/overlay-master/agents/10.0.0.5/status', { overlays: [{ name: 'dcos-9', status: 'STATUS_OK' }] }, auth);
+    const r = await call(
+      master.url,
+      'PUT',
+      '/overlay-master/agents/10.0.0.5/status',
+      { overlays: [{ name: 'dcos-9', status: 'STATUS_OK' }] },
+      auth,
+    );
     expect(r.status).toBe(400);
     expect(r.body.error.message).toBe('overlays[0].name: "dcos-9" is not a configured overlay; use one of: dcos-1, dcos-2');
   });

@@ -50,12 +50,24 @@ describe('master: reconciliation on restart', () => {
   });
 
   it('refuses a changed vtep_subnet and OUI showing old and new', async () => {
-    expect(await refuse('vtep.json', { ...base, vtep_subnet: '192.15.16.0/20' })).toContain('vtep_subnet changed from 192.15.0.0/20 to 192.15.16.0/20');
-    expect(await refuse('oui.json', { ...base, vtep_mac_oui: '70:B3:D6:00:00:00' })).toContain('vtep_mac_oui changed from 70:b3:d5:00:00:00 to 70:b3:d6:00:00:00');
+    expect(await refuse('vtep.json', { ...base, vtep_subnet: '192.15.16.0/20' })).toContain(
+      'vtep_subnet changed from 192.15.0.0/20 to 192.15.16.0/20',
+    );
+    expect(await refuse('oui.json', { ...base, vtep_mac_oui: '70:B3:D6:00:00:00' })).toContain(
+      'vtep_mac_oui changed from 70:b3:d5:00:00:00 to 70:b3:d6:00:00:00',
+    );
   });
 
   it('exits 1 with the formatted issues for an invalid config', async () => {
-    const r = await runCli(['master', '--config', await writeConfig(dir, 'bad.json', { ...base, overlays: [{ name: 'dcos-1', subnet: '192.168.0.0/17', prefix: 12 }] }), '--data', data, '--listen', '127.0.0.1:0']);
+    const r = await runCli([
+      'master',
+      '--config',
+      await writeConfig(dir, 'bad.json', { ...base, overlays: [{ name: 'dcos-1', subnet: '192.168.0.0/17', prefix: 12 }] }),
+      '--data',
+      data,
+      '--listen',
+      '127.0.0.1:0',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('overlays[0].prefix');
   });
@@ -75,7 +87,10 @@ describe('master: reconciliation on restart', () => {
     const master = await startMaster({ config: await writeConfig(dir, 'removed.json', { ...base, overlays: [base.overlays[0]] }), data });
     const state = await call(master.url, 'GET', '/overlay-master/state');
     expect(state.body.network.overlays.map((o: { name: string }) => o.name)).toEqual(['dcos-1']);
-    expect(state.body.agents.map((a: { overlays: { subnet: string }[] }) => a.overlays.map((o) => o.subnet))).toEqual([['192.168.0.0/24'], ['192.168.1.0/24']]);
+    expect(state.body.agents.map((a: { overlays: { subnet: string }[] }) => a.overlays.map((o) => o.subnet))).toEqual([
+      ['192.168.0.0/24'],
+      ['192.168.1.0/24'],
+    ]);
     expect(await master.stop()).toBe(0);
 
     const unknown = await runCli(['network', 'delete', 'dcos-2', '--data', data]);

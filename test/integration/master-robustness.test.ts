@@ -17,7 +17,8 @@ describe('master: odd requests', () => {
   afterAll(() => cleanup([dir]));
 
   it('deletes thousands of agents in one request (the lock once overflowed the stack: 500)', async () => {
-    for (const ip of ['10.7.0.1', '10.7.15.100']) expect((await call(master.url, 'POST', '/overlay-master/agents', { ip })).status).toBe(200);
+    for (const ip of ['10.7.0.1', '10.7.15.100'])
+      expect((await call(master.url, 'POST', '/overlay-master/agents', { ip })).status).toBe(200);
     const agents = Array.from({ length: 4000 }, (_, i) => `10.7.${i >> 8}.${i & 255}`);
     const r = await call(master.url, 'POST', '/overlay-master/agents/delete', { agents });
     expect(r.status).toBe(200);
@@ -27,13 +28,17 @@ describe('master: odd requests', () => {
   });
 
   it('answers a wrong method on a known path with 405 and Allow', async () => {
-    const res = await fetch(`${master.url}/overlay-master/containers`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${master.url}/overlay-master/containers`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
   });
 
-  it('answers oversized headers with 431 in the API shape, not the framework\'s', async () => {
+  it("answers oversized headers with 431 in the API shape, not the framework's", async () => {
     const res = await fetch(`${master.url}/overlay-master/state`, { headers: { 'x-junk': 'a'.repeat(20_000) } });
     expect(res.status).toBe(431);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('HEADERS_TOO_LARGE');
@@ -52,7 +57,9 @@ describe('master: odd command lines', () => {
     await writeFile(file, 'x');
     const r = await runCli(['master', '--data', file, '--listen', '127.0.0.1:0']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`cannot use ${file} as the store directory (it is a file, not a directory): pass --data a writable directory`);
+    expect(r.stderr).toContain(
+      `cannot use ${file} as the store directory (it is a file, not a directory): pass --data a writable directory`,
+    );
   });
 
   it('refuses --data where no directory can be made, instead of hanging', async () => {

@@ -37,7 +37,11 @@ it('keeps every acknowledged commit after SIGKILL mid-storm', async () => {
   const allRead = new Promise<void>((done) => lines.on('close', done));
   lines.on('line', (line) => {
     const [kind, a, b, c] = line.split(' ');
-    if (kind === 'ready') secondOpener = SqliteStore.open(dir!).then((s) => s.close(), (e: unknown) => e);
+    if (kind === 'ready')
+      secondOpener = SqliteStore.open(dir!).then(
+        (s) => s.close(),
+        (e: unknown) => e,
+      );
     if (kind !== 'ack') return;
     acks.push({ revision: Number(a), ip: b!, seq: Number(c) });
     if (acks.length === ACKS_BEFORE_KILL) storm.kill('SIGKILL');

@@ -43,11 +43,15 @@ const container = (id: string, ip: string, extra: object = {}) => ({ id, network
 
 /** The visible text of each row of a table, cells joined by " | ". */
 const rowsOf = (table: string): Promise<string[]> =>
-  page.locator(`#${table} tbody tr`).evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.trim()).join(' | ')));
+  page
+    .locator(`#${table} tbody tr`)
+    .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.trim()).join(' | ')));
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the browser tests need Debian's chromium package (apt-get install chromium, or run scripts/setup.sh)`);
+    throw new Error(
+      `${CHROMIUM} is missing: the browser tests need Debian's chromium package (apt-get install chromium, or run scripts/setup.sh)`,
+    );
   }
   const dir = await tempDir('vxnet-web-');
   dirs.push(dir);
@@ -139,7 +143,11 @@ describe('web page', () => {
     await page.reload();
     await expect
       .poll(() => rowsOf('containers'))
-      .toEqual(['web-a | cni | 10.1.0.2 | — | eth0 | 198.18.0.1', `${XSS_ID} | cni | 10.1.1.3 | fd20::3 | eth0 | 198.18.0.2`, 'web-b | cni | 10.1.1.2 | — | eth0 | 198.18.0.2']);
+      .toEqual([
+        'web-a | cni | 10.1.0.2 | — | eth0 | 198.18.0.1',
+        `${XSS_ID} | cni | 10.1.1.3 | fd20::3 | eth0 | 198.18.0.2`,
+        'web-b | cni | 10.1.1.2 | — | eth0 | 198.18.0.2',
+      ]);
     expect(await page.locator('#h-network').innerText()).toBe('Network dcos-1');
     await page.evaluate(() => (location.hash = '#network/v6only'));
     await expect.poll(() => rowsOf('containers')).toEqual(['v6-c | cni | — | fd10::2 | eth0 | 198.18.0.1']);
@@ -177,7 +185,7 @@ describe('web page', () => {
   });
 
   it('shows a Docker container by short id and name, with its runtime', async () => {
-    const id = '0123456789ab'.repeat(5) + 'cdef';
+    const id = `${'0123456789ab'.repeat(5)}cdef`;
     await report('198.18.0.3', [
       container('late-arrival', '10.1.2.2', { interface: 'net1' }),
       container(id, '10.1.2.130', { interface: '', runtime: 'docker', name: 'api' }),
@@ -213,10 +221,17 @@ describe('web page', () => {
     await page.locator('#containers tbody tr').first().waitFor();
     // Neither the page nor a table's scroll box needs sideways scrolling.
     const overflow = await page.evaluate(() =>
-      [document.documentElement, ...document.querySelectorAll('.scroll')].filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.id || e.className),
+      [document.documentElement, ...document.querySelectorAll('.scroll')]
+        .filter((e) => e.scrollWidth > e.clientWidth)
+        .map((e) => e.id || e.className),
     );
     expect(overflow).toEqual([]);
-    expect(await page.locator('#containers tbody td').first().evaluate((td) => getComputedStyle(td, '::before').content)).toBe('"Container: "');
+    expect(
+      await page
+        .locator('#containers tbody td')
+        .first()
+        .evaluate((td) => getComputedStyle(td, '::before').content),
+    ).toBe('"Container: "');
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.goto(`${master.url}/#networks`);
     await expect.poll(() => rowsOf('networks')).toHaveLength(3);
@@ -227,13 +242,28 @@ describe('web page', () => {
     expect(await page.locator('#connection').innerText()).toMatch(/^Live/);
     const { port } = new URL(master.url);
     await master.stop();
-    await expect.poll(() => page.locator('#connection').innerText(), { timeout: 5_000 }).toContain('Connection to the master lost: reconnecting');
+    await expect
+      .poll(() => page.locator('#connection').innerText(), { timeout: 5_000 })
+      .toContain('Connection to the master lost: reconnecting');
     expect(await page.locator('#connection').getAttribute('data-state')).toBe('lost');
     // The same data dir and port, as after a master restart.
-    restarted = spawn(process.execPath, [CLI, 'master', '--data', join(dirs[0]!, 'data'), '--config', join(dirs[0]!, 'config.json'), '--listen', `127.0.0.1:${port}`], {
-      stdio: 'ignore',
-    });
-    await expect.poll(() => fetch(`${master.url}/healthz`).then((r) => r.ok, () => false), { timeout: 10_000 }).toBe(true);
+    restarted = spawn(
+      process.execPath,
+      [CLI, 'master', '--data', join(dirs[0]!, 'data'), '--config', join(dirs[0]!, 'config.json'), '--listen', `127.0.0.1:${port}`],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await expect
+      .poll(
+        () =>
+          fetch(`${master.url}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
     await report('198.18.0.1', [container('after-restart', '10.1.0.9')]);
     await expect.poll(() => page.locator('#connection').getAttribute('data-state'), { timeout: 10_000 }).toBe('live');
     await page.evaluate(() => (location.hash = '#network/dcos-1')); // no reload: what the stream brought

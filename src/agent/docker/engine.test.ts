@@ -14,8 +14,10 @@ describe('parseDockerHost', () => {
 });
 
 describe('engine shapes', () => {
-  it('creates a bridge network on d-<name>, no masquerade, the MTU and vxnet\'s label', () => {
-    expect(createBody({ name: 'dcos', bridge: 'd-dcos', ranges: [{ subnet: '44.128.0.128/25', gateway: '44.128.0.129' }], mtu: 1420 })).toEqual({
+  it("creates a bridge network on d-<name>, no masquerade, the MTU and vxnet's label", () => {
+    expect(
+      createBody({ name: 'dcos', bridge: 'd-dcos', ranges: [{ subnet: '44.128.0.128/25', gateway: '44.128.0.129' }], mtu: 1420 }),
+    ).toEqual({
       Name: 'dcos',
       CheckDuplicate: true,
       Driver: 'bridge',
@@ -30,16 +32,24 @@ describe('engine shapes', () => {
     });
   });
 
-  it('reads an inspected network, with its containers\' addresses without length', () => {
+  it("reads an inspected network, with its containers' addresses without length", () => {
     const id = 'c'.repeat(64);
     expect(
       toObserved({
-        Id: 'n1', Name: 'dcos', Driver: 'bridge', Options: null, Labels: null,
+        Id: 'n1',
+        Name: 'dcos',
+        Driver: 'bridge',
+        Options: null,
+        Labels: null,
         IPAM: { Config: [{ Subnet: '44.128.0.128/25', Gateway: '44.128.0.129' }] },
         Containers: { [id]: { Name: 'web', IPv4Address: '44.128.0.130/25', IPv6Address: '' }, 'ep-x': { Name: 'remote' } },
       }),
     ).toEqual({
-      id: 'n1', name: 'dcos', driver: 'bridge', options: {}, labels: {},
+      id: 'n1',
+      name: 'dcos',
+      driver: 'bridge',
+      options: {},
+      labels: {},
       ranges: [{ subnet: '44.128.0.128/25', gateway: '44.128.0.129' }],
       containers: [{ id, name: 'web', ip: '44.128.0.130' }],
     });

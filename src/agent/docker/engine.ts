@@ -24,7 +24,10 @@ export function parseDockerHost(text: string): DockerEndpoint | string {
 }
 
 export class DockerApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -48,11 +51,18 @@ export function toObserved(raw: RawNetwork): ObservedDockerNetwork {
     driver: raw.Driver,
     options: raw.Options ?? {},
     labels: raw.Labels ?? {},
-    ranges: (raw.IPAM?.Config ?? []).filter((c) => c.Subnet).map((c) => ({ subnet: c.Subnet!, ...(c.Gateway ? { gateway: c.Gateway } : {}) })),
+    ranges: (raw.IPAM?.Config ?? [])
+      .filter((c) => c.Subnet)
+      .map((c) => ({ subnet: c.Subnet!, ...(c.Gateway ? { gateway: c.Gateway } : {}) })),
     containers: Object.entries(raw.Containers ?? {})
       // Endpoints of containers on other hosts or not yet started have no id we can use.
       .filter(([id]) => /^[0-9a-f]{12,64}$/.test(id))
-      .map(([id, c]) => ({ id, name: c.Name ?? '', ...(withoutLength(c.IPv4Address) && { ip: withoutLength(c.IPv4Address) }), ...(withoutLength(c.IPv6Address) && { ip6: withoutLength(c.IPv6Address) }) })),
+      .map(([id, c]) => ({
+        id,
+        name: c.Name ?? '',
+        ...(withoutLength(c.IPv4Address) && { ip: withoutLength(c.IPv4Address) }),
+        ...(withoutLength(c.IPv6Address) && { ip6: withoutLength(c.IPv6Address) }),
+      })),
   };
 }
 
@@ -78,7 +88,10 @@ export class DockerEngine {
   private readonly eventsClient: Client;
 
   constructor(readonly endpoint: DockerEndpoint) {
-    this.client = connect(endpoint, (origin, opts) => new Pool(origin, { ...opts, connections: 4, headersTimeout: 10_000, bodyTimeout: 30_000 }));
+    this.client = connect(
+      endpoint,
+      (origin, opts) => new Pool(origin, { ...opts, connections: 4, headersTimeout: 10_000, bodyTimeout: 30_000 }),
+    );
     this.eventsClient = connect(endpoint, (origin, opts) => new Client(origin, { ...opts, headersTimeout: 10_000, bodyTimeout: 0 }));
   }
 
@@ -113,10 +126,12 @@ export class DockerEngine {
     const all = await this.call<RawNetwork[]>('GET', '/networks');
     const relevant = all.filter((n) => names.has(n.Name) || n.Labels?.[OWNER_LABEL] !== undefined);
     const inspected = await Promise.all(
-      relevant.map((n) => this.call<RawNetwork>('GET', `/networks/${encodeURIComponent(n.Id)}`).catch((e: unknown) => {
-        if (e instanceof DockerApiError && e.status === 404) return undefined; // removed meanwhile
-        throw e;
-      })),
+      relevant.map((n) =>
+        this.call<RawNetwork>('GET', `/networks/${encodeURIComponent(n.Id)}`).catch((e: unknown) => {
+          if (e instanceof DockerApiError && e.status === 404) return undefined; // removed meanwhile
+          throw e;
+        }),
+      ),
     );
     return inspected.filter((n): n is RawNetwork => n !== undefined).map(toObserved);
   }

@@ -5,8 +5,11 @@ const listing = (...rules: string[]): string => ['-N DOCKER-USER', ...rules.map(
 const desired = forwardRules(['44.128.0.0/16']);
 
 describe('DOCKER-USER rules', () => {
-  it('accepts traffic from and to each overlay subnet, marked as vxnet\'s', () => {
-    expect(desired).toEqual(['-s 44.128.0.0/16 -m comment --comment vxnet -j ACCEPT', '-d 44.128.0.0/16 -m comment --comment vxnet -j ACCEPT']);
+  it("accepts traffic from and to each overlay subnet, marked as vxnet's", () => {
+    expect(desired).toEqual([
+      '-s 44.128.0.0/16 -m comment --comment vxnet -j ACCEPT',
+      '-d 44.128.0.0/16 -m comment --comment vxnet -j ACCEPT',
+    ]);
   });
 
   it('reads the chain as iptables -S prints it', () => {
@@ -23,7 +26,7 @@ describe('DOCKER-USER rules', () => {
     expect(forwardScript(listing(...desired, '-s 10.9.0.0/16 -j DROP', '-j RETURN'), desired)).toBeUndefined();
   });
 
-  it('moves them back in front of a rule a user put first, and drops stale ones of ours, leaving the user\'s', () => {
+  it("moves them back in front of a rule a user put first, and drops stale ones of ours, leaving the user's", () => {
     const stale = '-s 9.0.0.0/8 -m comment --comment vxnet -j ACCEPT';
     const script = forwardScript(listing('-s 10.9.0.0/16 -j DROP', desired[0]!, stale, '-j RETURN'), desired)!;
     expect(script.split('\n')).toEqual([
@@ -38,7 +41,11 @@ describe('DOCKER-USER rules', () => {
   });
 
   it('removes all of ours and nothing else for cleanup', () => {
-    expect(forwardScript(listing(...desired, '-j RETURN'), [])!.split('\n').filter((l) => l.startsWith('-'))).toEqual(desired.map((r) => `-D DOCKER-USER ${r}`));
+    expect(
+      forwardScript(listing(...desired, '-j RETURN'), [])!
+        .split('\n')
+        .filter((l) => l.startsWith('-')),
+    ).toEqual(desired.map((r) => `-D DOCKER-USER ${r}`));
     expect(forwardScript(listing('-j RETURN'), [])).toBeUndefined();
   });
 });

@@ -20,7 +20,10 @@ const isOurs = (spec: string): boolean => spec.includes(`--comment ${RULE_COMMEN
 /** The chain's rule specs from `iptables -S DOCKER-USER` output. */
 export function chainRules(listing: string): string[] {
   const prefix = `-A ${DOCKER_USER} `;
-  return listing.split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length).trim());
+  return listing
+    .split('\n')
+    .filter((l) => l.startsWith(prefix))
+    .map((l) => l.slice(prefix.length).trim());
 }
 
 /**
@@ -33,6 +36,12 @@ export function forwardScript(listing: string, desired: readonly string[]): stri
   const ours = present.filter(isOurs);
   const head = present.slice(0, desired.length);
   if (ours.length === desired.length && desired.every((d, i) => head[i] === d)) return undefined;
-  const lines = ['*filter', ...ours.map((r) => `-D ${DOCKER_USER} ${r}`), ...desired.map((r, i) => `-I ${DOCKER_USER} ${i + 1} ${r}`), 'COMMIT', ''];
+  const lines = [
+    '*filter',
+    ...ours.map((r) => `-D ${DOCKER_USER} ${r}`),
+    ...desired.map((r, i) => `-I ${DOCKER_USER} ${i + 1} ${r}`),
+    'COMMIT',
+    '',
+  ];
   return lines.join('\n');
 }

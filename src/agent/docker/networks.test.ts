@@ -12,7 +12,12 @@ import {
   type ObservedDockerNetwork,
 } from './networks.js';
 
-const spec: DockerNetworkSpec = { name: 'dcos', bridge: 'd-dcos', ranges: [{ subnet: '44.128.0.128/25', gateway: '44.128.0.129' }], mtu: 1420 };
+const spec: DockerNetworkSpec = {
+  name: 'dcos',
+  bridge: 'd-dcos',
+  ranges: [{ subnet: '44.128.0.128/25', gateway: '44.128.0.129' }],
+  mtu: 1420,
+};
 
 const network = (over: Partial<ObservedDockerNetwork> = {}): ObservedDockerNetwork => ({
   id: 'n1',
@@ -27,7 +32,7 @@ const network = (over: Partial<ObservedDockerNetwork> = {}): ObservedDockerNetwo
 const web = { id: 'a'.repeat(64), name: 'web', ip: '44.128.0.130' };
 
 describe('desiredDockerNetworks', () => {
-  it('puts each overlay\'s network on d-<name> over the docker half, gateway first', () => {
+  it("puts each overlay's network on d-<name> over the docker half, gateway first", () => {
     expect(desiredDockerNetworks(agent(1), 1420)).toEqual([spec]);
   });
 
@@ -60,7 +65,8 @@ describe('planDocker', () => {
       description: 'fails the overlay, naming network, mismatch, containers and fix, when containers use its mismatched network',
       observed: [network({ options: { [OPT_BRIDGE]: 'br-x', [OPT_MASQUERADE]: 'false', [OPT_MTU]: '1420' }, containers: [web] })],
       ops: [],
-      problems: /Docker network dcos does not match the overlay: bridge is br-x, not d-dcos; containers still use it \(web\)\. Fix: stop or disconnect/,
+      problems:
+        /Docker network dcos does not match the overlay: bridge is br-x, not d-dcos; containers still use it \(web\)\. Fix: stop or disconnect/,
     },
     {
       description: 'leaves a network that differs only in MTU while containers use it, with a warning',
@@ -74,14 +80,19 @@ describe('planDocker', () => {
       ops: ['remove n1', 'create dcos'],
     },
     {
-      description: 'never touches a user\'s mismatched network, even an empty one',
+      description: "never touches a user's mismatched network, even an empty one",
       observed: [network({ labels: {}, ranges: [{ subnet: '10.0.0.0/24' }] })],
       ops: [],
-      problems: /was not made by vxnet \(no label io\.vxnet\.overlay\).*IPAM is 10\.0\.0\.0\/24 gw -, not 44\.128\.0\.128\/25 gw 44\.128\.0\.129.*docker network rm dcos/,
+      problems:
+        /was not made by vxnet \(no label io\.vxnet\.overlay\).*IPAM is 10\.0\.0\.0\/24 gw -, not 44\.128\.0\.128\/25 gw 44\.128\.0\.129.*docker network rm dcos/,
     },
-    { description: 'accepts a user\'s network that serves the overlay', observed: [network({ labels: {}, options: { [OPT_BRIDGE]: 'd-dcos', [OPT_MASQUERADE]: 'false' } })], ops: [] },
     {
-      description: 'wants masquerading off (vxnet\'s NAT does egress)',
+      description: "accepts a user's network that serves the overlay",
+      observed: [network({ labels: {}, options: { [OPT_BRIDGE]: 'd-dcos', [OPT_MASQUERADE]: 'false' } })],
+      ops: [],
+    },
+    {
+      description: "wants masquerading off (vxnet's NAT does egress)",
       observed: [network({ options: { [OPT_BRIDGE]: 'd-dcos', [OPT_MTU]: '1420' } })],
       ops: ['remove n1', 'create dcos'],
     },
@@ -96,7 +107,11 @@ describe('planDocker', () => {
       ops: [],
       warnings: /Docker network old is no longer needed but containers still use it \(web\)/,
     },
-    { description: 'ignores unlabelled networks of other names', observed: [network(), network({ id: 'n3', name: 'bridge', labels: {} })], ops: [] },
+    {
+      description: 'ignores unlabelled networks of other names',
+      observed: [network(), network({ id: 'n3', name: 'bridge', labels: {} })],
+      ops: [],
+    },
   ];
   for (const c of cases) {
     it(c.description, () => {
@@ -115,7 +130,10 @@ describe('planDocker', () => {
 
 describe('dockerContainers', () => {
   it('reports containers on overlay networks with runtime docker, and nothing of other networks', () => {
-    const observed = [network({ containers: [web, { id: 'b'.repeat(64), name: 'v6', ip: '44.128.0.131', ip6: 'fd00::3' }] }), network({ name: 'other', containers: [web] })];
+    const observed = [
+      network({ containers: [web, { id: 'b'.repeat(64), name: 'v6', ip: '44.128.0.131', ip6: 'fd00::3' }] }),
+      network({ name: 'other', containers: [web] }),
+    ];
     expect(dockerContainers(observed, new Set(['dcos']))).toEqual([
       { id: 'a'.repeat(64), name: 'web', network: 'dcos', ip: '44.128.0.130', interface: '', runtime: 'docker' },
       { id: 'b'.repeat(64), name: 'v6', network: 'dcos', ip: '44.128.0.131', ip6: 'fd00::3', interface: '', runtime: 'docker' },

@@ -48,9 +48,7 @@ export interface ObservedDockerNetwork {
   containers: AttachedContainer[];
 }
 
-export type DockerOp =
-  | { kind: 'create'; spec: DockerNetworkSpec }
-  | { kind: 'remove'; id: string; name: string; reason: string };
+export type DockerOp = { kind: 'create'; spec: DockerNetworkSpec } | { kind: 'remove'; id: string; name: string; reason: string };
 
 export interface DockerPlan {
   ops: DockerOp[];
@@ -79,18 +77,20 @@ export function desiredDockerNetworks(me: AgentInfo, mtu: number): DockerNetwork
 
 const isOurs = (n: ObservedDockerNetwork): boolean => n.labels[OWNER_LABEL] !== undefined;
 
-const rangeKey = (r: { subnet: string; gateway?: string }): string => `${canonicalCidr(r.subnet) ?? r.subnet} gw ${canonicalIp(r.gateway) ?? r.gateway ?? '-'}`;
+const rangeKey = (r: { subnet: string; gateway?: string }): string =>
+  `${canonicalCidr(r.subnet) ?? r.subnet} gw ${canonicalIp(r.gateway) ?? r.gateway ?? '-'}`;
 
 /** What differs, apart from the MTU; empty when the network serves the overlay. */
 export function mismatches(spec: DockerNetworkSpec, n: ObservedDockerNetwork): string[] {
   const found: string[] = [];
   if (n.driver !== 'bridge') found.push(`driver is ${n.driver}, not bridge`);
   const bridge = n.options[OPT_BRIDGE];
-  if (bridge !== spec.bridge) found.push(`bridge is ${bridge ?? '(docker\'s default)'}, not ${spec.bridge}`);
+  if (bridge !== spec.bridge) found.push(`bridge is ${bridge ?? "(docker's default)"}, not ${spec.bridge}`);
   const want = spec.ranges.map(rangeKey).sort().join(', ');
   const have = n.ranges.map(rangeKey).sort().join(', ');
   if (want !== have) found.push(`IPAM is ${have || '(none)'}, not ${want}`);
-  if (n.options[OPT_MASQUERADE] !== 'false') found.push(`${OPT_MASQUERADE} is ${n.options[OPT_MASQUERADE] ?? '(unset, so true)'}, not false`);
+  if (n.options[OPT_MASQUERADE] !== 'false')
+    found.push(`${OPT_MASQUERADE} is ${n.options[OPT_MASQUERADE] ?? '(unset, so true)'}, not false`);
   return found;
 }
 
@@ -99,7 +99,11 @@ const mtuOf = (n: ObservedDockerNetwork): number | undefined => {
   return text === undefined ? undefined : Number(text);
 };
 
-const listContainers = (n: ObservedDockerNetwork): string => n.containers.map((c) => c.name || c.id.slice(0, 12)).sort().join(', ');
+const listContainers = (n: ObservedDockerNetwork): string =>
+  n.containers
+    .map((c) => c.name || c.id.slice(0, 12))
+    .sort()
+    .join(', ');
 
 /**
  * Level-triggered: create what is missing, replace vxnet's own networks that
@@ -133,7 +137,12 @@ export function planDocker(desired: DockerNetworkSpec[], observed: ObservedDocke
       continue;
     }
     if (n.containers.length === 0) {
-      ops.push({ kind: 'remove', id: n.id, name: n.name, reason: diff.length ? diff.join('; ') : `MTU ${mtuOf(n) ?? '(unset)'} is not ${spec.mtu}` });
+      ops.push({
+        kind: 'remove',
+        id: n.id,
+        name: n.name,
+        reason: diff.length ? diff.join('; ') : `MTU ${mtuOf(n) ?? '(unset)'} is not ${spec.mtu}`,
+      });
       ops.push({ kind: 'create', spec });
     } else if (diff.length > 0) {
       problems.push({
@@ -153,7 +162,10 @@ export function planDocker(desired: DockerNetworkSpec[], observed: ObservedDocke
   for (const n of observed) {
     if (!isOurs(n) || wanted.has(n.name)) continue;
     if (n.containers.length === 0) ops.push({ kind: 'remove', id: n.id, name: n.name, reason: 'this host no longer serves the overlay' });
-    else warnings.push(`Docker network ${n.name} is no longer needed but containers still use it (${listContainers(n)}); it is removed once they are gone`);
+    else
+      warnings.push(
+        `Docker network ${n.name} is no longer needed but containers still use it (${listContainers(n)}); it is removed once they are gone`,
+      );
   }
   return { ops, problems, warnings };
 }
@@ -166,7 +178,15 @@ export function dockerContainers(observed: ObservedDockerNetwork[], overlays: Re
     for (const c of n.containers) {
       const ip = c.ip ?? c.ip6;
       if (!ip) continue;
-      out.push({ id: c.id, network: n.name, ip, ...(c.ip6 && c.ip ? { ip6: c.ip6 } : {}), interface: '', runtime: 'docker', ...(c.name ? { name: c.name } : {}) });
+      out.push({
+        id: c.id,
+        network: n.name,
+        ip,
+        ...(c.ip6 && c.ip ? { ip6: c.ip6 } : {}),
+        interface: '',
+        runtime: 'docker',
+        ...(c.name ? { name: c.name } : {}),
+      });
     }
   }
   return out.sort((a, b) => a.network.localeCompare(b.network) || a.id.localeCompare(b.id));

@@ -19,7 +19,8 @@ export interface DockerStepResult {
   warnings: string[];
 }
 
-const opText = (op: DockerOp): string => (op.kind === 'create' ? `create Docker network ${op.spec.name}` : `remove Docker network ${op.name} (${op.reason})`);
+const opText = (op: DockerOp): string =>
+  op.kind === 'create' ? `create Docker network ${op.spec.name}` : `remove Docker network ${op.name} (${op.reason})`;
 
 /**
  * `desired` is the agent's parsed allocation (`Self.docker`), `overlays` all
@@ -38,13 +39,21 @@ export async function dockerStep(
     version = await engine.version();
   } catch (err) {
     const detail = describeEngineError(engine.endpoint, err);
-    return { state: { status: detail.startsWith('not found') ? 'not found' : 'error', detail }, containers: [], failures: [], warnings: [] };
+    return {
+      state: { status: detail.startsWith('not found') ? 'not found' : 'error', detail },
+      containers: [],
+      failures: [],
+      warnings: [],
+    };
   }
   const { desired, overlays } = wanted;
   const failures: { scope: string; message: string }[] = [];
   try {
     const observed = await engine.networks(overlays);
-    const planned = planDocker(desired.filter((s) => !options.blocked.has(s.name)), observed);
+    const planned = planDocker(
+      desired.filter((s) => !options.blocked.has(s.name)),
+      observed,
+    );
     const blockedOps = (op: DockerOp): boolean => options.blocked.has(op.kind === 'create' ? op.spec.name : op.name);
     failures.push(...planned.problems.map((p) => ({ scope: p.scope ?? '', message: p.message })));
     for (const op of planned.ops) {
@@ -68,6 +77,11 @@ export async function dockerStep(
     };
   } catch (err) {
     // The engine went away mid-pass: reported, retried on the next pass.
-    return { state: { status: 'error', version, detail: describeEngineError(engine.endpoint, err) }, containers: [], failures, warnings: [] };
+    return {
+      state: { status: 'error', version, detail: describeEngineError(engine.endpoint, err) },
+      containers: [],
+      failures,
+      warnings: [],
+    };
   }
 }

@@ -62,7 +62,10 @@ export function toBatches(ops: Op[]): Batch[] {
   ops.forEach((op, index) => {
     const tool = toolOf(op);
     let batch = batches[batches.length - 1];
-    if (!batch || batch.tool !== tool) batches.push((batch = { tool, lines: [], opOf: [] }));
+    if (!batch || batch.tool !== tool) {
+      batch = { tool, lines: [], opOf: [] };
+      batches.push(batch);
+    }
     for (const line of opLines(op)) {
       batch.lines.push(line);
       batch.opOf.push(index);

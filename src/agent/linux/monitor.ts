@@ -19,7 +19,9 @@ export function touchesOwned(line: string): boolean {
 export function monitorKernel(onChange: () => void, signal: AbortSignal): void {
   // The parent-death signal ends the monitor even when the agent is SIGKILLed;
   // a leftover one would keep a deleted network namespace alive.
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'ip', '-o', 'monitor', 'link', 'route', 'neigh'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'ip', '-o', 'monitor', 'link', 'route', 'neigh'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   child.on('error', () => {});
   signal.addEventListener('abort', () => child.kill(), { once: true });
   createInterface({ input: child.stdout }).on('line', (line) => {

@@ -26,7 +26,10 @@ export async function observe(exec: Exec): Promise<ObservedState> {
   ]);
   const outputs = ipOut.stdout.split('\n').filter((l) => l.trim() !== '');
   if (ipOut.code !== 0 || outputs.length !== lines.length) {
-    throw new VxnetError('KERNEL', `ip -j -batch (${lines.join('; ')}) failed: ${ipOut.stderr.trim() || `printed ${outputs.length} of ${lines.length} answers`}`);
+    throw new VxnetError(
+      'KERNEL',
+      `ip -j -batch (${lines.join('; ')}) failed: ${ipOut.stderr.trim() || `printed ${outputs.length} of ${lines.length} answers`}`,
+    );
   }
   const [links, neigh, routes] = outputs.map((text, i) => {
     try {

@@ -10,11 +10,21 @@ describe('parsing ip -j / bridge -j output', () => {
     const links = parseLinks(fixture('addr'));
     const vtep = links.find((l) => l.name === 'vtep1024');
     expect(vtep).toEqual({
-      name: 'vtep1024', kind: 'vxlan', alias: 'vxnet', mtu: 1450, mac: '70:b3:d5:0f:00:01', up: true,
+      name: 'vtep1024',
+      kind: 'vxlan',
+      alias: 'vxnet',
+      mtu: 1450,
+      mac: '70:b3:d5:0f:00:01',
+      up: true,
       addresses: ['192.15.0.1/20'],
       vxlan: { vni: 1024, port: 64000, local: '198.18.0.1', dev: 'vxa19420u', learning: false },
     });
-    expect(links.find((l) => l.name === 'm-dcos-1')).toMatchObject({ kind: 'bridge', alias: 'vxnet', mtu: 1420, addresses: ['192.168.0.1/25'] });
+    expect(links.find((l) => l.name === 'm-dcos-1')).toMatchObject({
+      kind: 'bridge',
+      alias: 'vxnet',
+      mtu: 1420,
+      addresses: ['192.168.0.1/25'],
+    });
     expect(links.find((l) => l.name === 'lo')).toMatchObject({ up: false, addresses: [] });
     expect(links.find((l) => l.name === 'lo')?.alias).toBeUndefined();
   });

@@ -11,11 +11,14 @@ export function bearerCheck(token: string): (authorization: string | undefined) 
   return (authorization) => {
     const match = authorization === undefined ? null : /^Bearer +(\S+)\s*$/i.exec(authorization);
     if (!match) {
-      throw new VxnetError('UNAUTHORIZED', 'this endpoint needs a token; send the header "Authorization: Bearer <token>" with the token from the master\'s --token-file');
+      throw new VxnetError(
+        'UNAUTHORIZED',
+        'this endpoint needs a token; send the header "Authorization: Bearer <token>" with the token from the master\'s --token-file',
+      );
     }
     // Hashing first gives equal lengths, so the compare time does not depend on the guess.
     if (!timingSafeEqual(digest(match[1]!), expected)) {
-      throw new VxnetError('FORBIDDEN', 'the bearer token is wrong; use the token from the master\'s --token-file');
+      throw new VxnetError('FORBIDDEN', "the bearer token is wrong; use the token from the master's --token-file");
     }
   };
 }

@@ -30,13 +30,22 @@ describe('toErrorReply', () => {
   it('maps framework body errors to our codes and words', () => {
     expect(toErrorReply({ statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE', message: 'x' }).body.error.code).toBe('PAYLOAD_TOO_LARGE');
     const media = toErrorReply({ statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', message: 'x' }, 'text/csv');
-    expect(media.body.error).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type "text/csv" is not supported; send JSON with Content-Type: application/json' });
-    expect(toErrorReply({ statusCode: 400, message: 'Unexpected token' }).body.error.message).toBe('body is not valid JSON (Unexpected token); send a JSON object');
+    expect(media.body.error).toEqual({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'Content-Type "text/csv" is not supported; send JSON with Content-Type: application/json',
+    });
+    expect(toErrorReply({ statusCode: 400, message: 'Unexpected token' }).body.error.message).toBe(
+      'body is not valid JSON (Unexpected token); send a JSON object',
+    );
   });
 
   it('hides our own bugs behind a 500 without details and flags them for the log', () => {
     const r = toErrorReply(new TypeError('secret internals at foo.js:1'));
-    expect(r).toEqual({ status: 500, body: { error: { code: 'INTERNAL', message: "internal error in the master; see its log" } }, internal: true });
+    expect(r).toEqual({
+      status: 500,
+      body: { error: { code: 'INTERNAL', message: 'internal error in the master; see its log' } },
+      internal: true,
+    });
   });
 });
 

@@ -44,12 +44,21 @@ const reply = (status: number, code: string, message: string, details?: unknown)
 });
 
 /** Messages for the framework's own 4xx errors (body parsing), in our words. */
-function frameworkMessage(status: number, fwCode: string | undefined, message: string, contentType: string | undefined): [ErrorCode, string] {
+function frameworkMessage(
+  status: number,
+  fwCode: string | undefined,
+  message: string,
+  contentType: string | undefined,
+): [ErrorCode, string] {
   if (status === 413) return ['PAYLOAD_TOO_LARGE', `request body is larger than ${BODY_LIMIT} bytes; send at most 64 KiB`];
   if (status === 415) {
-    return ['UNSUPPORTED_MEDIA_TYPE', `Content-Type ${JSON.stringify(contentType ?? '')} is not supported; send JSON with Content-Type: application/json`];
+    return [
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type ${JSON.stringify(contentType ?? '')} is not supported; send JSON with Content-Type: application/json`,
+    ];
   }
-  if (fwCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') return ['BAD_REQUEST', 'body is empty but Content-Type is application/json; send a JSON object'];
+  if (fwCode === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+    return ['BAD_REQUEST', 'body is empty but Content-Type is application/json; send a JSON object'];
   if (status === 404) return ['NOT_FOUND', message];
   return ['BAD_REQUEST', `body is not valid JSON (${message}); send a JSON object`];
 }
@@ -68,7 +77,12 @@ export function toErrorReply(err: unknown, contentType?: string): ErrorReply {
   const e = err as { statusCode?: unknown; code?: unknown; message?: unknown } | undefined;
   const status = typeof e?.statusCode === 'number' ? e.statusCode : undefined;
   if (status !== undefined && status >= 400 && status < 500) {
-    const [code, message] = frameworkMessage(status, typeof e?.code === 'string' ? e.code : undefined, String(e?.message ?? ''), contentType);
+    const [code, message] = frameworkMessage(
+      status,
+      typeof e?.code === 'string' ? e.code : undefined,
+      String(e?.message ?? ''),
+      contentType,
+    );
     return reply(status, code, message);
   }
   return reply(500, 'INTERNAL', 'internal error in the master; see its log');

@@ -47,7 +47,9 @@ describe('the master app answers requests no route takes', () => {
     const r = await app.inject({ method: 'POST', url: '/overlay-master/state' });
     expect(r.statusCode).toBe(405);
     expect(r.headers.allow).toBe('GET, HEAD, OPTIONS');
-    expect(r.json()).toEqual({ error: { code: 'METHOD_NOT_ALLOWED', message: 'POST is not allowed on /overlay-master/state; use GET or HEAD' } });
+    expect(r.json()).toEqual({
+      error: { code: 'METHOD_NOT_ALLOWED', message: 'POST is not allowed on /overlay-master/state; use GET or HEAD' },
+    });
     const del = await app.inject({ method: 'DELETE', url: '/overlay-master/agents/10.0.0.1' });
     expect(del.statusCode).toBe(405);
     expect(del.json().error.message).toContain('use GET or HEAD');
@@ -161,7 +163,10 @@ describe('bodies the master cannot read', () => {
       payload: gzipSync('{"ip":"10.0.0.1"}'),
     });
     expect(r.statusCode).toBe(415);
-    expect(r.json().error).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Encoding "gzip" is not supported; send the JSON body uncompressed' });
+    expect(r.json().error).toEqual({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'Content-Encoding "gzip" is not supported; send the JSON body uncompressed',
+    });
   });
 });
 

@@ -16,7 +16,9 @@ interface RoutePattern {
 export function routeRegex(url: string): RegExp {
   const body = url
     .split('/')
-    .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\*/g, '.*')))
+    .map((part) =>
+      part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\*/g, '.*'),
+    )
     .join('/');
   return new RegExp(`^${body}/?$`);
 }
@@ -48,7 +50,10 @@ export function unmatchedHandler(routes: readonly RoutePattern[]) {
     const path = pathOf(req);
     const allowed = allowedMethods(routes, path);
     if (allowed.length === 0) {
-      void sendError(reply, toErrorReply(new VxnetError('NOT_FOUND', `no route ${req.method} ${path}; the API lives under /overlay-master/`)));
+      void sendError(
+        reply,
+        toErrorReply(new VxnetError('NOT_FOUND', `no route ${req.method} ${path}; the API lives under /overlay-master/`)),
+      );
       return;
     }
     void reply.header('allow', allowed.join(', '));
@@ -79,7 +84,12 @@ export function frameworkErrors(maxParamLength: number) {
 export function clientErrorResponse(code: string | undefined): string {
   const [status, reason, errorCode, message] =
     code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'the request headers are larger than the server accepts (16 KiB); send fewer or shorter headers']
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          'HEADERS_TOO_LARGE',
+          'the request headers are larger than the server accepts (16 KiB); send fewer or shorter headers',
+        ]
       : code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'Request Timeout', 'TIMEOUT', 'the request was not received in time; send it again']
         : [400, 'Bad Request', 'BAD_REQUEST', 'the request is not valid HTTP/1.1; check the client'];

@@ -16,7 +16,9 @@ describe('jsonDepth', () => {
 describe('parseJsonBody', () => {
   it('refuses absurd nesting with a clear message instead of overflowing the stack later', () => {
     const deep = `{"agents":${'['.repeat(30_000)}${']'.repeat(30_000)}}`;
-    expect(() => parseJsonBody(deep)).toThrow('body nests arrays and objects 30001 levels deep, more than 32; send the flat JSON object the endpoint expects');
+    expect(() => parseJsonBody(deep)).toThrow(
+      'body nests arrays and objects 30001 levels deep, more than 32; send the flat JSON object the endpoint expects',
+    );
   });
 
   it('parses ordinary bodies', () => {

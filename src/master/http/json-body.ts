@@ -16,7 +16,8 @@ export function jsonDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
@@ -30,7 +31,10 @@ export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new VxnetError('BAD_REQUEST', 'body is empty but Content-Type is application/json; send a JSON object');
   const depth = jsonDepth(text);
   if (depth > MAX_JSON_DEPTH) {
-    throw new VxnetError('BAD_REQUEST', `body nests arrays and objects ${depth} levels deep, more than ${MAX_JSON_DEPTH}; send the flat JSON object the endpoint expects`);
+    throw new VxnetError(
+      'BAD_REQUEST',
+      `body nests arrays and objects ${depth} levels deep, more than ${MAX_JSON_DEPTH}; send the flat JSON object the endpoint expects`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -47,7 +51,10 @@ export function useJsonBodyParser(app: FastifyInstance): void {
     try {
       const encoding = req.headers['content-encoding'];
       if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-        throw new VxnetError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(encoding)} is not supported; send the JSON body uncompressed`);
+        throw new VxnetError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `Content-Encoding ${JSON.stringify(encoding)} is not supported; send the JSON body uncompressed`,
+        );
       }
       done(null, parseJsonBody(body as string));
     } catch (e) {

@@ -54,7 +54,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   let stateCache: { from: StateReplica; revision: number; body: Buffer } | undefined;
   app.get('/overlay-master/state', async (req, reply) => {
     const from = reads(req);
-    if (stateCache?.from !== from || stateCache.revision !== from.revision) stateCache = { from, revision: from.revision, body: encode(from.statePieces()) };
+    if (stateCache?.from !== from || stateCache.revision !== from.revision)
+      stateCache = { from, revision: from.revision, body: encode(from.statePieces()) };
     return reply.header(REVISION_HEADER, String(stateCache.revision)).type(JSON_TYPE).send(stateCache.body);
   });
 
@@ -117,7 +118,12 @@ function encode(pieces: string[]): Buffer {
 function openWatch(reads: StateReplica, reply: FastifyReply, since: number | undefined): void {
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', [REVISION_HEADER]: String(reads.revision) });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    [REVISION_HEADER]: String(reads.revision),
+  });
   res.flushHeaders();
   const client: WatchClient = {
     write: (frame) => res.write(frame),

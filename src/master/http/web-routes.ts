@@ -39,7 +39,10 @@ export function registerWebRoutes(app: FastifyInstance): void {
     app.get(`/ui/${name}`, async (_req, reply) => {
       const body = scripts.get(name);
       if (body === undefined) {
-        throw new VxnetError('PRECONDITION', `the web page's script ${name} is not built; run \`npm run build\` and start the master from dist/`);
+        throw new VxnetError(
+          'PRECONDITION',
+          `the web page's script ${name} is not built; run \`npm run build\` and start the master from dist/`,
+        );
       }
       return send(reply, 'text/javascript; charset=utf-8', body);
     });

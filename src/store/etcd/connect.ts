@@ -11,7 +11,11 @@ export const DEFAULT_TIMEOUT_MS = 2_000;
 /** Checks --etcd URLs: http(s)://host:port, at least one. */
 export function parseEndpoints(value: string | string[]): string[] {
   const list = (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-  if (list.length === 0) throw new VxnetError('BAD_REQUEST', '--etcd is empty: give one or more etcd client URLs, e.g. --etcd http://127.0.0.1:2379,http://10.0.0.2:2379');
+  if (list.length === 0)
+    throw new VxnetError(
+      'BAD_REQUEST',
+      '--etcd is empty: give one or more etcd client URLs, e.g. --etcd http://127.0.0.1:2379,http://10.0.0.2:2379',
+    );
   for (const url of list) {
     let parsed: URL | undefined;
     try {
@@ -20,7 +24,10 @@ export function parseEndpoints(value: string | string[]): string[] {
       parsed = undefined;
     }
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.port === '' || parsed.pathname !== '/') {
-      throw new VxnetError('BAD_REQUEST', `--etcd ${JSON.stringify(url)} is not an etcd client URL: write http://HOST:PORT (e.g. http://127.0.0.1:2379), several separated by commas`);
+      throw new VxnetError(
+        'BAD_REQUEST',
+        `--etcd ${JSON.stringify(url)} is not an etcd client URL: write http://HOST:PORT (e.g. http://127.0.0.1:2379), several separated by commas`,
+      );
     }
   }
   return list;

@@ -9,7 +9,7 @@
 // own batches when their transaction succeeds, others' from an etcd watch.
 // Replays are exact and do not depend on etcd's compaction.
 
-import { type Etcd3, type IKeyValue, Range, type Watcher } from 'etcd3';
+import { type Etcd3, type IKeyValue, type ITxnResponse, Range, type Watcher } from 'etcd3';
 import type { NetworkConfig } from '../../config/types.js';
 import { VxnetError } from '../../errors.js';
 import { encodeChanges, type EncodedChange } from '../change-codec.js';
@@ -80,10 +80,7 @@ export class EtcdStore implements Store {
     const layout = layoutOf(options.prefix);
     const client = connectEtcd(endpoints, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     try {
-      const res = await client
-        .if(layout.rev, 'Version', '>', -1)
-        .then(client.get(layout.rev), client.getAll().prefix(layout.log))
-        .commit();
+      const res = await client.if(layout.rev, 'Version', '>', -1).then(client.get(layout.rev), client.getAll().prefix(layout.log)).commit();
       const revText = res.responses[0]?.response_range?.kvs[0]?.value.toString();
       const entries = (res.responses[1]?.response_range?.kvs ?? []).map((kv) => decodeLogEntry(kv.value.toString()));
       const stored = revText ? Number(revText) : 0;
@@ -113,7 +110,7 @@ export class EtcdStore implements Store {
   async snapshot(): Promise<Snapshot> {
     this.ensureOpen();
     const { client, layout } = this;
-    let res;
+    let res: ITxnResponse;
     try {
       res = await client
         .if(layout.rev, 'Version', '>', -1)
@@ -193,7 +190,11 @@ export class EtcdStore implements Store {
     const last = this.revision + all.length;
     const { client, layout } = this;
     const ops = all.map((c) =>
-      c.type === 'put' ? client.put(layout.agent(c.ip)).value(c.payload) : c.type === 'delete' ? client.delete().key(layout.agent(c.ip)) : client.put(layout.config).value(c.payload),
+      c.type === 'put'
+        ? client.put(layout.agent(c.ip)).value(c.payload)
+        : c.type === 'delete'
+          ? client.delete().key(layout.agent(c.ip))
+          : client.put(layout.config).value(c.payload),
     );
     ops.push(client.put(layout.logEntry(first)).value(encodeLogEntry(first, all)), client.put(layout.rev).value(String(last)));
     // Prune log entries wholly older than the history we keep.
@@ -205,24 +206,55 @@ export class EtcdStore implements Store {
     }
     let txn = this.revision === 0 ? client.if(layout.rev, 'Version', '==', 0) : client.if(layout.rev, 'Value', '==', String(this.revision));
     if (this.fence) txn = txn.and(this.fence.key, 'Create', '==', this.fence.createRevision);
-    let res;
+    let res: ITxnResponse;
     try {
-      res = await txn.then(...ops).else(client.get(layout.rev), ...(this.fence ? [client.get(this.fence.key)] : [])).commit();
+      res = await txn
+        .then(...ops)
+        .else(client.get(layout.rev), ...(this.fence ? [client.get(this.fence.key)] : []))
+        .commit();
     } catch (err) {
       const reason = reasonOf(err);
       if (/too many operations|request is too large/.test(reason)) {
-        return failAll(new VxnetError('STORE_UNAVAILABLE', `etcd refused a batch of ${all.length} change(s) (${reason}); nothing of it was stored: raise etcd's --max-txn-ops / --max-request-bytes, or commit fewer changes at once`));
+        return failAll(
+          new VxnetError(
+            'STORE_UNAVAILABLE',
+            `etcd refused a batch of ${all.length} change(s) (${reason}); nothing of it was stored: raise etcd's --max-txn-ops / --max-request-bytes, or commit fewer changes at once`,
+          ),
+        );
       }
       // A timed-out write may still land: stop writing until recovered from a fresh snapshot.
-      return failAll(this.lose(unreachable(this.endpoints, `write ${all.length} change(s)`, err, ' It may or may not have been stored; this store accepts no more writes (a master recovers from a new snapshot).')));
+      return failAll(
+        this.lose(
+          unreachable(
+            this.endpoints,
+            `write ${all.length} change(s)`,
+            err,
+            ' It may or may not have been stored; this store accepts no more writes (a master recovers from a new snapshot).',
+          ),
+        ),
+      );
     }
     if (!res.succeeded) {
       const [revRes, fenceRes] = res.responses.map((r) => r.response_range?.kvs ?? []);
       const theirs = Number(revRes?.[0]?.value.toString() ?? 0);
       if (this.fence && fenceRes?.[0]?.create_revision !== this.fence.createRevision) {
-        return failAll(this.lose(new VxnetError('NOT_LEADER', `this master is no longer the leader (its election key ${this.fence.key} is gone); nothing of ${all.length} change(s) was stored: retry on the current leader`)));
+        return failAll(
+          this.lose(
+            new VxnetError(
+              'NOT_LEADER',
+              `this master is no longer the leader (its election key ${this.fence.key} is gone); nothing of ${all.length} change(s) was stored: retry on the current leader`,
+            ),
+          ),
+        );
       }
-      return failAll(this.lose(new VxnetError('STORE_UNAVAILABLE', `the store under ${layout.prefix} was changed by another writer (revision ${theirs} in etcd, ${this.revision} here); nothing of ${all.length} change(s) was stored: retry (a master recovers from a new snapshot)`)));
+      return failAll(
+        this.lose(
+          new VxnetError(
+            'STORE_UNAVAILABLE',
+            `the store under ${layout.prefix} was changed by another writer (revision ${theirs} in etcd, ${this.revision} here); nothing of ${all.length} change(s) was stored: retry (a master recovers from a new snapshot)`,
+          ),
+        ),
+      );
     }
     this.report(chunk.length, all.length, started, true);
     // The etcd watch may have brought this batch already.
@@ -263,7 +295,10 @@ export class EtcdStore implements Store {
         watcher.on('error', () => undefined); // reconnects by itself
       })
       .catch((err: unknown) => {
-        if (!this.closed) process.emitWarning(`vxnet etcd store: cannot follow ${this.layout.log} (${reasonOf(err)}); watchers see only this master's writes`);
+        if (!this.closed)
+          process.emitWarning(
+            `vxnet etcd store: cannot follow ${this.layout.log} (${reasonOf(err)}); watchers see only this master's writes`,
+          );
       });
   }
 
@@ -302,9 +337,20 @@ export class EtcdStore implements Store {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.revisionWaiters = this.revisionWaiters.filter((w) => w !== waiter);
-        reject(new VxnetError('STORE_UNAVAILABLE', `the log under ${this.layout.log} did not reach revision ${revision} within ${timeoutMs} ms (at ${this.revision}): check etcd at ${this.endpoints.join(',')} and retry`));
+        reject(
+          new VxnetError(
+            'STORE_UNAVAILABLE',
+            `the log under ${this.layout.log} did not reach revision ${revision} within ${timeoutMs} ms (at ${this.revision}): check etcd at ${this.endpoints.join(',')} and retry`,
+          ),
+        );
       }, timeoutMs);
-      const waiter = { revision, resolve: () => (clearTimeout(timer), resolve()) };
+      const waiter = {
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
       this.revisionWaiters.push(waiter);
     });
   }

@@ -40,7 +40,9 @@ describe('log entries', () => {
 });
 
 describe('chunkCallers', () => {
-  const caller = (n: number, bytes = 10) => ({ changes: Array.from({ length: n }, () => ({ type: 'delete' as const, ip: 'x', payload: 'x'.repeat(bytes) })) });
+  const caller = (n: number, bytes = 10) => ({
+    changes: Array.from({ length: n }, () => ({ type: 'delete' as const, ip: 'x', payload: 'x'.repeat(bytes) })),
+  });
 
   it('keeps every caller whole and each transaction within the operation limit', () => {
     const queue = [caller(60), caller(60), caller(10), caller(1)];

@@ -7,7 +7,12 @@ import { dirname } from 'node:path';
 import { VxnetError } from '../../errors.js';
 
 const unusable = (dir: string, reason: string, cause?: unknown): VxnetError =>
-  new VxnetError('STORE_UNAVAILABLE', `cannot use ${dir} as the store directory (${reason}): pass --data a writable directory`, { dir }, cause === undefined ? undefined : { cause });
+  new VxnetError(
+    'STORE_UNAVAILABLE',
+    `cannot use ${dir} as the store directory (${reason}): pass --data a writable directory`,
+    { dir },
+    cause === undefined ? undefined : { cause },
+  );
 
 /** The entry at `path`, or undefined when there is none (ENOTDIR: a parent is a file, found further up). */
 function entryAt(dir: string, path: string): Stats | undefined {

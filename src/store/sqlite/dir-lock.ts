@@ -106,7 +106,9 @@ export function lockDirectory(dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw unavailable(dir, path, err);
     }
   }
-  throw new VxnetError('STORE_UNAVAILABLE', `another process keeps taking the lock ${path}: make sure only one vxnet master uses ${dir}`, { dir });
+  throw new VxnetError('STORE_UNAVAILABLE', `another process keeps taking the lock ${path}: make sure only one vxnet master uses ${dir}`, {
+    dir,
+  });
 }
 
 function releaseLock(path: string): void {

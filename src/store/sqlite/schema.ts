@@ -41,7 +41,9 @@ function ensureSchema(db: Db, file: string): void {
   if (version === SCHEMA_VERSION) return;
   const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
   if (tables.n > 0) {
-    throw new VxnetError('STORE_UNAVAILABLE', `${file} is an SQLite file but not a vxnet store: move it away or pass another --data DIR`, { file });
+    throw new VxnetError('STORE_UNAVAILABLE', `${file} is an SQLite file but not a vxnet store: move it away or pass another --data DIR`, {
+      file,
+    });
   }
   db.transaction(() => {
     db.exec(SCHEMA_V1);
@@ -92,7 +94,9 @@ export function prepareStatements(db: Db) {
     ),
     deleteAgent: db.prepare<[string]>('DELETE FROM agents WHERE ip = ?'),
     agentsBySeq: db.prepare<[], { record: string }>('SELECT record FROM agents ORDER BY seq, ip'),
-    setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    setMeta: db.prepare<[string, string]>(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     addChange: db.prepare<[number, string, string]>('INSERT INTO changes (revision, type, payload) VALUES (?, ?, ?)'),
     changesAfter: db.prepare<[number], { revision: number; type: string; payload: string }>(

@@ -89,7 +89,8 @@ describe('SqliteStore on disk', () => {
     const parent = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const zombie = Number((await new Promise<Buffer>((ok) => parent.stdout.once('data', ok))).toString().trim());
-      for (let i = 0; i < 100 && !/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++) await new Promise((ok) => setTimeout(ok, 10));
+      for (let i = 0; i < 100 && !/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++)
+        await new Promise((ok) => setTimeout(ok, 10));
       expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /);
       writeFileSync(join(dir, 'vxnet.lock'), `${zombie}\n`);
       const store = await SqliteStore.open(dir);
@@ -104,7 +105,9 @@ describe('SqliteStore on disk', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'vxnet.lock'), '');
     const err = await openError(dir);
-    expect(err.message).toBe(`the lock file ${join(dir, 'vxnet.lock')} holds no PID: if no vxnet master uses ${dir}, delete it and start again`);
+    expect(err.message).toBe(
+      `the lock file ${join(dir, 'vxnet.lock')} holds no PID: if no vxnet master uses ${dir}, delete it and start again`,
+    );
   });
 
   it('reports a corrupt database file with its path and the fix', async () => {

@@ -55,7 +55,10 @@ export class SqliteStore implements Store {
       db = openDatabase(file);
       if (options?.maxDatabaseBytes !== undefined) {
         if (!Number.isSafeInteger(options.maxDatabaseBytes) || options.maxDatabaseBytes < 1) {
-          throw new VxnetError('BAD_REQUEST', `maxDatabaseBytes is ${String(options.maxDatabaseBytes)}: pass a positive whole number of bytes, or omit it for no cap`);
+          throw new VxnetError(
+            'BAD_REQUEST',
+            `maxDatabaseBytes is ${String(options.maxDatabaseBytes)}: pass a positive whole number of bytes, or omit it for no cap`,
+          );
         }
         const pageSize = db.pragma('page_size', { simple: true }) as number;
         db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize))}`);
@@ -146,7 +149,12 @@ export class SqliteStore implements Store {
     } catch (err) {
       if (err instanceof VxnetError) throw err;
       const reason = err instanceof Error ? err.message : String(err);
-      throw new VxnetError('STORE_UNAVAILABLE', `cannot read ${this.file} (${reason}): check the disk, then restart the master`, { file: this.file }, { cause: err });
+      throw new VxnetError(
+        'STORE_UNAVAILABLE',
+        `cannot read ${this.file} (${reason}): check the disk, then restart the master`,
+        { file: this.file },
+        { cause: err },
+      );
     }
   }
 }
