@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Three projects by what a test needs:
-//  unit         pure code, no I/O, no root (next to the code)
+//  unit         next to the code, no root, no network: pure code, plus a few that
+//               read or write temp files (config loading, the SQLite store)
 //  integration  real vxnet processes over HTTP on loopback (test/integration)
 //  e2e          root: network namespaces, real packets (testbed/)
 export default defineConfig({

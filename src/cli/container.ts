@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { isVxnetError } from '../errors.js';
 import { execInContainer, listContainers, removeContainer, runContainer, type RuntimeDirs } from '../cni/runtime.js';
+import { fail } from './common.js';
 
 const DEFAULTS = { confDir: '/etc/cni/net.d', binDir: '/usr/lib/cni', stateDir: '/run/vxnet/containers' };
 
@@ -26,9 +27,7 @@ function action<A extends unknown[]>(what: string, fn: (...args: A) => Promise<v
     try {
       await fn(...args);
     } catch (e) {
-      const message = isVxnetError(e) ? e.message : `unexpected failure: ${(e as Error).message ?? String(e)}`;
-      process.stderr.write(`vxnet container ${what}: ${message}\n`);
-      process.exitCode = 1;
+      fail(`vxnet container ${what}`, isVxnetError(e) ? e.message : `unexpected failure: ${(e as Error).message ?? String(e)}`);
     }
   };
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { runDemo } from '../testbed/demo.js';
 import { checkPreconditions } from '../testbed/preconditions.js';
+import { fail } from './common.js';
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -15,16 +16,14 @@ export function registerDemoCommand(program: Command): void {
       if (!Number.isInteger(port) || port < 1 || port > 65535)
         problems.push(`--port ${JSON.stringify(o.port)} is not a TCP port: give 1-65535, e.g. --port 5050`);
       if (problems.length) {
-        process.stderr.write(problems.map((p) => `vxnet demo: ${p}\n`).join(''));
-        process.exitCode = 1;
+        for (const p of problems) fail('vxnet demo', p);
         return;
       }
       try {
         const ok = await runDemo({ port, wait: o.wait, out: (t) => process.stdout.write(`${t}\n`) });
         process.exitCode = ok ? 0 : 1;
       } catch (e) {
-        process.stderr.write(`vxnet demo: ${(e as Error).message}\n`);
-        process.exitCode = 1;
+        fail('vxnet demo', (e as Error).message);
       }
     });
 }
