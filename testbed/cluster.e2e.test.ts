@@ -14,7 +14,7 @@ describe('test bed cluster', () => {
     };
     const t0 = Date.now();
     await expect(startCluster({ hosts: 2, config: bad, prefix })).rejects.toThrow(/master exited[\s\S]*prefix/);
-    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(Date.now() - t0).toBeLessThan(120_000);
     expect(await leftovers(runNames(prefix))).toEqual([]);
     expect(readdirSync(tmpdir()).filter((d) => d.startsWith(`vxnet-${prefix}-`))).toEqual([]);
   });
