@@ -2,9 +2,9 @@
 // host-local keeps one file per address, named after it, holding
 // "<container id>\r\n<interface>" (older versions: the id alone).
 
-import type { ContainerInfo } from '../api/types.js';
+import type { AgentInfo, ContainerInfo } from '../api/types.js';
 import { canonicalIp } from './names.js';
-import { parseIp } from '../net/ip.js';
+import { type Cidr, contains, parseCidr, parseIp } from '../net/ip.js';
 
 export interface IpamFile {
   network: string;
@@ -29,4 +29,32 @@ export function containersFromIpam(files: IpamFile[]): ContainerInfo[] {
   return [...byKey.values()]
     .map((c) => (c.ip === '' && c.ip6 ? { ...c, ip: c.ip6 } : c))
     .sort((a, b) => a.network.localeCompare(b.network) || a.id.localeCompare(b.id) || a.interface.localeCompare(b.interface));
+}
+
+/**
+ * Splits the containers into those inside this agent's subnet of their overlay
+ * (reported to the master, which refuses anything else) and the stranded rest:
+ * left-overs of an older allocation or an overlay this host no longer holds.
+ */
+export function splitByAllocation(containers: ContainerInfo[], me: AgentInfo): { kept: ContainerInfo[]; stranded: ContainerInfo[] } {
+  const subnets = new Map<string, Cidr[]>();
+  for (const o of me.overlays) {
+    const held = [o.subnet, o.subnet6].flatMap((s) => {
+      const r = s === undefined ? undefined : parseCidr(s);
+      return r?.ok ? [r.cidr] : [];
+    });
+    subnets.set(o.info.name, held);
+  }
+  const inside = (c: ContainerInfo): boolean => {
+    const held = subnets.get(c.network) ?? [];
+    return [c.ip, c.ip6].every((text) => {
+      if (text === undefined) return true;
+      const ip = parseIp(text);
+      return ip !== undefined && held.some((cidr) => contains(cidr, ip));
+    });
+  };
+  const kept: ContainerInfo[] = [];
+  const stranded: ContainerInfo[] = [];
+  for (const c of containers) (inside(c) ? kept : stranded).push(c);
+  return { kept, stranded };
 }

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import type { AgentInfo, AgentNetworkConfig, AgentOverlayState, EngineState, WatchEvent } from '../api/types.js';
 import { applyOps } from './apply.js';
-import { containersFromIpam } from './containers.js';
+import { containersFromIpam, splitByAllocation } from './containers.js';
 import { desiredFrom, type Underlay } from './desired.js';
 import { dockerStep, type DockerPort } from './docker/sync.js';
 import type { OpFailure } from './linux/execute.js';
@@ -73,6 +73,7 @@ export class AgentLoop {
   private lastNat = '';
   private lastForward = '';
   private lastDockerWarnings = '';
+  private lastStranded = '';
   private docker: EngineState = { status: 'disabled' };
 
   constructor(
@@ -236,7 +237,13 @@ export class AgentLoop {
       this.deps.log(`${what} failed ${rest.failedPasses} passes in a row; next attempt in ${Math.round(rest.retryInMs / 1000)} s`);
     }
     const cni = containersFromIpam(await this.deps.host.readIpamFiles(this.ipamDir)).map((c) => ({ ...c, runtime: 'cni' as const }));
-    this.reporter.send(this.status.report(), { containers: [...cni, ...(docker?.containers ?? [])], engines: { docker: this.docker } });
+    // The master refuses a report with an address outside this agent's subnets: stranded ones are logged, not sent.
+    const { kept, stranded } = splitByAllocation([...cni, ...(docker?.containers ?? [])], self.info);
+    const strandedText = stranded.map((c) => `${c.id.slice(0, 12)} ${c.network} ${c.ip}`).join(', ');
+    if (strandedText && strandedText !== this.lastStranded)
+      this.deps.log(`containers outside this agent's subnets, not reported: ${strandedText}`);
+    this.lastStranded = strandedText;
+    this.reporter.send(this.status.report(), { containers: kept, engines: { docker: this.docker } });
   }
 
   /** vxnet's bridges are one veth hop wide: a 10 ms ARP/ND retry lets a new container answer at once. */
