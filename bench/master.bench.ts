@@ -45,9 +45,13 @@ const children = new Set<ChildProcess>();
 
 async function startMaster(configFile: string, data: string): Promise<Master> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [CLI, 'master', '--config', configFile, '--data', data, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'master', '--config', configFile, '--data', data, '--listen', '127.0.0.1:0', '--max-watchers', String(WATCHERS)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.add(child);
   let out = '';
   const url = await new Promise<string>((ok, fail) => {

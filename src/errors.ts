@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'RECONCILE_REFUSED' // stored state contradicts the config
   | 'STORE_UNAVAILABLE'
   | 'NOT_LEADER'
+  | 'TOO_MANY_WATCHERS' // the cap on watch streams; retry later
   | 'CONFLICT'
   | 'KERNEL' // a Linux command failed
   | 'CNI' // a CNI plugin failed

@@ -68,7 +68,7 @@ export interface Registration {
 
 /**
  * The record to store after a registration: the lease's values, the request's
- * switches, and `existing`'s seq, status and containers (copied, never shared).
+ * switches, and `existing`'s seq, status, containers (copied, never shared) and credential hash.
  */
 export function registeredRecord(req: Registration, lease: Lease, existing?: AgentRecord): AgentRecord {
   const { vtepIp, vtepIp6, vtepMac, overlays } = allocationOf(lease);
@@ -82,5 +82,6 @@ export function registeredRecord(req: Registration, lease: Lease, existing?: Age
     overlays,
     status: { ...(existing?.status ?? {}) },
     containers: [...(existing?.containers ?? [])],
+    ...(existing?.credential !== undefined && { credential: existing.credential }),
   };
 }

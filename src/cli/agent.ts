@@ -17,7 +17,8 @@ import { systemClock, type Host } from '../agent/ports.js';
 import { syncDockerUser } from '../agent/docker/docker-user.js';
 import { VXLAN_PORT } from '../api/types.js';
 import { DockerEngine, parseDockerHost, type DockerEndpoint } from '../agent/docker/engine.js';
-import { fail as failWith, readToken } from './common.js';
+import { fileCredentialStore } from '../agent/credential.js';
+import { fail as failWith, readFlagFile, readToken } from './common.js';
 
 const DEFAULT_STATE_DIR = '/var/lib/vxnet';
 const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
@@ -52,6 +53,9 @@ const linuxHost = (exec: Exec): Host => ({
 
 interface AgentCliOptions extends RawAgentFlags {
   tokenFile?: string;
+  ca?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   dockerHost?: string;
   docker: boolean;
   cniBinDir: string;
@@ -90,17 +94,37 @@ async function preconditions(ip: string, cniBinDir: string): Promise<string[]> {
   return problems;
 }
 
+/** --ca, --tls-cert, --tls-key read, or undefined when none is given. */
+async function agentTls(opts: AgentCliOptions): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer } | undefined> {
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined))
+    throw new Error("--tls-cert and --tls-key go together: give the client certificate (with this agent's IP as IP SAN) and its key");
+  if (opts.ca === undefined && opts.tlsCert === undefined) return undefined;
+  return {
+    ...(opts.ca !== undefined && { ca: await readFlagFile('--ca', opts.ca) }),
+    ...(opts.tlsCert !== undefined && { cert: await readFlagFile('--tls-cert', opts.tlsCert) }),
+    ...(opts.tlsKey !== undefined && { key: await readFlagFile('--tls-key', opts.tlsKey) }),
+  };
+}
+
 async function runAgent(opts: AgentCliOptions): Promise<void> {
   const { flags, errors } = checkAgentFlags(opts);
   if (errors.length === 0 && flags) errors.push(...(await preconditions(flags.ip, opts.cniBinDir)));
   const token = opts.tokenFile === undefined ? undefined : await readToken(opts.tokenFile).catch((e: Error) => e);
   if (token instanceof Error) errors.push(token.message);
+  const tls = await agentTls(opts).catch((e: Error) => e);
+  if (tls instanceof Error) errors.push(tls.message);
   // Docker networks live on the d- bridges: no bridges, no Docker.
   const endpoint = opts.docker && opts.dockerBridge ? dockerEndpoint(opts.dockerHost) : undefined;
   if (endpoint instanceof Error) errors.push(endpoint.message);
-  if (!flags || errors.length > 0 || endpoint instanceof Error) return fail(errors.join('\n'));
+  if (!flags || errors.length > 0 || endpoint instanceof Error || tls instanceof Error) return fail(errors.join('\n'));
   const docker = endpoint && new DockerEngine(endpoint);
-  const master = new MasterClient({ urls: flags.masters, ...(typeof token === 'string' ? { token } : {}), log });
+  const master = new MasterClient({
+    urls: flags.masters,
+    ...(typeof token === 'string' ? { token } : {}),
+    ...(tls && { tls }),
+    credentials: fileCredentialStore(resolve(opts.stateDir)),
+    log,
+  });
   const loop = new AgentLoop(
     {
       ip: flags.ip,
@@ -146,7 +170,10 @@ export function registerAgentCommands(program: Command): void {
     .option('--master <urls>', 'master URL(s), comma-separated')
     .option('--ip <ip>', "this host's underlay IPv4 address")
     .option('--listen <host:port>', 'agent API address', ':5051')
-    .option('--token-file <file>', "file with the bearer token for the master's write endpoints")
+    .option('--token-file <file>', "the master's join token (first registration); the agent then keeps its own credential in --state-dir")
+    .option('--ca <file>', "PEM CA that signed the master's certificate (https:// --master URLs)")
+    .option('--tls-cert <file>', "PEM client certificate with this agent's IP as IP SAN (the master's --tls-client-ca), with --tls-key")
+    .option('--tls-key <file>', 'the private key of --tls-cert')
     .option('--state-dir <dir>', 'state directory (host-local IPAM data lives in <dir>/ipam)', DEFAULT_STATE_DIR)
     .option('--cni-conf-dir <dir>', 'where the CNI conflists are written', DEFAULT_CNI_CONF_DIR)
     .option('--cni-bin-dir <dir>', 'where the CNI plugins are', '/usr/lib/cni')

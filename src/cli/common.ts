@@ -1,4 +1,4 @@
-// What every sub-command shares: reading the bearer token and reporting an
+// What every sub-command shares: reading tokens and TLS files, and reporting an
 // error the one way (`vxnet <command>: <message>` on stderr, exit code 1).
 
 import { readFile } from 'node:fs/promises';
@@ -16,22 +16,30 @@ export function report(command: string, e: unknown): void {
   fail(command, e.message);
 }
 
-/** The token in --token-file: one token of 16 to 4096 non-space characters, for master and agent alike. */
-export async function readToken(path: string): Promise<string> {
-  let text: string;
+/** The bytes of a file a flag names, or CONFIG_INVALID naming flag, file and reason. */
+export async function readFlagFile(flag: string, path: string): Promise<Buffer> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (e) {
     throw new VxnetError(
       'CONFIG_INVALID',
-      `--token-file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); give a readable file holding the token`,
+      `${flag} ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); give a readable file`,
     );
   }
-  const token = text.trim();
-  if (!/^\S{16,4096}$/.test(token)) {
+}
+
+/**
+ * The token in a token file (`flag`, e.g. --token-file): one token of 16 to
+ * 4096 printable ASCII characters, for master and agent alike. Other bytes
+ * are refused: HTTP headers carry them as Latin-1 at best, so no client could
+ * ever send a token the master would match.
+ */
+export async function readToken(path: string, flag = '--token-file'): Promise<string> {
+  const token = (await readFlagFile(flag, path)).toString('latin1').trim();
+  if (!/^[\x21-\x7e]{16,4096}$/.test(token)) {
     throw new VxnetError(
       'CONFIG_INVALID',
-      `--token-file ${path} must hold one token of 16 to 4096 non-space characters; generate one with: head -c 32 /dev/urandom | base64 > ${path}`,
+      `${flag} ${path} must hold one token of 16 to 4096 printable ASCII characters (no spaces, no other bytes); generate one with: head -c 32 /dev/urandom | base64 > ${path}`,
     );
   }
   return token;

@@ -4,18 +4,21 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseListen } from '../api/listen.js';
 import type { ContainerInfo, EngineState, MasterState } from '../api/types.js';
 import { formatIssues, loadConfigFile } from '../config/load.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError, VxnetError } from '../errors.js';
-import { planNetworkDelete } from '../master/network-delete.js';
+import { networkDeleteReport, planNetworkDelete } from '../master/network-delete.js';
 import { runMaster } from '../master/run.js';
+import { DEFAULT_HTTP_LIMITS, type MasterLimits } from '../master/server.js';
+import { DEFAULT_MAX_PENDING_BYTES, DEFAULT_MAX_WATCHERS } from '../master/watch-streams.js';
 import { formatState } from '../master/state-table.js';
 import type { Store } from '../store/store.js';
 import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { fail, readToken, report } from './common.js';
+import { fail, report } from './common.js';
+import { collect, type EtcdTlsFlags, openMasterWarning, readEtcdTls, readMasterSecurity, type SecurityFlags } from './security.js';
 
 /** Exit code of a master that refuses a config its store contradicts. */
 export const EXIT_REFUSED = 2;
@@ -47,15 +50,32 @@ async function loadMasterConfig(path: string | undefined): Promise<NetworkConfig
   return check.config;
 }
 
-interface MasterFlags {
+interface MasterFlags extends SecurityFlags, EtcdTlsFlags {
   config?: string;
   data?: string;
   etcd?: string;
   etcdPrefix: string;
   listen: string;
-  tokenFile?: string;
   logLevel: string;
+  allowEmptyStore?: boolean;
+  maxWatchers: number;
+  watchBufferKib: number;
+  requestTimeout: number;
+  maxConnections: number;
 }
+
+/** A commander parser for a whole number of at least `min`. */
+const wholeNumber =
+  (min: number) =>
+  (value: string): number => {
+    if (!/^\d{1,9}$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`give a whole number of at least ${min}`);
+    return Number(value);
+  };
+
+const limitsOf = (opts: MasterFlags): MasterLimits => ({
+  http: { requestTimeoutMs: opts.requestTimeout * 1000, maxConnections: opts.maxConnections },
+  watch: { maxWatchers: opts.maxWatchers, maxPendingBytes: opts.watchBufferKib * 1024 },
+});
 
 async function runMasterCommand(opts: MasterFlags): Promise<void> {
   if ((opts.data === undefined) === (opts.etcd === undefined)) {
@@ -64,9 +84,13 @@ async function runMasterCommand(opts: MasterFlags): Promise<void> {
   let store: Store | undefined;
   try {
     const listen = parseListen(opts.listen);
-    const token = opts.tokenFile !== undefined ? await readToken(opts.tokenFile) : undefined;
+    const security = await readMasterSecurity(opts);
+    const etcdTls = await readEtcdTls(opts);
+    if (etcdTls && opts.etcd === undefined) return fail(MASTER, '--etcd-ca, --etcd-cert and --etcd-key go with --etcd URL[,URL...]');
     const config = await loadMasterConfig(opts.config);
-    const common = { config, listen, logLevel: opts.logLevel, ...(token !== undefined && { token }), stop: stopSignal(), say };
+    const warning = openMasterWarning(security, listen.host, listen.port);
+    if (warning) say(warning);
+    const common = { config, listen, logLevel: opts.logLevel, security, limits: limitsOf(opts), stop: stopSignal(), say };
     if (opts.etcd !== undefined) {
       // Loaded only here: the etcd client costs ~0.2 s of start-up that a single master never needs.
       const [{ runLeaderMaster }, { EtcdStore }, { EtcdLeadership }, { parseEndpoints }, { layoutOf }] = await Promise.all([
@@ -83,13 +107,13 @@ async function runMasterCommand(opts: MasterFlags): Promise<void> {
         storeArgs: `--etcd ${endpoints.join(',')} --etcd-prefix ${prefix}`,
         where: `etcd ${endpoints.join(',')}, prefix ${prefix}`,
         openTerm: async (onLost) => {
-          const etcd = await EtcdStore.open(endpoints, { prefix, onLost: (e) => onLost(e.message) });
+          const etcd = await EtcdStore.open(endpoints, { prefix, onLost: (e) => onLost(e.message), ...(etcdTls && { tls: etcdTls }) });
           return { store: etcd, leadership: new EtcdLeadership(etcd) };
         },
       });
       return;
     }
-    store = await SqliteStore.open(opts.data!);
+    store = await SqliteStore.open(opts.data!, { allowEmpty: opts.allowEmptyStore === true });
     await runMaster({ ...common, store, storeArgs: `--data ${opts.data}`, where: `data ${opts.data}` });
   } catch (e) {
     if (isVxnetError(e) && e.code === 'RECONCILE_REFUSED') {
@@ -146,7 +170,23 @@ async function showState(options: { master: string; json?: boolean }): Promise<v
   }
 }
 
-async function deleteNetwork(name: string, options: { data?: string; etcd?: string; etcdPrefix: string }): Promise<void> {
+async function deleteNetwork(
+  name: string,
+  options: { data?: string; etcd?: string; etcdPrefix: string; config?: string; force?: boolean } & EtcdTlsFlags,
+): Promise<void> {
+  // The stored allocations are freed; a --config that still lists the overlay would hand it out again at the next start.
+  if (options.config !== undefined) {
+    const check = await loadConfigFile(options.config);
+    if (!check.config) return fail('vxnet network delete', `--config ${options.config} is not a valid config:\n${formatIssues(check)}`);
+    if (check.config.overlays.some((o) => o.name === name) && !options.force) {
+      return fail(
+        'vxnet network delete',
+        `overlay ${name} is still in --config ${options.config}: the master's next start would give it to every agent again, ` +
+          `in registration order, so containers on ${name} would keep addresses that are no longer theirs. ` +
+          `Remove ${name} from ${options.config} first, or pass --force when you are re-numbering it; nothing was deleted`,
+      );
+    }
+  }
   if ((options.data === undefined) === (options.etcd === undefined)) {
     return fail(
       'vxnet network delete',
@@ -169,15 +209,14 @@ async function deleteNetwork(name: string, options: { data?: string; etcd?: stri
     } else {
       const { openStoppedEtcdStore } = await import('../store/etcd/offline.js');
       where = `etcd (prefix ${options.etcdPrefix})`;
-      store = await openStoppedEtcdStore(options.etcd!, options.etcdPrefix);
+      store = await openStoppedEtcdStore(options.etcd!, options.etcdPrefix, await readEtcdTls(options));
     }
     const plan = planNetworkDelete(await store.snapshot(), name, where);
     await store.commit(plan.changes);
-    process.stdout.write(
-      `deleted overlay ${name} from ${where}: freed its subnets on ${plan.agents} agent(s)` +
-        `${plan.fromConfig ? ' and removed it from the stored config' : ''}. ` +
-        `Agents drop its bridges, routes and NAT rules when they next sync; run "vxnet agent cleanup" on hosts that are gone.\n`,
-    );
+    const { summary, warning } = networkDeleteReport(plan, name, where);
+    process.stdout.write(`${summary}\n`);
+    // Without --config the command cannot see the master's config: say what to check, as advice, not as an error.
+    if (warning && options.config === undefined) process.stdout.write(`${warning}\n`);
   } catch (e) {
     report('vxnet network delete', e);
   } finally {
@@ -191,10 +230,46 @@ export function registerMasterCommands(program: Command): void {
     .description('run the master: allocation, durable state and the DC/OS-shaped HTTP API')
     .option('--config <file>', 'DC/OS config.yaml or its dcos_overlay_network section (default: the seed networks)')
     .option('--data <dir>', 'directory of the embedded store (created if missing); one master')
+    .option(
+      '--allow-empty-store',
+      'with --data: start even though DIR/vxnet.db exists but holds no store (truncated); every allocation is forgotten',
+    )
     .option('--etcd <urls>', 'etcd client URLs, comma-separated, instead of --data: several masters, one elected leader')
     .option('--etcd-prefix <prefix>', 'key prefix in etcd (with --etcd)', '/vxnet')
     .option('--listen <host:port>', 'address of the HTTP API', '127.0.0.1:5050')
-    .option('--token-file <file>', 'require "Authorization: Bearer <token>" on write endpoints')
+    .option('--token-file <file>', 'join token: agents register with it (it cannot take over an IP that holds a credential)')
+    .option('--admin-token-file <file>', "admin token: deletes agents and resets an agent IP's credential")
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (with --tls-key)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--tls-client-ca <file>', 'verify client certificates with this CA: one speaks for the agent IPs in its IP SANs')
+    .option('--allowed-host <name>', 'a Host name a master without tokens answers to besides loopback and --listen (repeatable)', collect)
+    .option('--etcd-ca <file>', 'CA of the etcd servers (with https:// --etcd URLs)')
+    .option('--etcd-cert <file>', 'client certificate for etcd (with --etcd-key)')
+    .option('--etcd-key <file>', 'private key of --etcd-cert')
+    .option(
+      '--max-watchers <n>',
+      'open watch streams of clients other than agents; more get 503 with Retry-After',
+      wholeNumber(1),
+      DEFAULT_MAX_WATCHERS,
+    )
+    .option(
+      '--watch-buffer-kib <n>',
+      'bytes (KiB) a watch stream may have queued, its first message included, before it is cut',
+      wholeNumber(64),
+      DEFAULT_MAX_PENDING_BYTES / 1024,
+    )
+    .option(
+      '--request-timeout <seconds>',
+      'time for a request, headers and body, to arrive (408 after it); not watch streams',
+      wholeNumber(1),
+      DEFAULT_HTTP_LIMITS.requestTimeoutMs / 1000,
+    )
+    .option(
+      '--max-connections <n>',
+      'open connections, watch streams included; more are closed at once',
+      wholeNumber(16),
+      DEFAULT_HTTP_LIMITS.maxConnections,
+    )
     .addOption(
       new Option('--log-level <level>', 'requests are never logged one by one')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -217,5 +292,10 @@ export function registerMasterCommands(program: Command): void {
     .option('--data <dir>', "the master's --data directory (one master)")
     .option('--etcd <urls>', "the masters' --etcd URLs (several masters; all must be stopped)")
     .option('--etcd-prefix <prefix>', 'key prefix in etcd (with --etcd)', '/vxnet')
+    .option('--etcd-ca <file>', 'CA of the etcd servers (with https:// --etcd URLs)')
+    .option('--etcd-cert <file>', 'client certificate for etcd (with --etcd-key)')
+    .option('--etcd-key <file>', 'private key of --etcd-cert')
+    .option('--config <file>', "the master's --config: refuse while it still lists the overlay")
+    .option('--force', 'with --config: delete although the config still lists the overlay (re-numbering it)')
     .action(deleteNetwork);
 }

@@ -8,6 +8,13 @@ import { type IssueSink, addError, checkKnownKeys, isPlainObject, typeName } fro
 
 export const OVERLAY_KEYS = ['name', 'subnet', 'prefix', 'subnet6', 'prefix6', 'enabled'] as const;
 export const RESERVED_NAMES = ['host', 'bridge', 'default', 'none'];
+/**
+ * Most overlays one config may hold. Every agent record carries one
+ * allocation and one status per overlay, and an agent's status report lists
+ * them all: at 256 that report stays under the master's 64 KiB body limit
+ * and a record around 40 KB; each host also gets two bridges per overlay.
+ */
+export const MAX_OVERLAYS = 256;
 
 /** One address family of an overlay as far as it could be read. */
 export interface ParsedFamily {
@@ -71,12 +78,13 @@ function checkName(sink: IssueSink, path: string, value: unknown, index: number,
     );
     ok = false;
   }
-  if (RESERVED_NAMES.includes(value)) {
+  // In any case: Docker and CNI tools match these names without regard to case.
+  if (RESERVED_NAMES.includes(value.toLowerCase())) {
     addError(
       sink,
       path,
       value,
-      `"${value}" is reserved (${RESERVED_NAMES.join(', ')} name built-in container networks)`,
+      `"${value}" is reserved in any case (${RESERVED_NAMES.join(', ')} name built-in container networks)`,
       `pick another name, e.g. "dcos-${index + 1}"`,
     );
     ok = false;
@@ -208,6 +216,16 @@ export function checkOverlays(sink: IssueSink, value: unknown): ParsedOverlay[] 
       value,
       'must hold at least one overlay',
       'add an overlay, e.g. { name: dcos-1, subnet: 192.168.0.0/17, prefix: 24 }',
+    );
+    return [];
+  }
+  if (value.length > MAX_OVERLAYS) {
+    addError(
+      sink,
+      'overlays',
+      `${value.length} overlays`,
+      `must hold at most ${MAX_OVERLAYS} overlays, not ${value.length}`,
+      `merge overlays or remove unused ones (vxnet network delete frees a removed one's subnets)`,
     );
     return [];
   }

@@ -114,3 +114,26 @@ describe('parseConfigText', () => {
     expect(parseConfigText(`\uFEFF${SECTION_YAML}`, 'bom.yaml').errors).toEqual([]);
   });
 });
+
+describe('deeply nested input', () => {
+  const section = (inner: string) =>
+    `{"dcos_overlay_network": {"vtep_subnet": "44.0.0.0/24", "vtep_mac_oui": "70:B3:D5:00:00:00", "overlays": [{"name": "a", "subnet": "10.0.0.0/16", "prefix": 24, "x": ${inner}}]}}`;
+
+  it.each([
+    ['lists, past the parser', 5000, (d: number) => `${'['.repeat(d)}${']'.repeat(d)}`],
+    ['mappings, past the parser', 5000, (d: number) => `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`],
+    ['lists the parser reads', 300, (d: number) => `${'['.repeat(d)}${']'.repeat(d)}`],
+  ])('refuses %s (%i levels) with one short, clear error', (_what, depth, inner) => {
+    const check = parseConfigText(section(inner(depth)), 'deep.json');
+    expect(check.errors).toHaveLength(1);
+    expect(check.errors[0]!.rule).toContain(`levels deep (lists and mappings inside each other)`);
+    expect(check.errors[0]!.rule).not.toContain('Maximum call stack');
+    expect(JSON.stringify(check).length).toBeLessThan(1000);
+  });
+
+  it('still reads a config nested as deep as it needs', () => {
+    expect(parseConfigText(section('{"b": [1, [2]]}'), 'ok.json').errors.map((e) => e.rule)).not.toContainEqual(
+      expect.stringContaining('levels deep'),
+    );
+  });
+});

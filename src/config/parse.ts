@@ -6,6 +6,39 @@ import { type IssueSink, addError, isPlainObject, newSink, typeName } from './de
 import type { ConfigCheck, ConfigIssue } from './types.js';
 import { NETWORK_KEYS, ROOT_PATH, checkConfig } from './validate.js';
 
+/**
+ * Deepest nesting read. A config needs 4 levels (section, overlays, overlay,
+ * field); far deeper input overflowed the YAML parser's stack, and echoing it
+ * back made `--json` output grow with the square of the depth.
+ */
+export const MAX_NESTING = 32;
+
+/** How deep `value` nests (a scalar is 0), counted without recursion and only up to `limit + 1`. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+function tooDeep(sink: IssueSink, sourceName: string, depth?: number): void {
+  addError(
+    sink,
+    sourceName,
+    undefined,
+    `nests ${depth === undefined ? 'too many' : `more than ${MAX_NESTING}`} levels deep (lists and mappings inside each other); a network config needs 4 (section, overlays, overlay, field)`,
+    'remove the deeply nested value: it is not part of a dcos_overlay_network config',
+  );
+}
+
+const isStackOverflow = (message: string): boolean => /Maximum call stack size exceeded|too much recursion/i.test(message);
+
 /** The line of `text` an error points at, for the issue's value. */
 function lineAt(text: string, line: number): string {
   return (text.split(/\r?\n/)[line - 1] ?? '').trim();
@@ -17,6 +50,11 @@ function syntaxIssues(
   sink: IssueSink,
   errors: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }[],
 ): void {
+  // The parser's stack ran out: what follows from it is noise.
+  if (errors.some((error) => isStackOverflow(error.message))) {
+    tooDeep(sink, sourceName);
+    return;
+  }
   for (const error of errors) {
     const position = error.linePos?.[0];
     const headline = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
@@ -69,7 +107,14 @@ const nestPath = (issue: ConfigIssue): ConfigIssue => ({
  */
 export function parseConfigText(text: string, sourceName: string): ConfigCheck {
   const sink = newSink();
-  const document = parseDocument(text.replace(/^\uFEFF/, ''), { prettyErrors: true, uniqueKeys: true });
+  let document: ReturnType<typeof parseDocument>;
+  try {
+    document = parseDocument(text.replace(/^\uFEFF/, ''), { prettyErrors: true, uniqueKeys: true });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    tooDeep(sink, sourceName);
+    return sink;
+  }
   if (document.errors.length > 0) {
     syntaxIssues(text, sourceName, sink, document.errors);
     return sink;
@@ -78,6 +123,10 @@ export function parseConfigText(text: string, sourceName: string): ConfigCheck {
   try {
     data = document.toJS({ maxAliasCount: 100 });
   } catch (error) {
+    if (error instanceof RangeError && isStackOverflow(error.message)) {
+      tooDeep(sink, sourceName);
+      return sink;
+    }
     addError(
       sink,
       sourceName,
@@ -104,6 +153,10 @@ export function parseConfigText(text: string, sourceName: string): ConfigCheck {
       );
       return sink;
     }
+  }
+  if (nestingDepth(found.section, MAX_NESTING) > MAX_NESTING) {
+    tooDeep(sink, found.nested ? ROOT_PATH : sourceName, MAX_NESTING + 1);
+    return sink;
   }
   const check = checkConfig(found.section);
   if (!found.nested) return check;

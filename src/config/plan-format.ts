@@ -40,5 +40,7 @@ export function formatPlan(plan: CapacityPlan): string {
   lines.push(
     `Cluster: at most ${formatCount(plan.cluster.maxAgents)} agents with every enabled overlay, limited by ${plan.cluster.limitedBy.join(' and ')}`,
   );
+  if (plan.overlayCount.count >= plan.overlayCount.max)
+    lines.push(`Overlays: ${plan.overlayCount.count}, the most a config may hold: no overlay can be added`);
   return `${lines.join('\n')}\n`;
 }

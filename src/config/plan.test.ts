@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mustCidr } from '../net/ip.js';
 import { canonicalize } from './canonical.js';
+import { MAX_OVERLAYS } from './overlay-rules.js';
 import { formatCount, formatPlan } from './plan-format.js';
 import { familyCapacity, planCapacity, vtepCapacity } from './plan.js';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from './types.js';
@@ -96,5 +97,21 @@ describe('formatPlan', () => {
     expect(formatCount(1n << 64n)).toBe('18446744073709551616 (2^64)');
     expect(formatCount((1n << 63n) - 2n)).toBe('9223372036854775806 (2^63 - 2)');
     expect(formatCount((1n << 40n) + 5n)).toBe('1099511627781');
+  });
+});
+
+describe('the overlay count in the plan', () => {
+  const config = (n: number) =>
+    canonicalize({
+      vtep_subnet: '44.0.0.0/16',
+      vtep_mac_oui: '70:B3:D5:00:00:00',
+      overlays: Array.from({ length: n }, (_, i) => ({ name: `n${i}`, subnet: `10.${i}.0.0/16`, prefix: 24 })),
+    });
+
+  it('says so in one line when the config holds the most overlays allowed', () => {
+    const text = formatPlan(planCapacity(config(MAX_OVERLAYS)));
+    expect(text).toContain(`Overlays: ${MAX_OVERLAYS}, the most a config may hold: no overlay can be added`);
+    expect(planCapacity(config(2)).overlayCount).toEqual({ count: 2, max: MAX_OVERLAYS });
+    expect(formatPlan(planCapacity(config(2)))).not.toContain('Overlays:');
   });
 });

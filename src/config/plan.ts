@@ -3,6 +3,7 @@
 
 import { type Cidr, type Family, familyBits, formatCidr, size, usableContainerAddresses } from '../net/ip.js';
 import type { AgentRange, CanonicalConfig, CanonicalOverlay } from './canonical.js';
+import { MAX_OVERLAYS } from './overlay-rules.js';
 
 /** Capacity of one address family of one overlay. */
 export interface FamilyCapacity {
@@ -42,6 +43,8 @@ export interface CapacityPlan {
   overlays: OverlayCapacity[];
   /** Agents that can join with every enabled overlay working. */
   cluster: { maxAgents: bigint; limitedBy: string[] };
+  /** How many overlays the config holds, and the most it may (MAX_OVERLAYS). */
+  overlayCount: { count: number; max: number };
 }
 
 /**
@@ -109,5 +112,10 @@ export function planCapacity(config: CanonicalConfig): CapacityPlan {
     if (overlay.ipv4) clusterLimits.push({ path: `overlays[${index}].subnet`, count: overlay.ipv4.agentSubnets });
     if (overlay.ipv6) clusterLimits.push({ path: `overlays[${index}].subnet6`, count: overlay.ipv6.agentSubnets });
   });
-  return { vtep: { ipv4, ...(ipv6 && { ipv6 }) }, overlays, cluster: tightest(clusterLimits) };
+  return {
+    vtep: { ipv4, ...(ipv6 && { ipv6 }) },
+    overlays,
+    cluster: tightest(clusterLimits),
+    overlayCount: { count: overlays.length, max: MAX_OVERLAYS },
+  };
 }

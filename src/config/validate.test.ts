@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_NETWORK_CONFIG, type ConfigIssue } from './types.js';
+import { MAX_OVERLAYS } from './overlay-rules.js';
 import { checkConfig } from './validate.js';
 
 type Raw = Record<string, unknown>;
@@ -501,11 +502,55 @@ describe('checkConfig errors: one case per rule', () => {
     expect(errors[0]!.fix).toContain('e.g. 10.1.0.0/24');
   });
 
-  it('checks a long overlay list without quadratic work', () => {
-    const overlays = Array.from({ length: 3000 }, (_, i) => ({ name: `n${i}`, subnet: `10.${i >> 8}.${i & 255}.0/24`, prefix: 26 }));
+  it('checks the longest overlay list allowed, every overlap reported', () => {
+    const overlays = Array.from({ length: MAX_OVERLAYS - 1 }, (_, i) => ({
+      name: `n${i}`,
+      subnet: `10.${i >> 8}.${i & 255}.0/24`,
+      prefix: 26,
+    }));
     overlays.push({ name: 'late', subnet: '10.0.0.0/8', prefix: 24 });
     const check = checkConfig(withTop({ overlays }));
-    expect(check.errors.filter((e) => e.rule.startsWith('overlaps'))).toHaveLength(3000);
+    expect(check.errors.filter((e) => e.rule.startsWith('overlaps'))).toHaveLength(MAX_OVERLAYS - 1);
+  });
+
+  it('refuses more overlays than MAX_OVERLAYS, in one error', () => {
+    const overlays = Array.from({ length: MAX_OVERLAYS + 1 }, (_, i) => ({
+      name: `n${i}`,
+      subnet: `10.${i >> 8}.${i & 255}.0/24`,
+      prefix: 26,
+    }));
+    const check = checkConfig(withTop({ overlays }));
+    expect(check.errors).toHaveLength(1);
+    expect(check.errors[0]).toMatchObject({
+      path: 'overlays',
+      rule: `must hold at most ${MAX_OVERLAYS} overlays, not ${MAX_OVERLAYS + 1}`,
+    });
+  });
+
+  it.each(['HOST', 'Bridge', 'NONE', 'Default'])('refuses the reserved name %s in any case', (name) => {
+    const check = checkConfig(withTop({ overlays: [{ name, subnet: '10.0.0.0/16', prefix: 24 }] }));
+    expect(check.errors.map((e) => [e.path, e.rule])).toContainEqual([
+      'overlays[0].name',
+      expect.stringContaining('is reserved in any case'),
+    ]);
+  });
+
+  it.each([
+    ['subnet', '10.0.0.0/08', 'prefix length "08" has a leading zero: write /8'],
+    ['subnet', '10.0.0.0/016', 'prefix length "016" has a leading zero: write /16'],
+  ])('refuses a prefix length with a leading zero (%s %s)', (field, value, rule) => {
+    const check = checkConfig(withTop({ overlays: [{ name: 'a', [field]: value, prefix: 24 }] }));
+    expect(check.errors.map((e) => e.rule)).toContainEqual(expect.stringContaining(rule));
+  });
+
+  it('refuses an IPv4-mapped IPv6 subnet', () => {
+    const check = checkConfig(
+      withTop({ vtep_subnet6: 'fd01::/64', overlays: [{ name: 'a', subnet6: '::ffff:10.0.0.0/104', prefix6: 120 }] }),
+    );
+    expect(check.errors.map((e) => [e.path, e.rule])).toContainEqual([
+      'overlays[0].subnet6',
+      expect.stringContaining('IPv4-mapped IPv6 addresses'),
+    ]);
   });
 
   it('never throws, whatever the input', () => {

@@ -17,7 +17,7 @@ import type { ListenAddress } from '../api/listen.js';
 import { createMetrics } from './metrics.js';
 import { StateReplica } from './replica.js';
 import { ElectedRole } from './role.js';
-import { buildMasterApp, listen } from './server.js';
+import { buildMasterApp, listen, type MasterLimits, type MasterSecurity } from './server.js';
 import { MasterService } from './service.js';
 
 /** What one term runs on: a freshly opened store and the election beside it. */
@@ -35,7 +35,8 @@ export interface RunLeaderOptions {
   storeArgs: string;
   /** Where the store is, for the start-up line. */
   where: string;
-  token?: string;
+  security?: MasterSecurity;
+  limits?: MasterLimits;
   logLevel: string;
   /** Resolves with the signal that stops the master. */
   stop: Promise<NodeJS.Signals>;
@@ -79,8 +80,15 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
   const view = { self: '', leader: () => leaderUrl, trouble: () => trouble };
   const role = new ElectedRole(view);
   const metrics = createMetrics(() => role.service());
-  const app = buildMasterApp({ role, metrics, logLevel: opts.logLevel, ...(opts.token !== undefined && { token: opts.token }) });
-  view.self = await listen(app, opts.listen.host, opts.listen.port);
+  const app = buildMasterApp({
+    role,
+    metrics,
+    logLevel: opts.logLevel,
+    listenHost: opts.listen.host,
+    ...(opts.security && { security: opts.security }),
+    ...(opts.limits && { limits: opts.limits.http }),
+  });
+  view.self = await listen(app, opts.listen.host, opts.listen.port, opts.security?.tls !== undefined);
   process.stdout.write(`vxnet master listening on ${view.self} (${opts.where}): standing by for the election\n`);
 
   try {
@@ -99,7 +107,7 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
         const refresh = () => leadership.leader().then((url) => (leaderUrl = url));
         await refresh();
         poll = setInterval(() => void refresh(), 500);
-        const reads = await StateReplica.start(store, opts.config);
+        const reads = await StateReplica.start(store, opts.config, opts.limits?.watch);
         role.standBy(reads);
         trouble = undefined;
 

@@ -3,12 +3,15 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PoolUsage } from '../alloc/allocator.js';
 import type { MasterObserver } from './service.js';
+import type { WatchStreams } from './watch-streams.js';
 
 export interface MetricsSource {
   agentCount: number;
   usage(): PoolUsage[];
   /** Open watch streams. */
   watchers: number;
+  /** The streams by kind, and how many were cut for passing their budget. */
+  readonly reads?: { readonly streams: Pick<WatchStreams, 'count' | 'dropped'> };
 }
 
 export interface MasterMetrics {
@@ -62,6 +65,22 @@ export function createMetrics(source: () => MetricsSource | undefined): MasterMe
     registers: [registry],
     collect() {
       this.set(source()?.watchers ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'vxnet_agent_watch_streams',
+    help: 'Open watch streams of agents (X-Vxnet-Agent), which --max-watchers does not count',
+    registers: [registry],
+    collect() {
+      this.set(source()?.reads?.streams.count('agent') ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'vxnet_watch_streams_dropped',
+    help: 'Watch streams cut since start for having more queued than --watch-buffer-kib (clients that do not read)',
+    registers: [registry],
+    collect() {
+      this.set(source()?.reads?.streams.dropped ?? 0);
     },
   });
   const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { NetworkConfig } from '../config/types.js';
 import type { AgentRecord, Snapshot } from '../store/store.js';
 import { VxnetError } from '../errors.js';
-import { planNetworkDelete } from './network-delete.js';
+import { networkDeleteReport, planNetworkDelete } from './network-delete.js';
 import { reconcile } from './reconcile.js';
 import { canonicalize } from '../config/canonical.js';
 
@@ -53,5 +53,35 @@ describe('planNetworkDelete', () => {
     expect(() => planNetworkDelete(snapshot, 'nope', '/d')).toThrow(
       'overlay "nope" is not in the store at /d: nothing to delete (stored overlays: dcos-1, dcos-2)',
     );
+  });
+
+  it('counts only agents that held a subnet, not those that listed the overlay with nothing in it', () => {
+    const bare: AgentRecord = {
+      ...agent,
+      ip: '10.0.0.2',
+      networkConfig: { ...agent.networkConfig, allocate_subnet: false },
+      vtepIp: '192.15.0.2',
+      overlays: { 'dcos-1': {}, 'dcos-2': {} },
+      containers: [],
+    };
+    const full: AgentRecord = { ...bare, ip: '10.0.0.3', vtepIp: '192.15.0.3', overlays: { 'dcos-2': { error: 'no free /24 left' } } };
+    const plan = planNetworkDelete({ revision: 3, config, agents: [agent, bare, full] }, 'dcos-2', '/d');
+    expect(plan.agents).toBe(1);
+    expect(networkDeleteReport(plan, 'dcos-2', '/d').summary).toContain(
+      'freed its subnets on 1 agent(s) and removed it from the stored config',
+    );
+  });
+
+  it('warns that an overlay still in the config comes back in a new order, and says nothing when nothing was held', () => {
+    const report = networkDeleteReport(planNetworkDelete(snapshot, 'dcos-2', '/d'), 'dcos-2', '/d');
+    expect(report.warning).toContain(
+      "if the master's --config still lists overlay dcos-2, its next start gives dcos-2 to every agent again",
+    );
+    expect(report.warning).toContain('Remove dcos-2 from the config before starting the master, unless you are re-numbering it');
+    const notHeld: Snapshot = {
+      ...snapshot,
+      agents: [{ ...agent, overlays: { 'dcos-1': agent.overlays['dcos-1']! }, status: {}, containers: [] }],
+    };
+    expect(networkDeleteReport(planNetworkDelete(notHeld, 'dcos-2', '/d'), 'dcos-2', '/d').warning).toBeUndefined();
   });
 });

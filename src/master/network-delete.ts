@@ -8,7 +8,7 @@ import type { AgentRecord, Change, Snapshot } from '../store/store.js';
 
 export interface NetworkDeletePlan {
   changes: Change[];
-  /** Agents that held something in the overlay. */
+  /** Agents that held a subnet (IPv4 or IPv6) in the overlay; those that only listed it held nothing. */
   agents: number;
   fromConfig: boolean;
 }
@@ -47,5 +47,27 @@ export function planNetworkDelete(snapshot: Snapshot, name: string, dataDir: str
     const config: NetworkConfig = { ...snapshot.config, overlays: snapshot.config.overlays.filter((o) => o.name !== name) };
     changes.push({ type: 'config', config });
   }
-  return { changes, agents: holders.filter((a) => name in a.overlays).length, fromConfig: inConfig };
+  const held = holders.filter((a) => a.overlays[name]?.subnet !== undefined || a.overlays[name]?.subnet6 !== undefined);
+  return { changes, agents: held.length, fromConfig: inConfig };
+}
+
+/**
+ * What `vxnet network delete` tells the operator: a summary, and a warning
+ * when the stored config lists the overlay. The command cannot see the
+ * master's config file: if it still lists the overlay (a re-numbering, or a
+ * mistake), the next start hands it out again in registration order, so an
+ * agent may get another agent's old subnet. That is wanted when re-numbering,
+ * so it is a warning, not a refusal.
+ */
+export function networkDeleteReport(plan: NetworkDeletePlan, name: string, where: string): { summary: string; warning?: string } {
+  const summary =
+    `deleted overlay ${name} from ${where}: freed its subnets on ${plan.agents} agent(s)` +
+    `${plan.fromConfig ? ' and removed it from the stored config' : ''}. ` +
+    `Agents drop its bridges, routes and NAT rules when they next sync; run "vxnet agent cleanup" on hosts that are gone.`;
+  if (!plan.fromConfig || plan.agents === 0) return { summary };
+  const warning =
+    `next: if the master's --config still lists overlay ${name}, its next start gives ${name} to every agent again, ` +
+    `in registration order: an agent may get a subnet another agent held, and containers still attached to ${name} keep addresses that are no longer theirs. ` +
+    `Remove ${name} from the config before starting the master, unless you are re-numbering it; then restart the containers on ${name}.`;
+  return { summary, warning };
 }

@@ -11,7 +11,16 @@ import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError } from '../errors.js';
 import type { AgentRecord, Store, StoredChange } from '../store/store.js';
 import { agentInfo } from './view.js';
-import { deleteFrame, putFrame, resyncFrame, type WatchClient, WatchStreams, type WatchStreamsOptions } from './watch-streams.js';
+import {
+  deleteFrame,
+  encodePieces,
+  putFrame,
+  resyncPieces,
+  type WatchClient,
+  type WatcherKind,
+  WatchStreams,
+  type WatchStreamsOptions,
+} from './watch-streams.js';
 
 interface Agent {
   record: AgentRecord;
@@ -26,7 +35,8 @@ export class StateReplica {
   private networkJson: string;
   private current: number;
   private stopWatch: () => void = () => {};
-  private resyncCache: { revision: number; frame: string } | undefined;
+  /** The resync frame of the current revision, encoded once and shared by every watcher that gets it. */
+  private resyncCache: { revision: number; frame: Buffer } | undefined;
   readonly streams: WatchStreams;
 
   private constructor(
@@ -101,8 +111,8 @@ export class StateReplica {
    * Opens a watch stream: the changes after `since` from the store's history
    * when it still holds them, else one `resync` with the whole state.
    */
-  subscribe(client: WatchClient, since: number | undefined): () => void {
-    return this.streams.add(client, this.replay(since) ?? [this.resync()]);
+  subscribe(client: WatchClient, since: number | undefined, kind: WatcherKind = 'other'): () => void {
+    return this.streams.add(client, this.replay(since) ?? [this.resync()], kind);
   }
 
   /** Stops following the store and closes every watch stream. The caller closes the store. */
@@ -152,9 +162,9 @@ export class StateReplica {
     return change.type === 'put' ? putFrame(change.revision, agentJson) : deleteFrame(change.revision, change.ip);
   }
 
-  private resync(): string {
+  private resync(): Buffer {
     if (this.resyncCache?.revision !== this.current)
-      this.resyncCache = { revision: this.current, frame: resyncFrame(this.current, this.stateJson()) };
+      this.resyncCache = { revision: this.current, frame: encodePieces(resyncPieces(this.current, this.statePieces())) };
     return this.resyncCache.frame;
   }
 

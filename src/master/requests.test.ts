@@ -29,6 +29,7 @@ describe('parseRegister', () => {
     ['the unspecified address', { ip: '0.0.0.0' }, 'ip: "0.0.0.0" is not a unicast host address'],
     ['a multicast address', { ip: '239.1.1.1' }, 'ip: "239.1.1.1" is not a unicast host address (multicast: 224.0.0.0/4)'],
     ['a loopback address', { ip: '127.0.0.1' }, 'ip: "127.0.0.1" is not a unicast host address (loopback: 127.0.0.0/8)'],
+    ['a link-local address', { ip: '169.254.1.1' }, 'ip: "169.254.1.1" is link-local (169.254.0.0/16), which is not routed between hosts'],
     ['a "this network" address', { ip: '0.1.2.3' }, 'ip: "0.1.2.3" is not a unicast host address ("this host" addresses: 0.0.0.0/8)'],
     ['a reserved address', { ip: '240.0.0.1' }, 'ip: "240.0.0.1" is not a unicast host address (reserved and broadcast: 240.0.0.0/4)'],
     ['the broadcast address', { ip: '255.255.255.255' }, 'is not a unicast host address (reserved and broadcast: 240.0.0.0/4)'],

@@ -42,13 +42,11 @@ export function registeringAgentIp(value: unknown, field = 'ip'): string {
   const ip = parseIp(text)!;
   // Peers put this address into FDB entries: it must reach the agent from other hosts.
   const special = specialRangeOf(ip);
-  if (special && !special.hostUnicast) {
-    throw bad(
-      field,
-      value,
-      `is not a unicast host address (${special.what}: ${formatCidr(special.cidr)})`,
-      "give the agent's own underlay IPv4 address, which its peers can reach",
-    );
+  if (special) {
+    const rule = special.hostUnicast
+      ? `is ${special.what} (${formatCidr(special.cidr)}), which is not routed between hosts`
+      : `is not a unicast host address (${special.what}: ${formatCidr(special.cidr)})`;
+    throw bad(field, value, rule, "give the agent's own underlay IPv4 address, which its peers can reach");
   }
   return text;
 }

@@ -8,7 +8,7 @@ import { VxnetError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { createMetrics } from './metrics.js';
 import { soleMaster } from './role.js';
-import { buildMasterApp, listen } from './server.js';
+import { buildMasterApp, listen, type MasterLimits, type MasterSecurity } from './server.js';
 import { MasterService } from './service.js';
 
 export interface RunMasterOptions {
@@ -19,7 +19,8 @@ export interface RunMasterOptions {
   storeArgs: string;
   /** Where the store is, for the start-up line. */
   where: string;
-  token?: string;
+  security?: MasterSecurity;
+  limits?: MasterLimits;
   logLevel: string;
   /** Resolves with the signal that stops the master. */
   stop: Promise<NodeJS.Signals>;
@@ -34,14 +35,20 @@ export interface RunMasterOptions {
 export async function runMaster(opts: RunMasterOptions): Promise<void> {
   let service: MasterService | undefined;
   const metrics = createMetrics(() => service);
-  service = await MasterService.start(opts.store, opts.config, { storeArgs: opts.storeArgs, observer: metrics.observer });
+  service = await MasterService.start(opts.store, opts.config, {
+    storeArgs: opts.storeArgs,
+    observer: metrics.observer,
+    ...(opts.limits && { watch: opts.limits.watch }),
+  });
   const app = buildMasterApp({
     role: soleMaster(service),
     metrics,
     logLevel: opts.logLevel,
-    ...(opts.token !== undefined && { token: opts.token }),
+    listenHost: opts.listen.host,
+    ...(opts.security && { security: opts.security }),
+    ...(opts.limits && { limits: opts.limits.http }),
   });
-  const url = await listen(app, opts.listen.host, opts.listen.port).catch((e: NodeJS.ErrnoException) => {
+  const url = await listen(app, opts.listen.host, opts.listen.port, opts.security?.tls !== undefined).catch((e: NodeJS.ErrnoException) => {
     throw new VxnetError(
       'PRECONDITION',
       `cannot listen on ${opts.listen.host}:${opts.listen.port} (${e.code ?? e.message}); pick a free address with --listen HOST:PORT`,

@@ -6,12 +6,14 @@
 import type { ContainersReport, StatusReport } from '../api/types.js';
 import { Allocator, type PoolUsage } from '../alloc/allocator.js';
 import { leaseFromRecord, registeredRecord } from '../alloc/lease-record.js';
-import { canonicalize } from '../config/canonical.js';
+import { type CanonicalConfig, canonicalize } from '../config/canonical.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError, VxnetError } from '../errors.js';
 import type { AgentRecord, Change, Store } from '../store/store.js';
+import type { AgentAccess, RegisterAccess } from './access.js';
 import { KeyedLock } from './keyed-lock.js';
 import { reconcile } from './reconcile.js';
+import { checkAgentAddress, checkContainers, containerAddresses, keepingHeldSubnets } from './request-checks.js';
 import type { ParsedRegister } from './requests.js';
 import { StateReplica } from './replica.js';
 import type { WatchStreamsOptions } from './watch-streams.js';
@@ -49,10 +51,15 @@ const storeError = (e: unknown): VxnetError =>
         { cause: e },
       );
 
+/** The registration answer: the AgentInfo JSON with the agent's new credential added (the DC/OS shape otherwise unchanged). */
+const withCredential = (agentJson: string, secret: string): string => `{"credential":${JSON.stringify(secret)},${agentJson.slice(1)}`;
+
 export class MasterService {
   /** What the allocator decided per agent; answers come from `reads`. */
   private readonly records = new Map<string, AgentRecord>();
   private readonly locks = new KeyedLock();
+  /** Which agent reports each container address (canonical text), so no two report the same. */
+  private readonly containerOwners = new Map<string, string>();
   private applyTail: Promise<void> = Promise.resolve();
   private nextSeq: number;
 
@@ -64,8 +71,10 @@ export class MasterService {
     /** The state as the store has it: every read of the leader. */
     readonly reads: StateReplica,
     private readonly options: MasterServiceOptions,
+    /** `config` parsed, for the checks of requests against it. */
+    private readonly parsed: CanonicalConfig,
   ) {
-    for (const r of records) this.records.set(r.ip, r);
+    for (const r of records) this.applyPut(r);
     this.nextSeq = records.reduce((max, r) => Math.max(max, r.seq), 0) + 1;
   }
 
@@ -102,7 +111,7 @@ export class MasterService {
     if (changes.length > 0) await store.commit(changes).catch((e: unknown) => Promise.reject(storeError(e)));
     // A standby's replica follows this same store: its watchers stay connected through the promotion.
     const reads = standbyReads ?? (await StateReplica.start(store, parsed.network, options.watch));
-    return new MasterService(store, parsed.network, allocator, records, reads, options);
+    return new MasterService(store, parsed.network, allocator, records, reads, options, parsed);
   }
 
   get revision(): number {
@@ -121,18 +130,34 @@ export class MasterService {
     return this.reads.streams.clientCount;
   }
 
-  /** Same IP, same answer (AgentInfo JSON); the allocation is durable before this resolves. */
-  async register(req: ParsedRegister): Promise<string> {
+  /** Why store writes fail right now (e.g. a full disk), or undefined; /healthz reports it. */
+  get storeTrouble(): string | undefined {
+    return this.store.writeTrouble?.();
+  }
+
+  /**
+   * Same IP, same answer (AgentInfo JSON); the allocation is durable before
+   * this resolves. With `access` (a master with tokens) the caller must speak
+   * for the IP, and the answer carries a new `credential` whose hash replaces
+   * the record's, so the previous one stops working with this commit.
+   */
+  async register(req: ParsedRegister, access?: RegisterAccess): Promise<string> {
     const started = this.now();
     const answer = await this.locks.run(req.ip, async () => {
       const existing = this.records.get(req.ip);
+      access?.check(req.ip, existing);
+      checkAgentAddress(req.ip, this.parsed);
+      const kept = keepingHeldSubnets(req, existing);
+      const issued = access?.issue();
       const before = this.allocator.leaseOf(req.ip);
-      const next = registeredRecord(
-        { ...req, seq: this.nextSeq },
-        this.allocator.register(req.ip, req.networkConfig.allocate_subnet),
+      const registered = registeredRecord(
+        { ...kept, seq: this.nextSeq },
+        this.allocator.register(req.ip, kept.networkConfig.allocate_subnet),
         existing,
       );
-      if (existing && canonical(existing) === canonical(next)) return this.jsonOf(req.ip);
+      const next = issued ? { ...registered, credential: issued.hash } : registered;
+      const answerOf = (json: string): string => (issued ? withCredential(json, issued.secret) : json);
+      if (existing && canonical(existing) === canonical(next)) return answerOf(this.jsonOf(req.ip));
       if (!existing) this.nextSeq++;
       try {
         await this.commitInOrder([{ type: 'put', record: next }], () => this.applyPut(next));
@@ -141,26 +166,26 @@ export class MasterService {
         else this.allocator.release(req.ip);
         throw storeError(e);
       }
-      return this.jsonOf(req.ip);
+      return answerOf(this.jsonOf(req.ip));
     });
     this.options.observer?.registration?.((this.now() - started) / 1000);
     return answer;
   }
 
   /** Records each named overlay's state as the agent reports it; answers the AgentInfo JSON. */
-  async reportStatus(ip: string, report: StatusReport): Promise<string> {
+  async reportStatus(ip: string, report: StatusReport, access?: AgentAccess): Promise<string> {
     report.overlays.forEach((o, i) => this.checkOverlayName(o.name, `overlays[${i}].name`));
-    return this.update(ip, (r) => {
+    return this.update(ip, access, (r) => {
       const status = { ...r.status };
       for (const o of report.overlays) status[o.name] = o.error !== undefined ? { status: o.status, error: o.error } : { status: o.status };
       return { ...r, status };
     });
   }
 
-  /** Replaces the list of containers attached on the agent. */
-  async reportContainers(ip: string, report: ContainersReport): Promise<string> {
-    report.containers.forEach((c, i) => this.checkOverlayName(c.network, `containers[${i}].network`));
-    return this.update(ip, (r) => {
+  /** Replaces the list of containers attached on the agent; each must be inside its allocation (request-checks.ts). */
+  async reportContainers(ip: string, report: ContainersReport, access?: AgentAccess): Promise<string> {
+    return this.update(ip, access, (r) => {
+      checkContainers(r, report, this.parsed, (address) => this.containerOwners.get(address));
       const { engines: _old, ...rest } = r;
       return { ...rest, containers: report.containers, ...(report.engines && { engines: report.engines }) };
     });
@@ -184,9 +209,10 @@ export class MasterService {
     this.reads.close();
   }
 
-  private async update(ip: string, change: (r: AgentRecord) => AgentRecord): Promise<string> {
+  private async update(ip: string, access: AgentAccess | undefined, change: (r: AgentRecord) => AgentRecord): Promise<string> {
     return this.locks.run(ip, async () => {
       const record = this.records.get(ip);
+      access?.check(ip, record);
       if (!record) throw new VxnetError('NOT_FOUND', `agent ${ip} is not registered; register it first with POST /overlay-master/agents`);
       const next = change(record);
       if (canonical(next) === canonical(record)) return this.jsonOf(ip);
@@ -239,13 +265,22 @@ export class MasterService {
   }
 
   private applyPut(record: AgentRecord): void {
+    this.forgetContainers(record.ip);
+    for (const address of containerAddresses(record)) this.containerOwners.set(address, record.ip);
     this.records.set(record.ip, record);
   }
 
   private applyDelete(ip: string): void {
     const record = this.records.get(ip);
     if (record) this.allocator.release(ip);
+    this.forgetContainers(ip);
     this.records.delete(ip);
+  }
+
+  private forgetContainers(ip: string): void {
+    const record = this.records.get(ip);
+    if (!record) return;
+    for (const address of containerAddresses(record)) if (this.containerOwners.get(address) === ip) this.containerOwners.delete(address);
   }
 
   private now(): number {

@@ -108,6 +108,9 @@ export function parseCidr(text: string): CidrParse {
   if (!ip) return { ok: false, reason: `"${text.slice(0, slash)}" is not an IPv4 or IPv6 address` };
   const lenText = text.slice(slash + 1);
   if (!/^\d{1,3}$/.test(lenText)) return { ok: false, reason: `"${lenText}" is not a prefix length` };
+  // "/08" is read as 8 by some tools and refused or read as octal by others: say which was meant.
+  if (lenText.length > 1 && lenText.startsWith('0'))
+    return { ok: false, reason: `prefix length "${lenText}" has a leading zero: write /${Number(lenText)}` };
   const length = Number(lenText);
   const bits = familyBits(ip.family);
   if (length > bits) return { ok: false, reason: `prefix length ${length} exceeds ${bits} for IPv${ip.family}` };

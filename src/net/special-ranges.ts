@@ -1,6 +1,6 @@
 // Address ranges nothing of vxnet may use: none of them is routed between
 // hosts. The config refuses overlays and VTEP pools that touch one; the master
-// refuses agent IPs in those that cannot be a host's own unicast address.
+// refuses agent IPs in any of them (peers must reach an agent's address).
 
 import { type Cidr, type Ip, contains, mustCidr } from './ip.js';
 
@@ -8,7 +8,11 @@ export interface SpecialRange {
   readonly cidr: Cidr;
   /** What the range is, as messages name it: "loopback". */
   readonly what: string;
-  /** Whether an address in it can still be a host's own unicast address (link-local can, loopback cannot). */
+  /**
+   * Whether an address in it can still be a host's own unicast address
+   * (link-local can, loopback cannot); messages say which, as neither kind
+   * reaches another host.
+   */
   readonly hostUnicast: boolean;
 }
 
@@ -21,6 +25,7 @@ export const SPECIAL_RANGES: readonly SpecialRange[] = [
   range('224.0.0.0/4', 'multicast'),
   range('240.0.0.0/4', 'reserved and broadcast'),
   range('::/127', 'unspecified and loopback'),
+  range('::ffff:0:0/96', 'IPv4-mapped IPv6 addresses, which stand for IPv4 hosts'),
   range('fe80::/10', 'link-local', true),
   range('ff00::/8', 'multicast'),
 ];

@@ -12,32 +12,75 @@ export type EncodedChange =
   | { type: 'delete'; ip: string; payload: string }
   | { type: 'config'; payload: string };
 
+/** A field that breaks a rule, with the fix. */
+export interface Problem {
+  path: string;
+  value: unknown;
+  rule: string;
+  fix: string;
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function bad(path: string, value: unknown, rule: string, fix: string): never {
-  let shown: string;
+/** A value for a message: its JSON, cut to `max` characters. */
+export function shown(value: unknown, max = Number.POSITIVE_INFINITY): string {
+  let text: string;
   try {
-    shown = JSON.stringify(value) ?? String(value);
+    text = JSON.stringify(value) ?? String(value);
   } catch {
-    shown = String(value);
+    text = String(value);
   }
-  throw new VxnetError('BAD_REQUEST', `${path} is ${shown}: ${rule}; ${fix}`, { path, value });
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+function bad(path: string, value: unknown, rule: string, fix: string): never {
+  throw new VxnetError('BAD_REQUEST', `${path} is ${shown(value)}: ${rule}; ${fix}`, { path, value });
+}
+
+/** What is wrong with an agent record, by field, or undefined when it has every field a store relies on. */
+export function recordProblem(path: string, record: unknown): Problem | undefined {
+  if (!isObject(record)) return { path, value: record, rule: 'must be an agent record object', fix: 'pass the AgentRecord to store' };
+  if (typeof record.ip !== 'string' || record.ip === '')
+    return { path: `${path}.ip`, value: record.ip, rule: 'must be a non-empty string', fix: "set it to the agent's IPv4 address" };
+  if (!Number.isSafeInteger(record.seq) || (record.seq as number) < 0)
+    return {
+      path: `${path}.seq`,
+      value: record.seq,
+      rule: 'must be a non-negative integer',
+      fix: "set it to the agent's registration order",
+    };
+  for (const key of ['networkConfig', 'overlays', 'status'] as const) {
+    if (!isObject(record[key])) return { path: `${path}.${key}`, value: record[key], rule: 'must be an object', fix: `fill in ${key}` };
+  }
+  for (const key of ['vtepIp', 'vtepMac'] as const) {
+    if (typeof record[key] !== 'string')
+      return { path: `${path}.${key}`, value: record[key], rule: 'must be a string', fix: `fill in ${key}` };
+  }
+  if (!Array.isArray(record.containers))
+    return {
+      path: `${path}.containers`,
+      value: record.containers,
+      rule: 'must be an array',
+      fix: 'pass [] when the agent has no containers',
+    };
+  return undefined;
+}
+
+/** What is wrong with a network config as a store keeps it, or undefined. */
+export function configProblem(path: string, config: unknown): Problem | undefined {
+  if (!isObject(config) || typeof config.vtep_subnet !== 'string' || !Array.isArray(config.overlays))
+    return {
+      path,
+      value: config,
+      rule: 'must be a network config with vtep_subnet and overlays',
+      fix: 'pass a config that passed checkConfig',
+    };
+  return undefined;
 }
 
 function checkRecord(path: string, record: unknown): asserts record is AgentRecord {
-  if (!isObject(record)) bad(path, record, 'must be an agent record object', 'pass the AgentRecord to store');
-  if (typeof record.ip !== 'string' || record.ip === '')
-    bad(`${path}.ip`, record.ip, 'must be a non-empty string', "set it to the agent's IPv4 address");
-  if (!Number.isSafeInteger(record.seq) || (record.seq as number) < 0)
-    bad(`${path}.seq`, record.seq, 'must be a non-negative integer', "set it to the agent's registration order");
-  for (const key of ['networkConfig', 'overlays', 'status'] as const) {
-    if (!isObject(record[key])) bad(`${path}.${key}`, record[key], 'must be an object', `fill in ${key}`);
-  }
-  for (const key of ['vtepIp', 'vtepMac'] as const) {
-    if (typeof record[key] !== 'string') bad(`${path}.${key}`, record[key], 'must be a string', `fill in ${key}`);
-  }
-  if (!Array.isArray(record.containers))
-    bad(`${path}.containers`, record.containers, 'must be an array', 'pass [] when the agent has no containers');
+  const problem = recordProblem(path, record);
+  if (problem) bad(problem.path, problem.value, problem.rule, problem.fix);
 }
 
 function toJson(path: string, value: unknown): string {
@@ -64,13 +107,10 @@ export function encodeChanges(changes: unknown): EncodedChange[] {
           bad(`${path}.ip`, change.ip, 'must be a non-empty string', 'name the agent to delete by its IP');
         return { type: 'delete', ip: change.ip, payload: JSON.stringify(change.ip) };
       case 'config':
-        if (!isObject(change.config) || typeof change.config.vtep_subnet !== 'string' || !Array.isArray(change.config.overlays))
-          bad(
-            `${path}.config`,
-            change.config,
-            'must be a network config with vtep_subnet and overlays',
-            'pass a config that passed checkConfig',
-          );
+        {
+          const problem = configProblem(`${path}.config`, change.config);
+          if (problem) bad(problem.path, problem.value, problem.rule, problem.fix);
+        }
         return { type: 'config', payload: toJson(`${path}.config`, change.config) };
       default:
         return bad(`${path}.type`, change.type, "must be 'put', 'delete' or 'config'", 'use one of those change types');

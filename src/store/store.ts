@@ -32,6 +32,11 @@ export interface AgentRecord {
   containers: ContainerInfo[];
   /** Container engines the agent last reported (vxnet's addition). */
   engines?: { docker?: EngineState };
+  /**
+   * SHA-256 (hex) of the agent's credential (src/master/credentials.ts), when
+   * the master has tokens. Never rendered: no read, /state or watch event shows it.
+   */
+  credential?: string;
 }
 
 export type Change =
@@ -83,5 +88,10 @@ export interface Store {
    * one that does is stopped (and reported as a process warning).
    */
   watch(sinceRevision: number, onChange: (change: StoredChange) => void): () => void;
+  /**
+   * Why writes fail right now (the last batch failed, e.g. on a full disk, and
+   * none succeeded since), or undefined while they succeed; /healthz reports it.
+   */
+  writeTrouble?(): string | undefined;
   close(): Promise<void>;
 }

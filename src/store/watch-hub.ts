@@ -3,6 +3,7 @@
 // a starting point the store can no longer (or not yet) serve.
 
 import { VxnetError } from '../errors.js';
+import { type HistoryBounds, trimCount } from './options.js';
 import type { StoredChange } from './store.js';
 
 type Listener = (change: StoredChange) => void;
@@ -90,22 +91,31 @@ export class ChangeListeners {
 }
 
 /**
- * The last `limit` committed changes, kept in memory for stores whose backend
- * keeps no replayable history of its own (memory, etcd's mirror).
+ * The last committed changes within `bounds` (count and bytes), kept in
+ * memory for stores whose backend keeps no replayable history of its own
+ * (memory, etcd's mirror).
  */
 export class RetainedHistory {
-  /** Retained changes, oldest first, from index `start`. */
+  /** Retained changes and their sizes, oldest first, from index `start`. */
   private items: StoredChange[] = [];
+  private sizes: number[] = [];
   private start = 0;
+  private bytes = 0;
 
-  constructor(private readonly limit: number) {}
+  constructor(private readonly bounds: HistoryBounds) {}
 
-  add(changes: readonly StoredChange[]): void {
+  /** Adds committed changes; `sizes[i]` is the bytes of `changes[i]` as stored (its JSON). */
+  add(changes: readonly StoredChange[], sizes: readonly number[]): void {
     this.items.push(...changes);
-    this.start = Math.max(this.start, this.items.length - this.limit);
+    this.sizes.push(...sizes);
+    for (const n of sizes) this.bytes += n;
+    const drop = trimCount(this.sizes, this.start, this.bytes, this.bounds);
+    for (let i = this.start; i < this.start + drop; i++) this.bytes -= this.sizes[i]!;
+    this.start += drop;
     // Drop the compacted prefix now and then, not on every commit.
-    if (this.start > this.limit) {
+    if (this.start > 1024 && this.start * 2 > this.items.length) {
       this.items = this.items.slice(this.start);
+      this.sizes = this.sizes.slice(this.start);
       this.start = 0;
     }
   }
@@ -113,7 +123,14 @@ export class RetainedHistory {
   /** Forgets everything (a gap: only replays from here on are exact). */
   clear(): void {
     this.items = [];
+    this.sizes = [];
     this.start = 0;
+    this.bytes = 0;
+  }
+
+  /** Bytes of the retained changes. */
+  get retainedBytes(): number {
+    return this.bytes;
   }
 
   /** Revision of the oldest retained change, or `current + 1` when none is retained. */

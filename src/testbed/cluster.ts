@@ -170,7 +170,20 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const startMaster = async (): Promise<Proc> => {
       const m = startProcess(
         'master',
-        ['node', CLI, 'master', '--config', configFile, '--data', dataDir, '--listen', `${listen.host}:${listen.port}`],
+        // Agents reach a master behind the forwarder by the underlay address, which its Host check must accept.
+        [
+          'node',
+          CLI,
+          'master',
+          '--config',
+          configFile,
+          '--data',
+          dataDir,
+          '--listen',
+          `${listen.host}:${listen.port}`,
+          '--allowed-host',
+          ul.rootIp,
+        ],
         join(tmpDir, 'master.log'),
       );
       procs.add(m);

@@ -79,8 +79,17 @@ describe('master: reconciliation on restart', () => {
     expect(busy.stderr).toMatch(/another vxnet master \(pid \d+\) is using/);
     expect(await running.stop()).toBe(0);
 
+    // With the master's config, it refuses while that config still lists the overlay, deleting nothing.
+    const baseFile = await writeConfig(dir, 'base-again.json', base);
+    const listed = await runCli(['network', 'delete', 'dcos-2', '--data', data, '--config', baseFile]);
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toContain(`overlay dcos-2 is still in --config ${baseFile}`);
+    expect(listed.stderr).toContain('nothing was deleted');
+
     const del = await runCli(['network', 'delete', 'dcos-2', '--data', data]);
     expect(del.code).toBe(0);
+    expect(del.stderr).toBe('');
+    expect(del.stdout).toContain("next: if the master's --config still lists overlay dcos-2");
     expect(del.stdout).toContain('deleted overlay dcos-2');
     expect(del.stdout).toContain('freed its subnets on 2 agent(s) and removed it from the stored config');
 

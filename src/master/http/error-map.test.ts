@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { VxnetError } from '../../errors.js';
-import { bearerCheck } from './auth.js';
 import { toErrorReply } from './error-map.js';
 
 describe('toErrorReply', () => {
@@ -20,6 +19,11 @@ describe('toErrorReply', () => {
     expect(toErrorReply(new VxnetError('NOT_LEADER', 'x')).headers).toEqual({ 'retry-after': '1' });
     expect(toErrorReply(new VxnetError('STORE_UNAVAILABLE', 'x')).headers).toEqual({ 'retry-after': '1' });
     expect(toErrorReply(new VxnetError('BAD_REQUEST', 'x')).headers).toBeUndefined();
+    expect(toErrorReply(new VxnetError('TOO_MANY_WATCHERS', 'x'))).toMatchObject({
+      status: 503,
+      headers: { 'retry-after': '5' },
+      internal: false,
+    });
   });
 
   it('answers PRECONDITION (e.g. the web page not built) with 412, and a wrong method with 405', () => {
@@ -46,15 +50,5 @@ describe('toErrorReply', () => {
       body: { error: { code: 'INTERNAL', message: 'internal error in the master; see its log' } },
       internal: true,
     });
-  });
-});
-
-describe('bearerCheck', () => {
-  const check = bearerCheck('s3cret-token-value');
-  it('accepts the right token and tells missing from wrong', () => {
-    expect(() => check('Bearer s3cret-token-value')).not.toThrow();
-    expect(() => check(undefined)).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
-    expect(() => check('Basic abc')).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
-    expect(() => check('Bearer s3cret-token-valuf')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
   });
 });

@@ -6,6 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import type { ErrorBody } from '../../api/types.js';
 import { type ErrorCode, isVxnetError } from '../../errors.js';
+import { WATCH_RETRY_AFTER_S } from '../watch-streams.js';
 
 export const BODY_LIMIT = 64 * 1024;
 
@@ -24,6 +25,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   POOL_EXHAUSTED: 503,
   STORE_UNAVAILABLE: 503,
   NOT_LEADER: 503,
+  TOO_MANY_WATCHERS: 503,
   KERNEL: 500,
   CNI: 500,
 };
@@ -68,10 +70,11 @@ export function toErrorReply(err: unknown, contentType?: string): ErrorReply {
   if (isVxnetError(err)) {
     const status = STATUS_BY_CODE[err.code];
     const passing = err.code === 'STORE_UNAVAILABLE' || err.code === 'NOT_LEADER';
+    const full = err.code === 'TOO_MANY_WATCHERS';
     return {
       ...reply(status, err.code, err.message),
-      ...(passing && { headers: { 'retry-after': '1' } }),
-      internal: status >= 500 && err.code !== 'POOL_EXHAUSTED' && !passing,
+      ...((passing || full) && { headers: { 'retry-after': full ? String(WATCH_RETRY_AFTER_S) : '1' } }),
+      internal: status >= 500 && err.code !== 'POOL_EXHAUSTED' && !passing && !full,
     };
   }
   const e = err as { statusCode?: unknown; code?: unknown; message?: unknown } | undefined;

@@ -23,6 +23,8 @@ describe('routeRegex and allowedMethods', () => {
     ['a nested parameter path', '/overlay-master/agents/10.0.0.1/status', ['OPTIONS', 'PUT']],
     ['an unknown path', '/overlay-master/agentsx', []],
     ['a parameter that would span segments', '/overlay-master/agents/a/b', []],
+    ['a parameter holding an encoded slash', '/overlay-master/agents/delete%2F', []],
+    ['a parameter holding a lowercase encoded slash', '/overlay-master/agents/a%2fb', []],
   ])('%s', (_what, path, expected) => {
     expect(allowedMethods(routes, path)).toEqual(expected);
   });
@@ -59,6 +61,33 @@ describe('the master app answers requests no route takes', () => {
     const r = await app.inject({ method: 'OPTIONS', url: '/overlay-master/agents' });
     expect(r.statusCode).toBe(204);
     expect(r.headers.allow).toBe('OPTIONS, POST');
+  });
+
+  it('answers POST …/agents/delete%2F with 404: no resource is there, so no other method is suggested', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/overlay-master/agents/delete%2F',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"agents":[]}',
+    });
+    expect(r.statusCode).toBe(404);
+    expect(r.headers.allow).toBeUndefined();
+    expect(r.json().error.code).toBe('NOT_FOUND');
+  });
+
+  it.each([
+    ['a syntax error', '{'],
+    ['a number too large for JSON', '1e999'],
+  ])('answers a wrong method with %s as its body with 405, not 400', async (_what, payload) => {
+    for (const [method, url] of [
+      ['DELETE', '/overlay-master/state'],
+      ['PATCH', '/overlay-master/agents'],
+      ['PUT', '/overlay-master/agents/delete'],
+    ] as const) {
+      const r = await app.inject({ method, url, headers: { 'content-type': 'application/json' }, payload });
+      expect(r.statusCode, `${method} ${url}`).toBe(405);
+      expect(r.json().error.code).toBe('METHOD_NOT_ALLOWED');
+    }
   });
 
   it('keeps 404 for unknown paths', async () => {
@@ -111,6 +140,12 @@ describe('the master app parses JSON bodies', () => {
     const r = await post('{"ip": "10.0.0.1", "__proto__": {"x": 1}}');
     expect(r.statusCode).toBe(400);
     expect(r.json().error.message).toContain("Unrecognized key(s) in object: '__proto__'");
+  });
+
+  it('answers 1e999 with 400 saying the body must be a JSON object', async () => {
+    const r = await post('1e999');
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.message).toMatch(/^body must be a JSON object, not a number too large for JSON \(1e999\)/);
   });
 
   it('explains an empty body', async () => {

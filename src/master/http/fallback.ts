@@ -12,12 +12,20 @@ interface RoutePattern {
   methods: Set<string>;
 }
 
-/** `/a/:ip/b` or `/static/*` as an anchored regex over the raw path. */
+/**
+ * `/a/:ip/b` or `/static/*` as an anchored regex over the raw path. A path
+ * value holding an encoded slash (`delete%2F`) matches no parameter: it names
+ * no resource, so the answer is 404, not a 405 that suggests another method.
+ */
 export function routeRegex(url: string): RegExp {
   const body = url
     .split('/')
     .map((part) =>
-      part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\*/g, '.*'),
+      part.startsWith(':')
+        ? '(?:(?!%2[fF])[^/])+'
+        : part === '*'
+          ? '.*'
+          : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\*/g, '.*'),
     )
     .join('/');
   return new RegExp(`^${body}/?$`);

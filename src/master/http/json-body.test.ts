@@ -21,6 +21,16 @@ describe('parseJsonBody', () => {
     );
   });
 
+  it.each([
+    ['a number too large for JSON', '1e999', 'body must be a JSON object, not a number too large for JSON (1e999)'],
+    ['a number', '42', 'body must be a JSON object, not a number (42)'],
+    ['null', 'null', 'body must be a JSON object, not null (null)'],
+    ['an array', '["10.0.0.1"]', 'body must be a JSON object, not an array (["10.0.0.1"])'],
+    ['a string', '"hi"', 'body must be a JSON object, not a string ("hi")'],
+  ])('refuses %s, saying the body must be a JSON object', (_what, text, message) => {
+    expect(() => parseJsonBody(text)).toThrow(message);
+  });
+
   it('parses ordinary bodies', () => {
     expect(parseJsonBody('{"agents":["10.0.0.1"]}')).toEqual({ agents: ['10.0.0.1'] });
   });

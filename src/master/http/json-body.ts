@@ -26,8 +26,19 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
-/** Parses a request body; throws BAD_REQUEST with the parser's position and the fix. */
-export function parseJsonBody(text: string): unknown {
+/** What a non-object JSON value is, as messages name it. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'a number too large for JSON';
+  return `a ${typeof value}`;
+}
+
+/**
+ * Parses a request body into the JSON object every endpoint takes; throws
+ * BAD_REQUEST with the parser's position, or for any other JSON value, and the fix.
+ */
+export function parseJsonBody(text: string): Record<string, unknown> {
   if (text.trim() === '') throw new VxnetError('BAD_REQUEST', 'body is empty but Content-Type is application/json; send a JSON object');
   const depth = jsonDepth(text);
   if (depth > MAX_JSON_DEPTH) {
@@ -36,18 +47,33 @@ export function parseJsonBody(text: string): unknown {
       `body nests arrays and objects ${depth} levels deep, more than ${MAX_JSON_DEPTH}; send the flat JSON object the endpoint expects`,
     );
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new VxnetError('BAD_REQUEST', `body is not valid JSON (${why}); send a JSON object`);
   }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    // Shown as sent: 1e999 parses to Infinity, which JSON.stringify would call null.
+    const shown = text.trim().length > 40 ? `${text.trim().slice(0, 37)}...` : text.trim();
+    throw new VxnetError(
+      'BAD_REQUEST',
+      `body must be a JSON object, not ${kindOf(value)} (${shown}); send the JSON object the endpoint expects (README.md, "Master HTTP API")`,
+    );
+  }
+  return value as Record<string, unknown>;
 }
 
 /** Replaces fastify's JSON parser (same body limit, which the route options carry). */
 export function useJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    // No route takes this method and path: the not-found handler answers 404 or 405, whatever the body.
+    if (req.is404) {
+      done(null, undefined);
+      return;
+    }
     try {
       const encoding = req.headers['content-encoding'];
       if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {

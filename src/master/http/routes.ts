@@ -9,15 +9,16 @@ import type { StateReplica } from '../replica.js';
 import { agentIp, parseContainers, parseDelete, parseRegister, parseSince, parseStatus } from '../requests.js';
 import type { MasterRole } from '../role.js';
 import type { MasterService } from '../service.js';
-import type { WatchClient } from '../watch-streams.js';
+import { encodePieces, type WatchClient, type WatcherKind } from '../watch-streams.js';
+import type { MasterAuth } from './auth.js';
 
 type IpParams = { Params: { ip: string } };
 
 export interface RouteDeps {
   role: MasterRole;
   metrics: MasterMetrics;
-  /** Throws UNAUTHORIZED/FORBIDDEN; absent when no token is configured. */
-  authorize?: (authorization: string | undefined) => void;
+  /** Who a request speaks for, and what that allows (./auth.ts). */
+  auth: MasterAuth;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -30,9 +31,11 @@ export const REVISION_HEADER = 'x-vxnet-revision';
 export const AGENT_HEADER = 'x-vxnet-agent';
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { role, metrics } = deps;
-  // Writes check the token before the body is even parsed.
-  const write = deps.authorize ? { onRequest: async (req: FastifyRequest) => deps.authorize!(req.headers.authorization) } : {};
+  const { role, metrics, auth } = deps;
+  // Writes that show no credential at all are refused before the body is even parsed;
+  // whether it speaks for that agent is checked under the agent's lock (../access.ts).
+  const write = { onRequest: async (req: FastifyRequest) => auth.requireSomething(auth.callerOf(req)) };
+  const admin = { onRequest: async (req: FastifyRequest) => auth.requireAdmin(auth.callerOf(req)) };
   const pathIp = (req: FastifyRequest<IpParams>): string => agentIp(req.params.ip, 'ip (in the path)');
   const leader = (): MasterService => role.service() ?? throwError(role.notLeader());
   /** The state to read from: the leader's for agents, this master's for people and tools. */
@@ -43,7 +46,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.post('/overlay-master/agents', write, async (req, reply) => {
     try {
-      return reply.type(JSON_TYPE).send(await leader().register(parseRegister(req.body)));
+      return reply.type(JSON_TYPE).send(await leader().register(parseRegister(req.body), auth.registration(auth.callerOf(req))));
     } catch (e) {
       if (e instanceof VxnetError && e.code === 'POOL_EXHAUSTED') metrics.exhausted.inc();
       throw e;
@@ -55,7 +58,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/overlay-master/state', async (req, reply) => {
     const from = reads(req);
     if (stateCache?.from !== from || stateCache.revision !== from.revision)
-      stateCache = { from, revision: from.revision, body: encode(from.statePieces()) };
+      stateCache = { from, revision: from.revision, body: encodePieces(from.statePieces()) };
     return reply.header(REVISION_HEADER, String(stateCache.revision)).type(JSON_TYPE).send(stateCache.body);
   });
 
@@ -68,14 +71,16 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.put<IpParams>('/overlay-master/agents/:ip/status', write, async (req, reply) =>
-    reply.type(JSON_TYPE).send(await leader().reportStatus(pathIp(req), parseStatus(req.body))),
+    reply.type(JSON_TYPE).send(await leader().reportStatus(pathIp(req), parseStatus(req.body), auth.agentWrite(auth.callerOf(req)))),
   );
 
   app.put<IpParams>('/overlay-master/agents/:ip/containers', write, async (req, reply) =>
-    reply.type(JSON_TYPE).send(await leader().reportContainers(pathIp(req), parseContainers(req.body))),
+    reply
+      .type(JSON_TYPE)
+      .send(await leader().reportContainers(pathIp(req), parseContainers(req.body), auth.agentWrite(auth.callerOf(req)))),
   );
 
-  app.post('/overlay-master/agents/delete', write, async (req, reply) =>
+  app.post('/overlay-master/agents/delete', admin, async (req, reply) =>
     reply.type(JSON_TYPE).send(await leader().deleteAgents(parseDelete(req.body))),
   );
 
@@ -86,13 +91,22 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.get<{ Querystring: { since?: string } }>('/overlay-master/watch', async (req, reply) => {
     const since = parseSince(req.query.since);
-    openWatch(reads(req), reply, since);
+    const from = reads(req);
+    // HEAD learns what a GET would get, without becoming a watcher.
+    if (req.method === 'HEAD') return reply.headers(sseHeaders(from)).send();
+    const kind: WatcherKind = req.headers[AGENT_HEADER] !== undefined ? 'agent' : 'other';
+    from.streams.admit(kind, from.agentCount);
+    openWatch(from, reply, since, kind);
   });
 
   app.get('/healthz', async (_req, reply) => {
     const from = role.reads();
     if (from) void reply.header(REVISION_HEADER, String(from.revision));
     const service = role.service();
+    // Reads still work, but a master whose writes all fail is not healthy: 503 so a load balancer or monitor sees it.
+    const trouble = service?.storeTrouble;
+    if (service && trouble !== undefined)
+      return reply.code(503).send({ status: 'degraded', reason: trouble, agents: service.agentCount, revision: service.revision });
     if (service) return { status: 'ok', agents: service.agentCount, revision: service.revision };
     return { status: 'standby', leader: role.leader() ?? null, ...(from && { agents: from.agentCount, revision: from.revision }) };
   });
@@ -104,34 +118,28 @@ function throwError(e: Error): never {
   throw e;
 }
 
-/** UTF-8 of the joined pieces, written straight into one buffer (no multi-MB temporary strings). */
-function encode(pieces: string[]): Buffer {
-  let total = 0;
-  for (const p of pieces) total += Buffer.byteLength(p);
-  const body = Buffer.allocUnsafe(total);
-  let offset = 0;
-  for (const p of pieces) offset += body.write(p, offset);
-  return body;
-}
+const sseHeaders = (reads: StateReplica): Record<string, string> => ({
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  [REVISION_HEADER]: String(reads.revision),
+});
 
 /** Takes the socket over from fastify and hands it to the watch streams as an SSE stream. */
-function openWatch(reads: StateReplica, reply: FastifyReply, since: number | undefined): void {
+function openWatch(reads: StateReplica, reply: FastifyReply, since: number | undefined, kind: WatcherKind): void {
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, {
-    'content-type': 'text/event-stream',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    [REVISION_HEADER]: String(reads.revision),
-  });
+  res.writeHead(200, sseHeaders(reads));
   res.flushHeaders();
   const client: WatchClient = {
-    write: (frame) => res.write(frame),
+    write: (chunk) => res.write(chunk),
     get pendingBytes() {
       return res.writableLength;
     },
     close: () => res.end(),
+    // Not end(): that would keep the socket, and every byte queued on it, until the client reads.
+    destroy: () => res.destroy(),
   };
-  const unsubscribe = reads.subscribe(client, since);
+  const unsubscribe = reads.subscribe(client, since, kind);
   res.on('close', unsubscribe);
 }

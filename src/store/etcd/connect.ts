@@ -33,9 +33,24 @@ export function parseEndpoints(value: string | string[]): string[] {
   return list;
 }
 
-export function connectEtcd(endpoints: string[], timeoutMs = DEFAULT_TIMEOUT_MS): Etcd3 {
+/** PEM contents for https:// etcd endpoints (--etcd-ca, --etcd-cert, --etcd-key). */
+export interface EtcdTls {
+  /** The CA that signed etcd's server certificates. */
+  ca: Buffer;
+  /** A client certificate and its key, when etcd asks for one (--client-cert-auth). */
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+export function connectEtcd(endpoints: string[], timeoutMs = DEFAULT_TIMEOUT_MS, tls?: EtcdTls): Etcd3 {
   return new Etcd3({
     hosts: endpoints,
+    ...(tls && {
+      credentials: {
+        rootCertificate: tls.ca,
+        ...(tls.cert && tls.key && { certChain: tls.cert, privateKey: tls.key }),
+      },
+    }),
     dialTimeout: timeoutMs,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     faultHandling: {

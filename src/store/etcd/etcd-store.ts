@@ -14,10 +14,10 @@ import type { NetworkConfig } from '../../config/types.js';
 import { VxnetError } from '../../errors.js';
 import { encodeChanges, type EncodedChange } from '../change-codec.js';
 import type { FlushInfo } from '../group-commit.js';
-import { historyLimitOf, type StoreOptions } from '../options.js';
+import { historyBoundsOf, type HistoryBounds, type StoreOptions } from '../options.js';
 import type { AgentRecord, Change, Snapshot, Store, StoredChange } from '../store.js';
 import { RetainedHistory, ChangeListeners } from '../watch-hub.js';
-import { connectEtcd, DEFAULT_TIMEOUT_MS, reasonOf } from './connect.js';
+import { connectEtcd, DEFAULT_TIMEOUT_MS, type EtcdTls, reasonOf } from './connect.js';
 import { chunkCallers, decodeLogEntry, encodeLogEntry, type Layout, layoutOf } from './layout.js';
 
 export interface EtcdStoreOptions extends StoreOptions {
@@ -27,6 +27,8 @@ export interface EtcdStoreOptions extends StoreOptions {
   timeoutMs?: number;
   /** etcd's --max-txn-ops (default 128): larger group commits are split between callers. */
   maxTxnOps?: number;
+  /** CA (and client certificate) for https:// endpoints. */
+  tls?: EtcdTls;
   /**
    * Called once when this store stops accepting writes because it may be out
    * of step: fenced out (NOT_LEADER), another writer, or a write of unknown outcome.
@@ -68,25 +70,26 @@ export class EtcdStore implements Store {
     readonly layout: Layout,
     readonly endpoints: string[],
     private revision: number,
-    private readonly historyLimit: number,
+    private readonly bounds: HistoryBounds,
     private readonly options: EtcdStoreOptions,
   ) {
-    this.history = new RetainedHistory(historyLimit);
+    this.history = new RetainedHistory(bounds);
   }
 
   /** Connects, loads the log for replays and follows it; STORE_UNAVAILABLE (endpoints and fix) if etcd cannot be reached. */
   static async open(endpoints: string[], options: EtcdStoreOptions = {}): Promise<EtcdStore> {
-    const historyLimit = historyLimitOf(options);
+    const bounds = historyBoundsOf(options);
     const layout = layoutOf(options.prefix);
-    const client = connectEtcd(endpoints, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const client = connectEtcd(endpoints, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.tls);
     try {
       const res = await client.if(layout.rev, 'Version', '>', -1).then(client.get(layout.rev), client.getAll().prefix(layout.log)).commit();
       const revText = res.responses[0]?.response_range?.kvs[0]?.value.toString();
       const entries = (res.responses[1]?.response_range?.kvs ?? []).map((kv) => decodeLogEntry(kv.value.toString()));
+      const entryBytes = (res.responses[1]?.response_range?.kvs ?? []).map((kv) => kv.value.length);
       const stored = revText ? Number(revText) : 0;
       // Learn the log from its oldest entry on, then trust `rev`.
-      const store = new EtcdStore(client, layout, endpoints, (entries[0]?.[0]?.revision ?? stored + 1) - 1, historyLimit, options);
-      for (const changes of entries) store.learn(changes);
+      const store = new EtcdStore(client, layout, endpoints, (entries[0]?.[0]?.revision ?? stored + 1) - 1, bounds, options);
+      entries.forEach((changes, i) => store.learn(changes, spread(entryBytes[i]!, changes.length)));
       store.revision = Math.max(store.revision, stored);
       store.forgetCompactedBatches();
       store.follow(String(Number(res.header.revision) + 1));
@@ -140,6 +143,10 @@ export class EtcdStore implements Store {
   watch(sinceRevision: number, onChange: (change: StoredChange) => void): () => void {
     this.ensureOpen();
     return this.history.watch(this.hub, sinceRevision, this.revision, onChange);
+  }
+
+  writeTrouble(): string | undefined {
+    return this.lost?.message;
   }
 
   /** Writes what is queued, then stops following etcd and disconnects. */
@@ -197,8 +204,8 @@ export class EtcdStore implements Store {
           : client.put(layout.config).value(c.payload),
     );
     ops.push(client.put(layout.logEntry(first)).value(encodeLogEntry(first, all)), client.put(layout.rev).value(String(last)));
-    // Prune log entries wholly older than the history we keep.
-    const keepFrom = last + 1 - this.historyLimit;
+    // Prune log entries wholly older than the history we keep (by count, or already trimmed by bytes).
+    const keepFrom = Math.max(last + 1 - this.bounds.changes, this.history.oldest(this.revision));
     const stale = this.batches.filter((b) => b.last < keepFrom).length;
     if (stale > 0) {
       const end = this.batches[stale]?.first ?? first;
@@ -258,7 +265,11 @@ export class EtcdStore implements Store {
     }
     this.report(chunk.length, all.length, started, true);
     // The etcd watch may have brought this batch already.
-    if (first > this.revision) this.apply(decodeLogEntry(encodeLogEntry(first, all)));
+    if (first > this.revision)
+      this.apply(
+        decodeLogEntry(encodeLogEntry(first, all)),
+        all.map((c) => c.payload.length),
+      );
     let revision = first - 1;
     for (const p of chunk) {
       revision += p.changes.length;
@@ -290,7 +301,7 @@ export class EtcdStore implements Store {
         this.watcher = watcher;
         watcher.on('put', (kv) => {
           const changes = decodeLogEntry(kv.value.toString());
-          if (changes.length > 0 && changes[0]!.revision > this.revision) this.apply(changes);
+          if (changes.length > 0 && changes[0]!.revision > this.revision) this.apply(changes, spread(kv.value.length, changes.length));
         });
         watcher.on('error', () => undefined); // reconnects by itself
       })
@@ -303,8 +314,8 @@ export class EtcdStore implements Store {
   }
 
   /** Adds a batch to the mirror and hands it to watchers. */
-  private apply(changes: StoredChange[]): void {
-    this.learn(changes);
+  private apply(changes: StoredChange[], sizes: number[]): void {
+    this.learn(changes, sizes);
     this.forgetCompactedBatches();
     this.hub.publish(changes);
     const ready = this.revisionWaiters.filter((w) => w.revision <= this.revision);
@@ -312,7 +323,8 @@ export class EtcdStore implements Store {
     for (const w of ready) w.resolve();
   }
 
-  private learn(changes: StoredChange[]): void {
+  /** `sizes`: each change's bytes, for the history's byte bound. */
+  private learn(changes: StoredChange[], sizes: number[]): void {
     if (changes.length === 0) return;
     const first = changes[0]!.revision;
     const last = changes[changes.length - 1]!.revision;
@@ -321,7 +333,7 @@ export class EtcdStore implements Store {
       this.history.clear();
       this.batches = [];
     }
-    this.history.add(changes);
+    this.history.add(changes, sizes);
     this.batches.push({ first, last });
     this.revision = Math.max(this.revision, last);
   }
@@ -363,6 +375,9 @@ export class EtcdStore implements Store {
     }
   }
 }
+
+/** A log entry's bytes shared out over its changes (the entry is all etcd returns). */
+const spread = (bytes: number, n: number): number[] => new Array<number>(n).fill(Math.ceil(bytes / Math.max(1, n)));
 
 function unreachable(endpoints: string[], what: string, err: unknown, more = ''): VxnetError {
   return new VxnetError(

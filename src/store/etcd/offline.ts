@@ -2,12 +2,12 @@
 // only while no master runs, as the SQLite store's lock file ensures for --data.
 
 import { VxnetError } from '../../errors.js';
-import { parseEndpoints } from './connect.js';
+import { type EtcdTls, parseEndpoints } from './connect.js';
 import { electionKeys } from './etcd-leadership.js';
 import { EtcdStore } from './etcd-store.js';
 
-export async function openStoppedEtcdStore(urls: string, prefix: string): Promise<EtcdStore> {
-  const store = await EtcdStore.open(parseEndpoints(urls), { prefix });
+export async function openStoppedEtcdStore(urls: string, prefix: string, tls?: EtcdTls): Promise<EtcdStore> {
+  const store = await EtcdStore.open(parseEndpoints(urls), { prefix, ...(tls && { tls }) });
   try {
     const running = await store.client.getAll().prefix(electionKeys(prefix)).count();
     if (running > 0) {

@@ -6,7 +6,7 @@ import type { NetworkConfig } from '../../config/types.js';
 import { VxnetError } from '../../errors.js';
 import { decodeChange, encodeChanges, type EncodedChange } from '../change-codec.js';
 import { GroupCommit } from '../group-commit.js';
-import { historyLimitOf, type StoreOptions } from '../options.js';
+import { historyBoundsOf, type StoreOptions } from '../options.js';
 import type { AgentRecord, Change, Snapshot, Store, StoredChange } from '../store.js';
 import { RetainedHistory, ChangeListeners } from '../watch-hub.js';
 
@@ -20,7 +20,7 @@ export class MemoryStore implements Store {
   private closed = false;
 
   constructor(options?: StoreOptions) {
-    this.history = new RetainedHistory(historyLimitOf(options));
+    this.history = new RetainedHistory(historyBoundsOf(options));
     this.group = new GroupCommit((batch) => this.write(batch), options?.onFlush);
   }
 
@@ -62,7 +62,10 @@ export class MemoryStore implements Store {
       else this.config = change.payload;
       stored.push(decodeChange(change.type, JSON.parse(change.payload), this.revision));
     }
-    this.history.add(stored);
+    this.history.add(
+      stored,
+      batch.map((c) => c.payload.length),
+    );
     this.hub.publish(stored);
     return this.revision;
   }

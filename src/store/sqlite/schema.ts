@@ -1,6 +1,7 @@
 // The SQLite file: durability pragmas, schema version 1 and its statements.
 // Opening maps every failure to STORE_UNAVAILABLE with the path and a fix.
 
+import { closeSync, openSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { VxnetError } from '../../errors.js';
 
@@ -13,10 +14,15 @@ type Db = Database.Database;
  * stays locked by this connection until it closes (no second writer).
  */
 export function applyDurablePragmas(db: Db): void {
+  // Before the first table exists: freed pages can then go back to the file system
+  // (incremental_vacuum). An older file is converted once by the store (VACUUM).
+  db.pragma('auto_vacuum = INCREMENTAL');
   db.pragma('locking_mode = EXCLUSIVE');
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal`);
   db.pragma('synchronous = FULL');
+  // A checkpoint (every 1,000 pages, SQLite's default) truncates the WAL back to this size.
+  db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
   // Take the write lock now, so a second opener fails at open, not at its first commit.
   db.exec('BEGIN IMMEDIATE; COMMIT');
 }
@@ -29,7 +35,15 @@ const SCHEMA_V1 = `
   INSERT INTO meta (key, value) VALUES ('revision', '0');
 `;
 
-function ensureSchema(db: Db, file: string): void {
+/** What the WAL file is cut back to after each checkpoint. */
+export const WAL_LIMIT_BYTES = 4 * 1024 * 1024;
+
+export interface OpenOptions {
+  /** Accept an existing file that holds no store (e.g. truncated to 0 bytes) as an empty store. */
+  allowEmpty?: boolean;
+}
+
+function ensureSchema(db: Db, file: string, existed: boolean, options: OpenOptions): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     throw new VxnetError(
@@ -44,6 +58,16 @@ function ensureSchema(db: Db, file: string): void {
     throw new VxnetError('STORE_UNAVAILABLE', `${file} is an SQLite file but not a vxnet store: move it away or pass another --data DIR`, {
       file,
     });
+  }
+  // Starting empty on a file that was there would hand out subnets agents already use.
+  if (existed && !options.allowEmpty) {
+    throw new VxnetError(
+      'STORE_UNAVAILABLE',
+      `${file} exists but holds no store (it is empty or was truncated), so every allocation it held is unknown: ` +
+        'restore it from a backup; or, to start over with no allocations (agents re-register and may get other subnets ' +
+        'than the ones their containers use), start once with --allow-empty-store',
+      { file },
+    );
   }
   db.transaction(() => {
     db.exec(SCHEMA_V1);
@@ -66,13 +90,41 @@ function explain(file: string, err: unknown): VxnetError {
   return new VxnetError('STORE_UNAVAILABLE', `cannot open the store ${file} (${reason}): ${fix}`, { file }, { cause: err });
 }
 
+/**
+ * SQLite opens a file it cannot write read-only and then fails on its lock
+ * (SQLITE_IOERR_LOCK): say what is wrong instead. Root ignores modes, not an
+ * immutable flag or a read-only mount.
+ */
+function checkWritable(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r+');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'ENOENT') return false;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new VxnetError(
+        'STORE_UNAVAILABLE',
+        `cannot open the store ${file}: the file is read-only (${code}): make it writable (chmod u+w; chattr -i if it is immutable; ` +
+          'remount its file system read-write), or pass another --data DIR',
+        { file },
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  closeSync(fd);
+  return true;
+}
+
 /** Opens (creating if needed) and checks the store file. */
-export function openDatabase(file: string): Db {
+export function openDatabase(file: string, options: OpenOptions = {}): Db {
   let db: Db | undefined;
   try {
+    const existed = checkWritable(file) && statSync(file).isFile();
     db = new Database(file, { timeout: 0 });
     applyDurablePragmas(db);
-    ensureSchema(db, file);
+    ensureSchema(db, file, existed, options);
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw Object.assign(new Error(`integrity check says: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
     return db;
@@ -93,12 +145,15 @@ export function prepareStatements(db: Db) {
       'INSERT INTO agents (ip, seq, record) VALUES (?, ?, ?) ON CONFLICT (ip) DO UPDATE SET seq = excluded.seq, record = excluded.record',
     ),
     deleteAgent: db.prepare<[string]>('DELETE FROM agents WHERE ip = ?'),
-    agentsBySeq: db.prepare<[], { record: string }>('SELECT record FROM agents ORDER BY seq, ip'),
     setMeta: db.prepare<[string, string]>(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     addChange: db.prepare<[number, string, string]>('INSERT INTO changes (revision, type, payload) VALUES (?, ?, ?)'),
+    changeSizes: db.prepare<[], { revision: number; bytes: number }>(
+      'SELECT revision, length(payload) AS bytes FROM changes ORDER BY revision',
+    ),
+    agentRows: db.prepare<[], { ip: string; record: string }>('SELECT ip, record FROM agents ORDER BY seq, ip'),
     changesAfter: db.prepare<[number], { revision: number; type: string; payload: string }>(
       'SELECT revision, type, payload FROM changes WHERE revision > ? ORDER BY revision',
     ),

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -77,7 +77,7 @@ describe('SqliteStore on disk', () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     writeFileSync(join(dir, 'vxnet.lock'), `${dead}\n`);
     const store = await SqliteStore.open(dir);
-    expect(readFileSync(join(dir, 'vxnet.lock'), 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(join(dir, 'vxnet.lock'), 'utf8').split(' ')[0]).toBe(String(process.pid));
     await store.close();
   });
 
@@ -94,7 +94,7 @@ describe('SqliteStore on disk', () => {
       expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /);
       writeFileSync(join(dir, 'vxnet.lock'), `${zombie}\n`);
       const store = await SqliteStore.open(dir);
-      expect(readFileSync(join(dir, 'vxnet.lock'), 'utf8').trim()).toBe(String(process.pid));
+      expect(readFileSync(join(dir, 'vxnet.lock'), 'utf8').split(' ')[0]).toBe(String(process.pid));
       await store.close();
     } finally {
       parent.kill('SIGKILL');
@@ -188,4 +188,157 @@ describe('SqliteStore on disk', () => {
     expect(seen).toEqual([7, 8, 9, 10]);
     await reopened.close();
   });
+});
+
+describe('SqliteStore against damage and misuse', () => {
+  const dbFile = (dir: string) => join(dir, 'vxnet.db');
+  async function storeWithAgent(): Promise<string> {
+    const dir = tempDir();
+    const store = await SqliteStore.open(dir);
+    await store.commit([{ type: 'config', config: networkConfig() }]);
+    await store.commit([{ type: 'put', record: agentRecord('10.0.0.1', 0) }]);
+    await store.close();
+    return dir;
+  }
+  function tamper(dir: string, sql: string, ...args: unknown[]): void {
+    const raw = new Database(dbFile(dir));
+    raw.prepare(sql).run(...args);
+    raw.close();
+  }
+  async function snapshotError(dir: string): Promise<string> {
+    const store = await SqliteStore.open(dir);
+    try {
+      const err: unknown = await store.snapshot().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(VxnetError);
+      return (err as VxnetError).message;
+    } finally {
+      await store.close();
+    }
+  }
+
+  it.each([
+    ['a null record', 'null', 'record is null but must be an agent record object'],
+    ['a record without containers', JSON.stringify({ ...agentRecord('10.0.0.1', 0), containers: undefined }), 'record.containers is'],
+    ['a record keyed by another ip', JSON.stringify(agentRecord('10.0.0.9', 0)), 'record.ip is "10.0.0.9" but the row is keyed "10.0.0.1"'],
+    ['a record that is not JSON', '{"ip":', 'is not JSON'],
+  ])('names the file and the agents row for %s', async (_name, record, what) => {
+    const dir = await storeWithAgent();
+    tamper(dir, "UPDATE agents SET record = ? WHERE ip = '10.0.0.1'", record);
+    const message = await snapshotError(dir);
+    expect(message).toContain(`the store is damaged at ${dbFile(dir)}, agents row "10.0.0.1": ${what}`);
+    expect(message).toContain('restore');
+    expect(message).not.toMatch(/Cannot read properties|NaN/);
+  });
+
+  it('names the file and the meta row for a revision that is not a number', async () => {
+    const dir = await storeWithAgent();
+    tamper(dir, "UPDATE meta SET value = 'seven' WHERE key = 'revision'");
+    const err = await openError(dir);
+    expect(err.message).toContain(`the store is damaged at ${dbFile(dir)}, meta row "revision": the revision is "seven"`);
+    expect(err.message).not.toContain('NaN');
+  });
+
+  it('names the changes row of a damaged change when a watcher replays it', async () => {
+    const dir = await storeWithAgent();
+    tamper(dir, 'UPDATE changes SET payload = ? WHERE revision = 2', 'null');
+    const store = await SqliteStore.open(dir);
+    expect(() => store.watch(0, () => {})).toThrow(`the store is damaged at ${dbFile(dir)}, changes row 2: record is null`);
+    await store.close();
+  });
+
+  it('refuses an existing store file truncated to 0 bytes unless told to start empty', async () => {
+    const dir = await storeWithAgent();
+    writeFileSync(dbFile(dir), '');
+    for (const suffix of ['-wal', '-shm']) rmSync(dbFile(dir) + suffix, { force: true });
+    const err = await openError(dir);
+    expect(err.message).toContain(`${dbFile(dir)} exists but holds no store`);
+    expect(err.message).toContain('restore it from a backup');
+    expect(err.message).toContain('--allow-empty-store');
+    expect(existsSync(join(dir, 'vxnet.lock'))).toBe(false);
+    const store = await SqliteStore.open(dir, { allowEmpty: true });
+    expect(await store.snapshot()).toEqual({ revision: 0, agents: [] });
+    await store.close();
+    // Once started over, the file is a store again.
+    await (await SqliteStore.open(dir)).close();
+  });
+
+  it('says a read-only store file is read-only, with the fix', async () => {
+    const dir = await storeWithAgent();
+    if (spawnSync('chattr', ['+i', dbFile(dir)]).status !== 0) return; // no immutable flag on this file system
+    try {
+      const err = await openError(dir);
+      expect(err.message).toContain(`cannot open the store ${dbFile(dir)}: the file is read-only`);
+      expect(err.message).toContain('chattr -i');
+      expect(err.message).not.toContain('SQLITE_IOERR_LOCK');
+    } finally {
+      spawnSync('chattr', ['-i', dbFile(dir)]);
+    }
+  });
+
+  it('takes over a lock whose PID now belongs to another process', async () => {
+    const dir = tempDir();
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((ok) => other.once('spawn', ok));
+      const started = readFileSync(`/proc/${other.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!;
+      // Same PID, another start time: the owner is gone and its number was reused.
+      writeFileSync(join(dir, 'vxnet.lock'), `${other.pid} ${Number(started) - 1}\n`);
+      await (await SqliteStore.open(dir)).close();
+      // A lock from an older vxnet (PID only) naming a process that is no vxnet master.
+      writeFileSync(join(dir, 'vxnet.lock'), `${other.pid}\n`);
+      await (await SqliteStore.open(dir)).close();
+      // The same PID and start time is the owner: refused.
+      writeFileSync(join(dir, 'vxnet.lock'), `${other.pid} ${started}\n`);
+      expect((await openError(dir)).message).toContain(`another vxnet master (pid ${other.pid})`);
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
+  it('says why writes fail until one succeeds again', async () => {
+    const store = await SqliteStore.open(tempDir(), { maxDatabaseBytes: 64 * 1024 });
+    await store.commit([{ type: 'put', record: agentRecord('10.0.0.1', 0) }]);
+    expect(store.writeTrouble()).toBeUndefined();
+    const huge = agentRecord('10.0.0.2', 1, {
+      containers: [{ id: 'x'.repeat(200_000), network: 'dcos', ip: '44.128.0.2', interface: 'eth0' }],
+    });
+    await expect(store.commit([{ type: 'put', record: huge }])).rejects.toThrow('nothing of them was stored');
+    expect(store.writeTrouble()).toMatch(/the last write to .*vxnet\.db failed \(.*full/);
+    await store.commit([{ type: 'put', record: agentRecord('10.0.0.2', 1) }]);
+    expect(store.writeTrouble()).toBeUndefined();
+    await store.close();
+  });
+
+  it('bounds the retained history by bytes and keeps the file near that size', async () => {
+    const dir = tempDir();
+    const historyBytes = 1024 * 1024;
+    const store = await SqliteStore.open(dir, { historyBytes });
+    const containers = (n: number, tag: string) =>
+      Array.from({ length: n }, (_, i) => ({
+        id: `${tag}${i}`.padEnd(64, '0'),
+        network: 'dcos',
+        ip: `44.128.${i >> 8}.${i & 255}`,
+        interface: 'eth0',
+      }));
+    const a = agentRecord('10.0.0.1', 0, { containers: containers(440, 'a') });
+    const b = agentRecord('10.0.0.1', 0, { containers: containers(440, 'b') });
+    const recordBytes = JSON.stringify(a).length;
+    let last = 0;
+    // 300 puts of ~50 KB: 16 MB of history without the byte bound.
+    for (let i = 0; i < 300; i++) last = await store.commit([{ type: 'put', record: i % 2 ? a : b }]);
+    const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
+    const onDisk = size(dbFile(dir)) + size(`${dbFile(dir)}-wal`);
+    // History + one record + the WAL limit (4 MiB) + free pages kept (4 MiB) + slack.
+    expect(onDisk).toBeLessThan(historyBytes + 9 * 1024 * 1024);
+    // The newest changes still replay; older ones ask for a resync.
+    const kept = Math.floor(historyBytes / recordBytes);
+    const seen: number[] = [];
+    store.watch(last - kept + 1, (c) => seen.push(c.revision));
+    expect(seen.at(-1)).toBe(last);
+    expect(() => store.watch(last - kept - 5, () => {})).toThrow('is compacted');
+    await store.close();
+  }, 60_000);
 });

@@ -3,12 +3,13 @@
 
 import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { NetworkConfig } from '../../config/types.js';
 import { VxnetError } from '../../errors.js';
 import { decodeChange, encodeChanges, type EncodedChange } from '../change-codec.js';
 import { GroupCommit } from '../group-commit.js';
-import { historyLimitOf, type StoreOptions } from '../options.js';
-import type { AgentRecord, Change, Snapshot, Store, StoredChange } from '../store.js';
+import { HistoryLedger } from '../history-ledger.js';
+import { historyBoundsOf, type StoreOptions } from '../options.js';
+import type { Change, Snapshot, Store, StoredChange } from '../store.js';
+import { readChange, readConfig, readRecord, readRevision } from '../stored-rows.js';
 import { checkWatchStart, ChangeListeners } from '../watch-hub.js';
 import { makeDataDirectory } from './data-dir.js';
 import { lockDirectory } from './dir-lock.js';
@@ -19,24 +20,31 @@ export const DB_FILE = 'vxnet.db';
 export interface SqliteStoreOptions extends StoreOptions {
   /** Caps the file size; a batch that would grow it further fails with STORE_UNAVAILABLE. */
   maxDatabaseBytes?: number;
+  /** Accept an existing vxnet.db that holds no store (truncated, replaced) as an empty store. */
+  allowEmpty?: boolean;
 }
+
+/** Free pages past this are given back to the file system after a write. */
+const FREE_BYTES_KEPT = 4 * 1024 * 1024;
 
 export class SqliteStore implements Store {
   private readonly hub = new ChangeListeners();
   private readonly group: GroupCommit;
-  private readonly writeBatch: (batch: EncodedChange[], first: number) => void;
+  private readonly writeBatch: (batch: EncodedChange[], first: number, trimTo: number) => void;
   private closed = false;
+  /** Why the last batch failed, until one succeeds (for /healthz). */
+  private trouble: string | undefined;
 
   private constructor(
     private readonly db: Database.Database,
     private readonly sql: Statements,
     private readonly file: string,
-    private readonly historyLimit: number,
+    private readonly ledger: HistoryLedger,
     private readonly unlock: () => void,
     private revision: number,
     options: SqliteStoreOptions | undefined,
   ) {
-    this.writeBatch = db.transaction((batch: EncodedChange[], first: number) => this.apply(batch, first));
+    this.writeBatch = db.transaction((batch: EncodedChange[], first: number, trimTo: number) => this.apply(batch, first, trimTo));
     this.group = new GroupCommit((batch) => this.write(batch), options?.onFlush);
   }
 
@@ -45,14 +53,14 @@ export class SqliteStore implements Store {
     if (typeof dir !== 'string' || dir.trim() === '') {
       throw new VxnetError('STORE_UNAVAILABLE', `store directory ${JSON.stringify(dir)} is empty: pass --data DIR`);
     }
-    const historyLimit = historyLimitOf(options);
+    const bounds = historyBoundsOf(options);
     const absDir = resolve(dir);
     makeDataDirectory(absDir);
     const unlock = lockDirectory(absDir);
     const file = join(absDir, DB_FILE);
     let db: Database.Database | undefined;
     try {
-      db = openDatabase(file);
+      db = openDatabase(file, { allowEmpty: options?.allowEmpty === true });
       if (options?.maxDatabaseBytes !== undefined) {
         if (!Number.isSafeInteger(options.maxDatabaseBytes) || options.maxDatabaseBytes < 1) {
           throw new VxnetError(
@@ -64,8 +72,17 @@ export class SqliteStore implements Store {
         db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize))}`);
       }
       const sql = prepareStatements(db);
-      const revision = Number(sql.getMeta.get('revision')?.value ?? 0);
-      return new SqliteStore(db, sql, file, historyLimit, unlock, revision, options);
+      const revision = readRevision(`${file}, meta row "revision"`, sql.getMeta.get('revision')?.value ?? '0', REPAIR(file));
+      const ledger = new HistoryLedger(bounds);
+      const retained = sql.changeSizes.all();
+      const revs = retained.map((r) => r.revision);
+      const sizes = retained.map((r) => r.bytes);
+      // A history beyond today's bounds (an older vxnet kept more) is cut now, before the file is compacted.
+      const trimTo = ledger.cutoffAfter(revs, sizes);
+      ledger.add(revs, sizes);
+      if (trimTo > 0) sql.pruneChanges.run(trimTo);
+      compactFile(db);
+      return new SqliteStore(db, sql, file, ledger, unlock, revision, options);
     } catch (err) {
       db?.close();
       unlock();
@@ -76,10 +93,13 @@ export class SqliteStore implements Store {
   async snapshot(): Promise<Snapshot> {
     return this.read(() => {
       const config = this.sql.getMeta.get('config')?.value;
+      const fix = REPAIR(this.file);
       return {
         revision: this.revision,
-        ...(config !== undefined && { config: JSON.parse(config) as NetworkConfig }),
-        agents: this.sql.agentsBySeq.all().map((row) => JSON.parse(row.record) as AgentRecord),
+        ...(config !== undefined && { config: readConfig(`${this.file}, meta row "config"`, config, fix) }),
+        agents: this.sql.agentRows
+          .all()
+          .map((row) => readRecord(`${this.file}, agents row ${JSON.stringify(row.ip)}`, row.ip, row.record, fix)),
       };
     });
   }
@@ -92,7 +112,10 @@ export class SqliteStore implements Store {
     const backlog = this.read(() => {
       const oldest = this.sql.oldestChange.get()?.revision ?? this.revision + 1;
       const since = checkWatchStart(sinceRevision, this.revision, oldest);
-      return this.sql.changesAfter.all(since).map((row) => decodeChange(row.type, JSON.parse(row.payload), row.revision));
+      const fix = REPAIR(this.file);
+      return this.sql.changesAfter
+        .all(since)
+        .map((row) => readChange(`${this.file}, changes row ${row.revision}`, row.type, row.payload, row.revision, fix));
     });
     return this.hub.subscribe(backlog, onChange);
   }
@@ -109,12 +132,20 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Why writes fail right now (the last batch failed and none succeeded since), or undefined. */
+  writeTrouble(): string | undefined {
+    return this.trouble;
+  }
+
   private write(batch: EncodedChange[]): number {
     const first = this.revision + 1;
+    const revs = batch.map((_, i) => first + i);
+    const sizes = batch.map((c) => c.payload.length);
     try {
-      this.writeBatch(batch, first);
+      this.writeBatch(batch, first, this.ledger.cutoffAfter(revs, sizes));
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
+      this.trouble = `the last write to ${this.file} failed (${reason})`;
       throw new VxnetError(
         'STORE_UNAVAILABLE',
         `could not write ${batch.length} change(s) to ${this.file} (${reason}); nothing of them was stored: check the disk and retry`,
@@ -122,13 +153,20 @@ export class SqliteStore implements Store {
         { cause: err },
       );
     }
+    this.trouble = undefined;
+    this.ledger.add(revs, sizes);
     this.revision = first + batch.length - 1;
+    try {
+      compactFile(this.db);
+    } catch {
+      // The batch is durable; the space is given back after a later write.
+    }
     if (this.hub.size > 0) this.hub.publish(batch.map((c, i) => decodeChange(c.type, JSON.parse(c.payload), first + i)));
     return this.revision;
   }
 
   /** Runs inside the batch transaction. */
-  private apply(batch: EncodedChange[], first: number): void {
+  private apply(batch: EncodedChange[], first: number, trimTo: number): void {
     let revision = first - 1;
     for (const change of batch) {
       revision += 1;
@@ -139,7 +177,7 @@ export class SqliteStore implements Store {
     }
     if (batch.length === 0) return;
     this.sql.setMeta.run('revision', String(revision));
-    this.sql.pruneChanges.run(revision - this.historyLimit);
+    if (trimTo > 0) this.sql.pruneChanges.run(trimTo);
   }
 
   private read<T>(fn: () => T): T {
@@ -157,4 +195,23 @@ export class SqliteStore implements Store {
       );
     }
   }
+}
+
+const REPAIR = (file: string): string =>
+  `restore ${file} from a backup, or correct or delete that row (sqlite3 ${file}) with the master stopped`;
+
+/**
+ * Keeps the file near the size of what it holds: a file from before
+ * auto_vacuum is converted once (VACUUM), then free pages past a few MiB
+ * go back to the file system after a write (trimmed history, smaller records).
+ */
+function compactFile(db: Database.Database): void {
+  if (db.pragma('auto_vacuum', { simple: true }) !== 2) {
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.exec('VACUUM');
+    return;
+  }
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const free = db.pragma('freelist_count', { simple: true }) as number;
+  if (free * pageSize > FREE_BYTES_KEPT) db.pragma(`incremental_vacuum(${free - Math.floor(FREE_BYTES_KEPT / pageSize / 2)})`);
 }
