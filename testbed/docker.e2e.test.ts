@@ -45,9 +45,7 @@ async function attach(name: string, pid: string): Promise<string> {
 }
 
 async function dockerRun(h: Host, name: string, network: string, cmd: string[] = ['sleep', '3600']): Promise<Ctr> {
-  await h.docker!.dockerOk(['run', '-d', '--name', name, '--network', network, BUSYBOX_IMAGE, ...cmd]);
-  const ip = (await h.docker!.dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name])).trim();
-  const ns = await attach(name, await h.docker!.dockerOk(['inspect', '-f', '{{.State.Pid}}', name]));
+  const { ip, ns } = await c.runDockerContainer(h, name, network, cmd);
   return { name, ns, ip, host: h };
 }
 
