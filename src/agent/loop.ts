@@ -74,6 +74,7 @@ export class AgentLoop {
   private lastForward = '';
   private lastDockerWarnings = '';
   private lastStranded = '';
+  private lastRetransProblem = '';
   private docker: EngineState = { status: 'disabled' };
 
   constructor(
@@ -213,10 +214,7 @@ export class AgentLoop {
       }
       if (failures.length === 0) this.believed = applyOps(observed, planned.ops);
       await this.ensureHost(self, fail);
-      await this.ensureBridges(
-        desired.links.filter((l) => l.kind === 'bridge').map((l) => l.name),
-        fail,
-      );
+      await this.ensureBridges(desired.links.filter((l) => l.kind === 'bridge').map((l) => l.name));
       await this.ensureCni(self, skipped, fail);
       await this.ensureForwarding(self, fail);
     }
@@ -246,13 +244,22 @@ export class AgentLoop {
     this.reporter.send(this.status.report(), { containers: kept, engines: { docker: this.docker } });
   }
 
-  /** vxnet's bridges are one veth hop wide: a 10 ms ARP/ND retry lets a new container answer at once. */
-  private async ensureBridges(bridges: string[], fail: Fail): Promise<void> {
+  /**
+   * vxnet's bridges are one veth hop wide: a 10 ms ARP/ND retry lets a new
+   * container answer at once. Only a speed-up: where /proc/sys is read-only
+   * it is logged (once), and the overlays stay OK.
+   */
+  private async ensureBridges(bridges: string[]): Promise<void> {
+    const problems: string[] = [];
     for (const bridge of bridges) {
       await this.deps.host.setBridgeNeighbourRetrans(bridge, BRIDGE_NEIGH_RETRANS_MS).catch((err: unknown) => {
-        fail(undefined, `neighbour retransmit time of ${bridge}: ${messageOf(err)}`);
+        problems.push(`${bridge}: ${messageOf(err)}`);
       });
     }
+    const text = problems.join('; ');
+    if (text && text !== this.lastRetransProblem)
+      this.deps.log(`warning: cannot set the neighbour retransmit time (${text}); new containers may answer up to 1 s later`);
+    this.lastRetransProblem = text;
   }
 
   /** Overlay traffic through Docker's FORWARD policy (DOCKER-USER), where a dockerd has run. */
