@@ -122,6 +122,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const tmpDir = mkdtempSync(join(tmpdir(), `vxnet-${names.prefix}-`));
   const procs = new Set<Proc>();
   const containers = new Map<string, Host>();
+  const inFlight = new Set<Promise<RunResult>>();
   // Containers die with their namespace; their commands are stopped by recorded PID.
   const dropContainers = () => {
     for (const [name, h] of containers) dropContainer(h, name);
@@ -140,6 +141,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       rmSync(tmpDir, { recursive: true, force: true });
     },
     async async() {
+      // A `container run` still going (its test timed out) would make its netns after the teardown.
+      await Promise.allSettled([...inFlight]);
       dropContainers();
       await Promise.all([...procs].map((p) => stopProcess(p)));
       procs.clear();
@@ -281,7 +284,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       vxnet: (h, args) => run(inHostNetns(h.ns, ['node', CLI, ...args]), { timeoutMs: 60_000 }),
       async runContainer(h, name, network, cmd = []) {
         containers.set(name, h);
-        const r = await cluster.vxnet(h, [
+        const running = cluster.vxnet(h, [
           'container',
           'run',
           ...containerDirs(h),
@@ -290,6 +293,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           network,
           ...(cmd.length ? ['--', ...cmd] : []),
         ]);
+        inFlight.add(running);
+        const r = await running.finally(() => inFlight.delete(running));
         if (r.code !== 0) throw new Error(`container run ${name} on ${h.ns} failed: ${r.stderr.trim()}`);
         return r.stdout.trim();
       },
