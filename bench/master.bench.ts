@@ -5,11 +5,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { measureRawSqliteCommit } from './commit-floor.js';
+import { agentIp, httpCall, pct, rssMb, WIDE_CONFIG } from './master-harness.js';
 
 const CLI = resolve(import.meta.dirname, '../dist/cli/main.js');
 const AGENTS = 10_000;
@@ -17,19 +18,6 @@ const CLIENTS = 64;
 const WATCHERS = 10_000;
 const SEQUENTIAL = 400;
 
-const config = {
-  dcos_overlay_network: {
-    vtep_subnet: '198.18.0.0/15',
-    vtep_mac_oui: '70:B3:D5:00:00:00',
-    overlays: [
-      { name: 'wide-a', subnet: '10.0.0.0/8', prefix: 24 },
-      { name: 'wide-b', subnet: '100.64.0.0/10', prefix: 26 },
-    ],
-  },
-};
-
-const agentIp = (n: number) => `172.${16 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 const line = (label: string, figure: string, floor: string, verdict = '') =>
   console.log(`${label.padEnd(44)} ${figure.padEnd(30)} floor: ${floor}${verdict ? `  [${verdict}]` : ''}`);
@@ -74,32 +62,9 @@ async function stopMaster(m: Master): Promise<void> {
   children.delete(m.child);
 }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-
 const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
 
-function http(m: Master, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
-  return new Promise((ok, fail) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      {
-        host: m.url.hostname,
-        port: m.url.port,
-        method,
-        path,
-        agent,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => ok({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-      },
-    );
-    req.on('error', fail);
-    req.end(payload);
-  });
-}
+const http = (m: Master, method: string, path: string, body?: unknown) => httpCall(m.url, agent, method, path, body);
 
 /**
  * A lean keep-alive HTTP/1.1 connection: one request at a time, Content-Length
@@ -110,7 +75,6 @@ class LeanConnection {
   private socket: Socket;
   private buffer = '';
   private waiting?: { ok: (r: { status: number; text: string }) => void; fail: (e: Error) => void };
-
   constructor(m: Master) {
     this.socket = connect({ host: m.url.hostname, port: Number(m.url.port) });
     this.socket.setEncoding('utf8');
@@ -289,7 +253,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'vxnet-bench-master-'));
   try {
     const configFile = join(dir, 'config.json');
-    await writeFile(configFile, JSON.stringify(config));
+    await writeFile(configFile, JSON.stringify(WIDE_CONFIG));
     console.log(`vxnet master benchmark (node ${process.version}, loopback, data in ${dir})`);
     await benchSequential(dir, configFile);
 

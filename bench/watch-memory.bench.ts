@@ -9,7 +9,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
+import { agentIp, httpCall, pct, rssMb, WIDE_CONFIG } from './master-harness.js';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,46 +20,11 @@ const AGENTS = Number(process.env.AGENTS ?? 20_000);
 const WATCHERS = Number(process.env.WATCHERS ?? 500);
 const CHANGES = Number(process.env.CHANGES ?? 200);
 
-const config = {
-  dcos_overlay_network: {
-    vtep_subnet: '198.18.0.0/15',
-    vtep_mac_oui: '70:B3:D5:00:00:00',
-    overlays: [
-      { name: 'wide-a', subnet: '10.0.0.0/8', prefix: 24 },
-      { name: 'wide-b', subnet: '100.64.0.0/10', prefix: 26 },
-    ],
-  },
-};
-
-const agentIp = (n: number) => `172.${16 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
 const sleep = (t: number) => new Promise((ok) => setTimeout(ok, t));
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 
-function http(url: URL, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
-  return new Promise((ok, fail) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        method,
-        path,
-        agent,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => ok({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-      },
-    );
-    req.on('error', fail);
-    req.end(payload);
-  });
-}
+const http = (url: URL, method: string, path: string, body?: unknown) => httpCall(url, agent, method, path, body);
 
 /** /healthz every 20 ms on a connection of its own until `stop()`; returns the sorted latencies. */
 function probeHealth(url: URL): { stop(): Promise<number[]> } {
@@ -68,14 +34,7 @@ function probeHealth(url: URL): { stop(): Promise<number[]> } {
   const loop = (async () => {
     while (running) {
       const t = performance.now();
-      await new Promise<void>((ok, fail) => {
-        const req = request({ host: url.hostname, port: url.port, path: '/healthz', agent: own }, (res) => {
-          res.resume();
-          res.on('end', () => ok());
-        });
-        req.on('error', fail);
-        req.end();
-      });
+      await httpCall(url, own, 'GET', '/healthz');
       times.push(performance.now() - t);
       await sleep(20);
     }
@@ -97,7 +56,7 @@ async function main(): Promise<void> {
   const sockets: Socket[] = [];
   try {
     const configFile = join(dir, 'config.json');
-    await writeFile(configFile, JSON.stringify(config));
+    await writeFile(configFile, JSON.stringify(WIDE_CONFIG));
     child = spawn(process.execPath, [CLI, 'master', '--config', configFile, '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
