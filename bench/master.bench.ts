@@ -75,7 +75,11 @@ class LeanConnection {
   private socket: Socket;
   private buffer = '';
   private waiting?: { ok: (r: { status: number; text: string }) => void; fail: (e: Error) => void };
+  /** The master's own address: a master without a token answers only Host names it knows. */
+  private readonly host: string;
+
   constructor(m: Master) {
+    this.host = m.url.host;
     this.socket = connect({ host: m.url.hostname, port: Number(m.url.port) });
     this.socket.setEncoding('utf8');
     this.socket.setNoDelay(true);
@@ -90,7 +94,7 @@ class LeanConnection {
     return new Promise((ok, fail) => {
       this.waiting = { ok, fail };
       this.socket.write(
-        `POST ${path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        `POST ${path} HTTP/1.1\r\nHost: ${this.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
     });
   }
@@ -225,7 +229,7 @@ async function benchWatch(m: Master, revision: number): Promise<void> {
         }
       });
       s.on('error', fail);
-      s.write(`GET /overlay-master/watch?since=${revision} HTTP/1.1\r\nHost: bench\r\n\r\n`);
+      s.write(`GET /overlay-master/watch?since=${revision} HTTP/1.1\r\nHost: ${m.url.host}\r\n\r\n`);
       sockets.push(s);
     });
   const openStarted = performance.now();
