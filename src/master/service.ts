@@ -51,6 +51,17 @@ const storeError = (e: unknown): VxnetError =>
         { cause: e },
       );
 
+/**
+ * An allocator holding every stored allocation, checked against `config`
+ * (RECONCILE_REFUSED when two records claim one block). Start and reload build
+ * it the same way, so whatever a record holds is held after either.
+ */
+export function allocatorFor(config: CanonicalConfig, records: readonly AgentRecord[]): Allocator {
+  const allocator = new Allocator(config);
+  for (const record of records) allocator.occupy(record.ip, leaseFromRecord(record));
+  return allocator;
+}
+
 /** The registration answer: the AgentInfo JSON with the agent's new credential added (the DC/OS shape otherwise unchanged). */
 const withCredential = (agentJson: string, secret: string): string => `{"credential":${JSON.stringify(secret)},${agentJson.slice(1)}`;
 
@@ -97,8 +108,7 @@ export class MasterService {
     if (!verdict.ok) {
       throw new VxnetError('RECONCILE_REFUSED', verdict.refusals.map((r) => r.message).join('\n'), { refusals: verdict.refusals });
     }
-    const allocator = new Allocator(parsed);
-    for (const record of snap.agents) allocator.occupy(record.ip, leaseFromRecord(record));
+    const allocator = allocatorFor(parsed, snap.agents);
     const changes: Change[] = verdict.configChanged ? [{ type: 'config', config: parsed.network }] : [];
     let records = snap.agents;
     if (verdict.configChanged && snap.agents.length > 0) {
