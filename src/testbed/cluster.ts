@@ -50,6 +50,8 @@ export interface ClusterOptions {
   docker?: DockerOption;
   /** A real podman per host (CNI backend reading the host's cniConfDir). */
   podman?: boolean;
+  /** MTU of the underlay links (default 1500). */
+  underlayMtu?: number;
 }
 
 export interface Host {
@@ -157,7 +159,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const registration = registerTeardown(entry);
 
   try {
-    underlay = await createUnderlay({ names, hosts: opts.hosts, outside: opts.outside, preferOctet: opts.preferOctet });
+    underlay = await createUnderlay({
+      names,
+      hosts: opts.hosts,
+      outside: opts.outside,
+      preferOctet: opts.preferOctet,
+      ...(opts.underlayMtu !== undefined && { mtu: opts.underlayMtu }),
+    });
     const ul = underlay;
     const configFile = join(tmpDir, 'config.json');
     writeFileSync(configFile, JSON.stringify(opts.config ?? DEFAULT_NETWORK_CONFIG, null, 2));

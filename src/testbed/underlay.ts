@@ -85,7 +85,14 @@ export async function pickUnderlayNet(prefix: string, prefer?: number): Promise<
   throw new Error('no free 198.18.x.0/24 left for a test underlay');
 }
 
-export async function createUnderlay(opts: { names: RunNames; hosts: number; outside?: boolean; preferOctet?: number }): Promise<Underlay> {
+export async function createUnderlay(opts: {
+  names: RunNames;
+  hosts: number;
+  outside?: boolean;
+  preferOctet?: number;
+  /** MTU of every underlay link (default the kernel's 1500), e.g. 9000 for jumbo frames. */
+  mtu?: number;
+}): Promise<Underlay> {
   const { names } = opts;
   const picked = await pickUnderlayNet(names.prefix, opts.preferOctet);
   const net = picked.net;
@@ -124,8 +131,25 @@ export async function createUnderlay(opts: { names: RunNames; hosts: number; out
     created.push(ns);
     await runOk(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
   };
+  const mtu = opts.mtu === undefined ? [] : ['mtu', String(opts.mtu)];
   const attach = async (ns: string, port: string, ip: string) => {
-    await runOk(['ip', 'link', 'add', UNDERLAY_IFNAME, 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', names.underlayNs]);
+    await runOk([
+      'ip',
+      'link',
+      'add',
+      UNDERLAY_IFNAME,
+      'netns',
+      ns,
+      ...mtu,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      port,
+      'netns',
+      names.underlayNs,
+      ...mtu,
+    ]);
     await runOk(['ip', '-n', names.underlayNs, 'link', 'set', port, 'master', 'br0', 'up']);
     await runOk(['ip', '-n', ns, 'addr', 'add', `${ip}/24`, 'dev', UNDERLAY_IFNAME]);
     await runOk(['ip', '-n', ns, 'link', 'set', UNDERLAY_IFNAME, 'up']);
@@ -133,7 +157,7 @@ export async function createUnderlay(opts: { names: RunNames; hosts: number; out
 
   try {
     await addNs(names.underlayNs);
-    await runOk(['ip', '-n', names.underlayNs, 'link', 'add', 'br0', 'type', 'bridge']);
+    await runOk(['ip', '-n', names.underlayNs, 'link', 'add', 'br0', ...mtu, 'type', 'bridge']);
     await runOk(['ip', '-n', names.underlayNs, 'link', 'set', 'br0', 'up']);
     for (const [k, h] of hostList.entries()) {
       await addNs(h.ns);
@@ -144,7 +168,7 @@ export async function createUnderlay(opts: { names: RunNames; hosts: number; out
       await addNs(outside.ns);
       await attach(outside.ns, names.underlayPort(0), outside.ip);
     }
-    await runOk(['ip', 'link', 'add', names.rootLink, 'type', 'veth', 'peer', 'name', 'root', 'netns', names.underlayNs]);
+    await runOk(['ip', 'link', 'add', names.rootLink, ...mtu, 'type', 'veth', 'peer', 'name', 'root', 'netns', names.underlayNs, ...mtu]);
     rootLinkMade = true;
     await runOk(['ip', '-n', names.underlayNs, 'link', 'set', 'root', 'master', 'br0', 'up']);
     await runOk(['ip', 'addr', 'add', `${underlay.rootIp}/24`, 'dev', names.rootLink]);
