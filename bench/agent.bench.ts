@@ -254,8 +254,17 @@ async function iperf(serverNs: string, serverIp: string, clientNs: string, logFi
   }
 }
 
-async function benchThroughput(): Promise<void> {
-  const c = await startCluster({ hosts: 2 });
+/** Interleaved pairs (underlay, overlay) per MTU: the machine's noise hits both paths alike, and medians drop outliers. */
+const THROUGHPUT_RUNS = Number(process.env.RUNS ?? 5);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function benchThroughput(underlayMtu: number): Promise<void> {
+  // The container MTU is the VXLAN device's: the underlay's minus 50 bytes of encapsulation.
+  const containerMtu = underlayMtu - 50;
+  const c = await startCluster({ hosts: 2, underlayMtu, agentArgs: ['--mtu', String(containerMtu)] });
   try {
     await c.waitAllOk(30_000);
     const [h1, h2] = [c.hosts[0]!, c.hosts[1]!];
@@ -266,14 +275,20 @@ async function benchThroughput(): Promise<void> {
     if (!(await ping(a, ipB))) throw new Error('containers cannot reach each other');
     const mtu = (await runOk(['ip', '-n', a, '-o', 'link', 'show', 'eth0'])).match(/mtu (\d+)/)?.[1];
     const vtepMtu = (await runOk(['ip', '-n', h1.ns, '-o', 'link', 'show', 'vtep1024'])).match(/mtu (\d+)/)?.[1];
-    const under = await iperf(h2.ns, h2.ip, h1.ns, `${c.tmpDir}/iperf-u.log`);
-    const over = await iperf(b, ipB, a, `${c.tmpDir}/iperf-o.log`);
+    const under: number[] = [];
+    const over: number[] = [];
+    for (let i = 0; i < THROUGHPUT_RUNS; i++) {
+      under.push(await iperf(h2.ns, h2.ip, h1.ns, `${c.tmpDir}/iperf-u.log`));
+      over.push(await iperf(b, ipB, a, `${c.tmpDir}/iperf-o.log`));
+    }
+    const [u, o] = [median(under), median(over)];
+    const runs = over.map((x, i) => `${((100 * x) / under[i]!).toFixed(0)}`).join('/');
     results.push({
-      name: `(d) iperf3 TCP container->container (MTU ${mtu}, vtep ${vtepMtu})`,
-      value: `${over.toFixed(2)} Gbit/s`,
-      floor: `host->host underlay ${under.toFixed(2)} Gbit/s (${((100 * over) / under).toFixed(0)} %)`,
-      target: '>= 80 %',
-      pass: over >= 0.8 * under,
+      name: `(d) iperf3 TCP container->container, underlay MTU ${underlayMtu} (container ${mtu}, vtep ${vtepMtu}), median of ${THROUGHPUT_RUNS} interleaved`,
+      value: `${o.toFixed(2)} Gbit/s`,
+      floor: `host->host underlay ${u.toFixed(2)} Gbit/s (${((100 * o) / u).toFixed(0)} %; per run ${runs} %)`,
+      target: '>= 85 %',
+      pass: o >= 0.85 * u,
     });
   } finally {
     await c.teardown();
@@ -294,8 +309,10 @@ async function main(): Promise<void> {
     await benchConvergence();
   }
   if (want('d')) {
-    log('(d) iperf3...');
-    await benchThroughput();
+    for (const mtu of [1500, 9000]) {
+      log(`(d) iperf3 at underlay MTU ${mtu}...`);
+      await benchThroughput(mtu);
+    }
   }
   // (e) throughput, (f) latency, (g) time to first ping: vxnet beside Docker's swarm overlay, one cluster for all three.
   const peer = ['e', 'f', 'g'].filter(want);
