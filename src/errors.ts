@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'NOT_LEADER'
   | 'TOO_MANY_WATCHERS' // the cap on watch streams; retry later
   | 'CONFLICT'
+  | 'STALE_EPOCH' // an agent's lease ran out or was replaced: it must register again
   | 'KERNEL' // a Linux command failed
   | 'CNI' // a CNI plugin failed
   | 'PRECONDITION'; // missing package, not root, ...

@@ -1,6 +1,8 @@
 // Pure: the master's view (my AgentInfo and my peers') plus local options ->
 // the kernel state this host should have. Bad values from the master become
 // problems scoped to an overlay (or to the whole host), never exceptions.
+// A disabled overlay (`info.enabled: false`: the master keeps its subnets)
+// has no data plane: no bridges here and no routes to peers' subnets in it.
 
 import type { AgentInfo, AgentNetworkConfig, AgentOverlayInfo, VxlanBackend } from '../api/types.js';
 import { VTEP_NAME, VXLAN_VNI } from '../api/types.js';
@@ -102,11 +104,14 @@ function bridgeLink(overlay: AgentOverlayInfo, which: 'mesos_bridge' | 'docker_b
   return link;
 }
 
+/** False only for an overlay the config disables (the DC/OS field `enabled`, default true). */
+export const isEnabled = (overlay: AgentOverlayInfo): boolean => overlay.info?.enabled !== false;
+
 /** Overlay subnets of one agent that can be routed, per overlay. */
 function peerRoutes(peer: AgentInfo, vtep: Vtep, mine: Vtep): RouteSpec[] {
   const routes: RouteSpec[] = [];
   for (const overlay of peer.overlays) {
-    if (overlayNameProblem(overlay.info?.name)) continue;
+    if (overlayNameProblem(overlay.info?.name) || !isEnabled(overlay)) continue;
     const subnet = canonicalCidr(overlay.subnet);
     if (subnet) routes.push({ dst: subnet, via: vtep.ip, scope: overlay.info.name });
     const subnet6 = canonicalCidr(overlay.subnet6);
@@ -172,6 +177,7 @@ export function ownSpec(me: AgentInfo, options: DesiredOwnOptions): OwnSpec {
       problems.push({ message: nameProblem });
       continue;
     }
+    if (!isEnabled(overlay)) continue;
     const name = overlay.info.name;
     if (options.networkConfig.allocate_subnet && !overlay.subnet && !overlay.subnet6) {
       problems.push({ scope: name, message: overlay.state?.error ?? `the master allocated no subnet in overlay ${name} to this agent` });

@@ -308,4 +308,29 @@ describe('AgentLoop', () => {
       engines: { docker: { status: 'ok', version: '24.0.0' } },
     });
   });
+
+  it("drops a disabled overlay's data plane but keeps its host-local data; removes the data of a deleted one", async () => {
+    const a = startAgent();
+    await settle();
+    a.host.ipam = [
+      { network: 'dcos', name: '44.128.0.2', content: 'c1\neth0' },
+      { network: 'gone', name: '44.140.0.2', content: 'c2\neth0' },
+    ];
+    const network = { overlays: [{ name: 'dcos', subnet: '44.128.0.0/16', prefix: 24, enabled: false }] };
+    const off = agent(1, { info: { ...ME.overlays[0]!.info, enabled: false } });
+    await a.send({
+      type: 'resync',
+      revision: 2,
+      state: { network, agents: [off, agent(2, { info: { ...ME.overlays[0]!.info, enabled: false } })] },
+    });
+    await a.ticks(1);
+    const added = a.kernel.ops().flatMap((op) => (op.kind === 'link-add' ? [op.link.name] : []));
+    expect(added).toEqual(['vtep1024']);
+    expect(a.kernel.ops().some(isRouteTo(agent(2)))).toBe(false);
+    expect([...a.host.files.keys()].filter((f) => f.endsWith('.conflist'))).toEqual([]);
+    expect(a.host.nft.tables).toEqual(new Set());
+    // The disabled overlay keeps its reservations; the deleted one's are gone.
+    expect(a.host.ipam.map((f) => f.network)).toEqual(['dcos']);
+    expect(a.host.calls).toContain('rm ipam gone');
+  });
 });

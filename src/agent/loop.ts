@@ -7,10 +7,19 @@
 // and time come in as ports, so every rule here has a unit test (loop.test.ts).
 
 import { join } from 'node:path';
-import type { AgentInfo, AgentNetworkConfig, AgentOverlayState, EngineState, WatchEvent } from '../api/types.js';
+import type {
+  AgentInfo,
+  AgentNetworkConfig,
+  AgentOverlayState,
+  ContainerInfo,
+  ContainersReport,
+  EngineState,
+  WatchEvent,
+} from '../api/types.js';
 import { applyOps } from './apply.js';
 import { containersFromIpam, splitByAllocation } from './containers.js';
-import { desiredFrom, type Underlay } from './desired.js';
+import { LeaseKeeper, MAX_STRANDED, splitLeaseTerms, withdrawn } from './lease.js';
+import { desiredFrom, isEnabled, type Underlay } from './desired.js';
 import { dockerStep, type DockerPort } from './docker/sync.js';
 import type { OpFailure } from './linux/execute.js';
 import { findUnderlay } from './linux/parse.js';
@@ -43,6 +52,8 @@ export interface AgentDeps {
   monitor?: (onChange: () => void, signal: AbortSignal) => void;
   /** The Docker engine whose networks the agent keeps; undefined with --no-docker. */
   docker?: DockerPort;
+  /** The IPAM collector's last counts per overlay (ipam-gc/), sent with the containers report. */
+  ipamSummary?: () => ContainersReport['ipam'];
 }
 
 /** ARP/ND retransmit time on vxnet's bridges (the kernel's default, 1 s, is made for real LANs). */
@@ -75,7 +86,13 @@ export class AgentLoop {
   private lastDockerWarnings = '';
   private lastStranded = '';
   private lastRetransProblem = '';
+  /** The overlays the master's config lists (from the last resync): host-local data of others is removed. */
+  private configured: Set<string> | undefined;
   private docker: EngineState = { status: 'disabled' };
+  /** Heartbeats and the gate before each pass (lease.ts); with a master port that can renew. */
+  private readonly lease: LeaseKeeper | undefined;
+  /** Containers on addresses outside this agent's allocation, as the last full pass found them. */
+  private stranded: ContainerInfo[] = [];
 
   constructor(
     private readonly options: AgentOptions,
@@ -83,6 +100,8 @@ export class AgentLoop {
   ) {
     this.status = new StatusTracker({ maxAttempts: options.maxAttempts, baseMs: options.tickMs });
     this.reporter = new Reporter(deps.master, options.ip, deps.log);
+    const heartbeat = deps.master.heartbeat?.bind(deps.master);
+    this.lease = heartbeat && new LeaseKeeper((epoch) => heartbeat(options.ip, epoch), deps.clock, deps.log);
   }
 
   private get ipamDir(): string {
@@ -102,7 +121,7 @@ export class AgentLoop {
   private setMe(info: AgentInfo): void {
     if (info === this.self?.info) return;
     if (!this.self || allocationKey(this.self.info) !== allocationKey(info)) {
-      this.status.reset(info.overlays.map((o) => o.info.name));
+      this.status.reset(info.overlays.filter(isEnabled).map((o) => o.info.name));
       this.fullPassDue = true;
     }
     this.self = parseSelf(info, { mtu: this.options.mtu, networkConfig: this.options.networkConfig, ipamDir: this.ipamDir });
@@ -114,6 +133,10 @@ export class AgentLoop {
       case 'resync':
         this.peers.clear();
         for (const agent of event.state.agents) this.peers.set(agent.ip, agent);
+        // Without the config (a malformed frame) nothing is removed for lack of it.
+        this.configured = Array.isArray(event.state.network?.overlays)
+          ? new Set(event.state.network.overlays.map((o) => o.name))
+          : undefined;
         this.synced = true;
         break;
       case 'put':
@@ -138,7 +161,10 @@ export class AgentLoop {
     // Engine events (networks, containers, the daemon itself coming and going) need a look at Docker.
     void this.deps.docker?.followEvents(() => this.wakeFull(), signal);
     signal.addEventListener('abort', () => this.wake(), { once: true });
+    void this.lease?.run(signal, () => this.wake());
     while (!signal.aborted) {
+      // A lease that ran out (lease.ts): the old allocation leaves this host before anything else runs.
+      if ((await this.lease?.gate()) === 'withdraw') await this.withdraw();
       if (this.needsRegistration) await this.register(signal);
       const woken = new Promise<void>((resolve) => {
         const cancel = this.deps.clock.setTimer(this.options.tickMs, () => {
@@ -160,10 +186,22 @@ export class AgentLoop {
     }
   }
 
+  /** One pass with no own allocation (its subnets' bridges and addresses go), then a registration for a fresh one. */
+  private async withdraw(): Promise<void> {
+    if (this.self && this.synced) {
+      this.setMe(withdrawn(this.self.info));
+      await this.pass().catch((err: unknown) => this.deps.log(`withdrawing the old allocation failed: ${String(err)}`));
+    }
+    this.needsRegistration = true;
+  }
+
   private async register(signal: AbortSignal): Promise<void> {
     this.needsRegistration = false;
-    const info = await this.deps.master.register({ ip: this.options.ip, network_config: this.options.networkConfig }, signal);
-    if (info) {
+    const sentAt = this.deps.clock.now();
+    const answer = await this.deps.master.register({ ip: this.options.ip, network_config: this.options.networkConfig }, signal);
+    if (answer) {
+      const { info, lease } = splitLeaseTerms(answer);
+      this.lease?.granted(lease, sentAt);
       this.reporter.forget();
       this.setMe(info);
       this.deps.log(`registered ${this.options.ip} with ${info.overlays.length} overlay(s)`);
@@ -222,7 +260,7 @@ export class AgentLoop {
     const blocked = new Set([...skipped, ...errors.keys()]);
     const docker = skipped.has(SHARED)
       ? undefined
-      : await dockerStep(this.deps.docker, { desired: self.docker, overlays: new Set(self.overlays) }, { blocked, log: this.deps.log });
+      : await dockerStep(this.deps.docker, { desired: self.docker, overlays: new Set(self.listed) }, { blocked, log: this.deps.log });
     if (docker) {
       this.docker = docker.state;
       docker.failures.forEach((f) => fail(f.scope, f.message));
@@ -235,13 +273,21 @@ export class AgentLoop {
       this.deps.log(`${what} failed ${rest.failedPasses} passes in a row; next attempt in ${Math.round(rest.retryInMs / 1000)} s`);
     }
     const cni = containersFromIpam(await this.deps.host.readIpamFiles(this.ipamDir)).map((c) => ({ ...c, runtime: 'cni' as const }));
-    // The master refuses a report with an address outside this agent's subnets: stranded ones are logged, not sent.
+    // The master refuses containers outside this agent's subnets: stranded ones go apart, as `stranded`.
     const { kept, stranded } = splitByAllocation([...cni, ...(docker?.containers ?? [])], self.info);
     const strandedText = stranded.map((c) => `${c.id.slice(0, 12)} ${c.network} ${c.ip}`).join(', ');
     if (strandedText && strandedText !== this.lastStranded)
-      this.deps.log(`containers outside this agent's subnets, not reported: ${strandedText}`);
+      this.deps.log(`containers outside this agent's subnets, reported as stranded and not routed: ${strandedText}`);
     this.lastStranded = strandedText;
-    this.reporter.send(this.status.report(), { containers: kept, engines: { docker: this.docker } });
+    const ipam = this.deps.ipamSummary?.();
+    this.stranded = stranded;
+    this.reporter.send(this.status.report(), {
+      containers: kept,
+      engines: { docker: this.docker },
+      ...(ipam && { ipam }),
+      // Reported as stranded (shown, never routed), at most MAX_STRANDED of them.
+      ...(stranded.length > 0 && { stranded: stranded.slice(0, MAX_STRANDED) }),
+    });
   }
 
   /**
@@ -306,11 +352,27 @@ export class AgentLoop {
       }
     }
     await this.deps.host.removeConflists(this.options.cniConfDir, keep).catch(() => []);
+    // Host-local data of overlays deleted from the config (a disabled one keeps its reservations).
+    if (this.configured) {
+      const removed = await this.deps.host.removeIpamDirs?.(this.ipamDir, this.configured).catch((err: unknown) => {
+        this.deps.log(`warning: removing host-local data of deleted overlays: ${messageOf(err)}`);
+        return [];
+      });
+      if (removed?.length) this.deps.log(`removed host-local data of deleted overlay(s): ${removed.join(', ')}`);
+    }
   }
 
   /** GET /overlay-agent/overlay. */
   state(): AgentOverlayState {
     const overlays = (this.self?.info.overlays ?? []).map((o) => ({ ...o, state: this.status.statusOf(o.info.name) ?? o.state }));
-    return { ip: this.options.ip, overlays, configuration_attempts: this.attempts, engines: { docker: this.docker } };
+    const lease = this.lease?.state();
+    return {
+      ip: this.options.ip,
+      overlays,
+      configuration_attempts: this.attempts,
+      engines: { docker: this.docker },
+      ...(this.stranded.length > 0 && { stranded: this.stranded }),
+      ...(lease && { lease }),
+    };
   }
 }

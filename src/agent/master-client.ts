@@ -4,7 +4,7 @@
 // one); only a first registration uses the join token.
 
 import { Agent, fetch } from 'undici';
-import type { AgentInfo, ContainersReport, RegisterRequest, StatusReport, WatchEvent } from '../api/types.js';
+import type { AgentInfo, ContainersReport, LeaseTerms, RegisterRequest, StatusReport, WatchEvent } from '../api/types.js';
 import { VxnetError } from '../errors.js';
 import type { CredentialStore } from './credential.js';
 import { backoffDelay, SseParser } from './sse.js';
@@ -36,7 +36,9 @@ const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
   });
 
 /** What the agent's loop and reporter use of the master (a fake stands in for it in unit tests). */
-export type MasterPort = Pick<MasterClient, 'register' | 'putStatus' | 'putContainers' | 'watch'>;
+export type MasterPort = Pick<MasterClient, 'register' | 'putStatus' | 'putContainers' | 'watch'> &
+  // Agent leases (lease.ts): without it, the agent sends no heartbeats.
+  Partial<Pick<MasterClient, 'heartbeat'>>;
 
 export class MasterClient {
   private current = 0;
@@ -135,6 +137,12 @@ export class MasterClient {
 
   async putStatus(ip: string, report: StatusReport): Promise<void> {
     await this.send('PUT', `/overlay-master/agents/${encodeURIComponent(ip)}/status`, report);
+  }
+
+  /** Renews the lease of `epoch` (src/agent/lease.ts); 404/409 mean it is gone or stale. Answers the lease's terms. */
+  async heartbeat(ip: string, epoch: number): Promise<Partial<LeaseTerms> | undefined> {
+    const path = `/overlay-master/agents/${encodeURIComponent(ip)}/heartbeat`;
+    return (await this.send('POST', path, { epoch })) as Partial<LeaseTerms> | undefined;
   }
 
   async putContainers(ip: string, report: ContainersReport): Promise<void> {

@@ -4,8 +4,9 @@
 import { parseListen } from '../api/listen.js';
 import { parseIp } from '../net/ip.js';
 import { CONFLIST_PLUGINS } from './cni-conf.js';
+import { checkIpamGcFlags, type IpamGcRawFlags, type IpamGcSettings } from './ipam-gc/flags.js';
 
-export interface RawAgentFlags {
+export interface RawAgentFlags extends IpamGcRawFlags {
   master?: string;
   ip?: string;
   listen: string;
@@ -30,6 +31,7 @@ export interface CheckedFlags {
   vxlanPort: number;
   maxAttempts: number;
   tickMs: number;
+  ipamGc: IpamGcSettings;
 }
 
 function integer(flag: string, value: string, min: number, max: number, errors: string[]): number {
@@ -73,8 +75,9 @@ export function checkAgentFlags(raw: RawAgentFlags): { flags?: CheckedFlags; err
   const vxlanPort = integer('--vxlan-port', raw.vxlanPort, 1, 65535, errors);
   const maxAttempts = integer('--max-attempts', raw.maxAttempts, 1, 1000, errors);
   const tickMs = integer('--tick-ms', raw.tickMs, 50, 60_000, errors);
+  const ipamGc = checkIpamGcFlags(raw, errors);
   if (errors.length > 0 || !listen) return { errors };
-  return { flags: { masters, ip: raw.ip!, listen, mtu, vxlanPort, maxAttempts, tickMs }, errors };
+  return { flags: { masters, ip: raw.ip!, listen, mtu, vxlanPort, maxAttempts, tickMs, ipamGc }, errors };
 }
 
 /** Problems with --cni-bin-dir: each plugin the conflists use must be an executable there. */

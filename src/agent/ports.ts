@@ -30,6 +30,8 @@ export interface Host {
   /** Removes `vxnet-*.conflist` files in `dir` except those in `keep`. */
   removeConflists(dir: string, keep: ReadonlySet<string>): Promise<string[]>;
   readIpamFiles(ipamDir: string): Promise<IpamFile[]>;
+  /** Removes `<ipamDir>/<overlay>` dirs of overlays not in `configured` (ipam-dirs.ts); returns their names. */
+  removeIpamDirs?(ipamDir: string, configured: ReadonlySet<string>): Promise<string[]>;
   /** Keeps vxnet's accept rules for these subnets in DOCKER-USER; returns the families it changed. */
   syncDockerUser(subnets: NatSubnets): Promise<number[]>;
 }

@@ -1,10 +1,11 @@
 // Pure: this agent's own allocation, parsed once each time the master sends
 // it, so a pass (one per watch event or tick) re-parses nothing of its own:
 // its bridges and VTEP, its NAT script, its conflists and its Docker networks.
+// Disabled overlays get none of these (their host-local data stays).
 
 import type { AgentInfo, AgentNetworkConfig } from '../api/types.js';
 import { conflistFileName, renderConflist } from './cni-conf.js';
-import { ownSpec, type OwnSpec } from './desired.js';
+import { isEnabled, ownSpec, type OwnSpec } from './desired.js';
 import { desiredDockerNetworks, type DockerNetworkSpec } from './docker/networks.js';
 import { natSubnets, renderNat, type NatSubnets } from './nat.js';
 
@@ -25,8 +26,10 @@ export interface Conflist {
 
 export interface Self {
   info: AgentInfo;
-  /** The overlays the status is kept for. */
+  /** The enabled overlays: the status is kept for them. */
   overlays: string[];
+  /** Every overlay the master lists for this agent, disabled ones included (their containers are still reported). */
+  listed: string[];
   own: OwnSpec;
   nat: NatSubnets;
   natScript: string;
@@ -35,17 +38,19 @@ export interface Self {
 }
 
 export function parseSelf(info: AgentInfo, options: SelfOptions): Self {
-  const nat = natSubnets(info);
+  const enabled: AgentInfo = { ...info, overlays: info.overlays.filter(isEnabled) };
+  const nat = natSubnets(enabled);
   return {
     info,
-    overlays: info.overlays.map((o) => o.info.name),
+    overlays: enabled.overlays.map((o) => o.info.name),
+    listed: info.overlays.map((o) => o.info.name),
     own: ownSpec(info, { bridgeMtu: options.mtu, networkConfig: options.networkConfig }),
     nat,
     natScript: renderNat(nat),
-    conflists: info.overlays.map((overlay) => {
+    conflists: enabled.overlays.map((overlay) => {
       const text = options.networkConfig.mesos_bridge ? renderConflist(overlay, { mtu: options.mtu, ipamDir: options.ipamDir }) : undefined;
       return { overlay: overlay.info.name, file: conflistFileName(overlay.info.name), ...(text !== undefined && { text }) };
     }),
-    docker: desiredDockerNetworks(info, options.mtu),
+    docker: desiredDockerNetworks(enabled, options.mtu),
   };
 }

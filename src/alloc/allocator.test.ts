@@ -143,7 +143,7 @@ describe('exhaustion', () => {
     const e = refusal(() => a.register('10.1.0.3', true));
     expect(e.code).toBe('POOL_EXHAUSTED');
     expect(e.message).toMatch(
-      /^no free VTEP address left in vtep_subnet 10\.0\.0\.0\/30 \(2 of 2 in use\); delete agents that left the cluster \(POST \/overlay-master\/agents\/delete\); a wider vtep_subnet takes effect only once every agent is deleted$/,
+      /^no free VTEP address left in the IPv4 VTEP pool vtep_subnet 10\.0\.0\.0\/30 \(2 of 2 held by agents\); delete agents that left the cluster \(POST \/overlay-master\/agents\/delete\), or run the master with --agent-ttl so dead agents expire; a wider vtep_subnet takes effect only once every agent is deleted$/,
     );
     expect(a.usage()).toEqual(before);
     expect(a.leaseOf('10.1.0.3')).toBeUndefined();
@@ -157,7 +157,12 @@ describe('exhaustion', () => {
     reg(a, '10.0.0.2');
     const third = reg(a, '10.0.0.3');
     expect(third.overlays).toEqual({
-      'dcos-1': { error: 'no free /24 left in overlay dcos-1 (2 of 2 in use)' },
+      'dcos-1': {
+        error:
+          'no free /24 left in overlay dcos-1 (IPv4 192.168.0.0/23: 2 of 2 held by agents); delete agents that left the cluster ' +
+          '(POST /overlay-master/agents/delete), or run the master with --agent-ttl so dead agents expire; a bigger subnet or a longer ' +
+          'prefix takes effect only once no agent holds a subnet of dcos-1 (or add another overlay)',
+      },
       'dcos-2': { subnet: '192.168.130.0/24' },
     });
     a.release('10.0.0.1');
@@ -174,7 +179,9 @@ describe('exhaustion', () => {
     reg(a, '10.0.0.1');
     expect(reg(a, '10.0.0.2').overlays.dual).toEqual({
       subnet: '44.128.1.0/24',
-      error: 'no free /64 left in overlay dual (1 of 1 in use)',
+      error: expect.stringMatching(
+        /^no free \/64 left in overlay dual \(IPv6 fd01::\/64: 1 of 1 held by agents\); .* a bigger subnet6 or a longer prefix6 /,
+      ),
     });
   });
 });

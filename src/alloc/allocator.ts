@@ -248,15 +248,22 @@ function freeVtep({ pool, label }: Named<VtepPool>): ReturnType<VtepPool['addres
   const field = label.split(' ')[0];
   throw new VxnetError(
     'POOL_EXHAUSTED',
-    `no free VTEP address left in ${label} (${pool.used} of ${pool.total} in use); ` +
+    `no free VTEP address left in the IPv${pool.cidr.family} VTEP pool ${label} (${pool.used} of ${pool.total} held by agents); ` +
       // The master refuses a changed vtep subnet while agents hold addresses from it, so "widen" alone is no fix.
-      `delete agents that left the cluster (POST /overlay-master/agents/delete); a wider ${field} takes effect only once every agent is deleted`,
+      `delete agents that left the cluster (POST /overlay-master/agents/delete), or run the master with --agent-ttl so dead agents expire; ` +
+      `a wider ${field} takes effect only once every agent is deleted`,
     { pool: field, used: Number(pool.used), total: Number(pool.total) },
   );
 }
 
+/** The error of a full overlay (kept in the record, shown in /state): which pool, how full, and the fix. */
 function exhausted(name: string, pool: SubnetPool): string {
-  return `no free /${pool.prefix} left in overlay ${name} (${pool.used} of ${pool.total} in use)`;
+  const v6 = pool.cidr.family === 6;
+  return (
+    `no free /${pool.prefix} left in overlay ${name} (IPv${pool.cidr.family} ${formatCidr(pool.cidr)}: ${pool.used} of ${pool.total} held by agents); ` +
+    'delete agents that left the cluster (POST /overlay-master/agents/delete), or run the master with --agent-ttl so dead agents expire; ' +
+    `a bigger ${v6 ? 'subnet6' : 'subnet'} or a longer ${v6 ? 'prefix6' : 'prefix'} takes effect only once no agent holds a subnet of ${name} (or add another overlay)`
+  );
 }
 
 function counts(pool: { used: bigint; total: bigint }): { used: number; total: number } {

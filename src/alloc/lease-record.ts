@@ -4,14 +4,14 @@
 
 import type { AgentNetworkConfig } from '../api/types.js';
 import { type Cidr, formatCidr, formatIp, parseCidr, parseIp } from '../net/ip.js';
-import type { AgentRecord, OverlayAllocation } from '../store/store.js';
+import type { AgentRecord, OverlayAllocation, QuarantinedLease } from '../store/store.js';
 import { type Lease, type OverlayLease, VTEP_FIX, leaseRefusal, overlayFix } from './lease.js';
 
 /**
  * The lease a stored record holds. Throws RECONCILE_REFUSED, naming agent and
  * value, for text that is not an address or an aligned network.
  */
-export function leaseFromRecord(record: AgentRecord): Lease {
+export function leaseFromRecord(record: Pick<AgentRecord, 'ip' | 'vtepIp' | 'vtepIp6' | 'vtepMac' | 'overlays'>): Lease {
   const agent = record.ip;
   const vtep = (field: 'vtepIp' | 'vtepIp6', text: string) => {
     const ip = parseIp(text);
@@ -83,5 +83,48 @@ export function registeredRecord(req: Registration, lease: Lease, existing?: Age
     status: { ...(existing?.status ?? {}) },
     containers: [...(existing?.containers ?? [])],
     ...(existing?.credential !== undefined && { credential: existing.credential }),
+    ...(existing ? keptLeaseFields(existing) : { epoch: 1 }),
   };
+}
+
+/** What a registration keeps of a live record besides its allocation: epoch, quarantine, and the agent's own reports. */
+function keptLeaseFields(existing: AgentRecord): Partial<AgentRecord> {
+  return {
+    ...(existing.epoch !== undefined && { epoch: existing.epoch }),
+    ...(existing.quarantine !== undefined && { quarantine: existing.quarantine.map((q) => ({ ...q })) }),
+    ...(existing.stranded !== undefined && { stranded: [...existing.stranded] }),
+    ...(existing.ipam !== undefined && { ipam: { ...existing.ipam } }),
+  };
+}
+
+/** The allocation epoch of a record (records written before epochs hold epoch 1). */
+export const epochOf = (record: Pick<AgentRecord, 'epoch'>): number => record.epoch ?? 1;
+
+/** The allocator's key for a quarantined lease of `ip`: never an agent IP, so it can hold blocks beside the agent's fresh ones. */
+export const quarantineKey = (ip: string, epoch: number): string => `${ip}@${epoch}`;
+
+/** A record's current allocation as a quarantine entry, held until `until`. */
+export function quarantinedLeaseOf(record: AgentRecord, expiredAt: string, until: string): QuarantinedLease {
+  return {
+    epoch: epochOf(record),
+    vtepIp: record.vtepIp,
+    ...(record.vtepIp6 !== undefined && { vtepIp6: record.vtepIp6 }),
+    vtepMac: record.vtepMac,
+    overlays: structuredClone(record.overlays),
+    expiredAt,
+    until,
+  };
+}
+
+/**
+ * Every lease a record makes the allocator hold: its own under its IP, and each
+ * quarantined one under `quarantineKey`. Throws RECONCILE_REFUSED as leaseFromRecord.
+ */
+export function leasesOfRecord(record: AgentRecord): { key: string; lease: Lease }[] {
+  const own = { key: record.ip, lease: leaseFromRecord(record) };
+  const held = (record.quarantine ?? []).map((q) => {
+    const key = quarantineKey(record.ip, q.epoch);
+    return { key, lease: leaseFromRecord({ ...q, ip: key }) };
+  });
+  return [own, ...held];
 }

@@ -91,10 +91,63 @@ export interface ContainersReport {
   containers: ContainerInfo[];
   /** Container engines the agent drives (today only Docker). */
   engines?: { docker?: EngineState };
+  /** vxnet's addition: the agent's IPAM check summary per overlay (src/agent/ipam-gc/). */
+  ipam?: Record<string, IpamCounts>;
+  /** vxnet's addition: containers on addresses outside the agent's allocation (an older epoch's subnet), never routed. At most 256. */
+  stranded?: ContainerInfo[];
+}
+
+/** Host-local reservations of one overlay on one agent, by what the IPAM check found. */
+export interface IpamCounts {
+  /** Reserved addresses. */
+  used: number;
+  /** Their container is gone (positive proof): released after the grace period. */
+  leaked: number;
+  /** No proof either way (unknown runtime, a probe failed): kept. */
+  suspect: number;
+  /** Outside the agent's current subnets (an older allocation). */
+  stranded: number;
+}
+
+/** One address the IPAM check lists: every one that is not simply in use. */
+export interface IpamAddress {
+  ip: string;
+  container: string;
+  interface: string;
+  /** Who made the reservation, as far as the agent can tell. */
+  runtime: 'vxnet' | 'podman' | 'unknown';
+  state: 'live' | 'leaked' | 'suspect';
+  stranded: boolean;
+  /** Why, in words. */
+  reason: string;
+  /** Leaked: when the agent first saw it leaked, and when it releases it (ISO-8601 UTC). */
+  leakedSince?: string;
+  releaseAt?: string;
+}
+
+/** GET /overlay-agent/ipam (and the answer of POST /overlay-agent/ipam/release). */
+export interface IpamCheck {
+  ip: string;
+  at: string;
+  graceSeconds: number;
+  overlays: (IpamCounts & { name: string; addresses: IpamAddress[] })[];
+  /** Released by this call (POST) or by the collector's last run. */
+  released: { overlay: string; ip: string; container: string; how: 'cni-del' | 'file' }[];
+  errors: string[];
+}
+
+/** GET /overlay-master/ipam: the agents' last reported summaries and their totals per overlay. */
+export interface IpamSummary {
+  agents: { agent: string; overlays: Record<string, IpamCounts> }[];
+  totals: Record<string, IpamCounts>;
 }
 
 /** GET /overlay-agent/overlay. */
 export interface AgentOverlayState extends AgentInfo {
+  /** vxnet's addition: containers on addresses outside this agent's allocation (not routed). */
+  stranded?: ContainerInfo[];
+  /** vxnet's addition: the lease this agent holds (absent while leases are off). */
+  lease?: { epoch: number; ttl_seconds: number; renewed_at?: string };
   configuration_attempts: number;
   /** vxnet's addition: the container engines the agent drives. */
   engines?: { docker?: EngineState };
@@ -104,7 +157,113 @@ export interface AgentOverlayState extends AgentInfo {
 export type WatchEvent =
   | { type: 'put'; revision: number; agent: AgentInfo }
   | { type: 'delete'; revision: number; ip: string }
-  | { type: 'resync'; revision: number; state: MasterState };
+  | { type: 'resync'; revision: number; state: MasterState }
+  /** vxnet's addition (after the agent's `delete` frame, same revision): its lease ran out at `at`. */
+  | { type: 'expired'; revision: number; ip: string; at: string }
+  | PoolEvent;
+
+/**
+ * vxnet's addition, live only (never replayed): a pool crossed 80, 90 or 100 %
+ * of its blocks, up, or down below the level it had reached. `id` is the
+ * revision of the change that caused it.
+ */
+export interface PoolEvent {
+  type: 'pool';
+  revision: number;
+  /** vtep: VTEP addresses; overlay: the overlay's agent subnets. */
+  pool: 'vtep' | 'overlay';
+  overlay?: string;
+  family: 4 | 6;
+  cidr: string;
+  /** Blocks held (quarantined ones included) and the pool's size. */
+  used: number;
+  total: number;
+  direction: 'up' | 'down';
+  /** The threshold crossed: up, the one now reached; down, the one no longer reached. */
+  threshold: number;
+  /** The highest threshold reached now (0: below 80 %). */
+  level: number;
+}
+
+/** Used and free of something countable (numbers past 2^53, IPv6, are approximate). */
+export interface UseCount {
+  used: number;
+  free: number;
+  total: number;
+  /** used / total in percent, one decimal. */
+  percent: number;
+}
+
+/** GET /overlay-master/utilisation (vxnet's addition, beside the DC/OS shape). */
+export interface UtilisationView {
+  revision: number;
+  vtep: (UseCount & { family: 4 | 6; cidr: string })[];
+  overlays: {
+    name: string;
+    enabled: boolean;
+    families: {
+      family: 4 | 6;
+      cidr: string;
+      prefix: number;
+      /** Agent subnets: held (live, expired or quarantined) and free. */
+      subnets: UseCount & { quarantined: number };
+      /** Container addresses of the agents' bridge halves, from their containers reports. */
+      containers: UseCount;
+    }[];
+  }[];
+  agents: {
+    ip: string;
+    overlays: { name: string; family: 4 | 6; subnet: string; containers: UseCount }[];
+  }[];
+}
+
+/** One allocation event on GET /overlay-master/history (src/store/allocation-history.ts). */
+export interface HistoryEvent {
+  at: string;
+  kind: 'allocated' | 'freed' | 'expired' | 'reclaimed';
+  agent: string;
+  epoch?: number;
+  overlay?: string;
+  subnet?: string;
+  subnet6?: string;
+  vtepIp?: string;
+}
+
+/** GET /overlay-master/history: the newest matching events, oldest first; `more` when older ones were left out. */
+export interface HistoryAnswer {
+  events: HistoryEvent[];
+  more: boolean;
+}
+
+/** The lease terms of a registration answer and a heartbeat answer (vxnet's addition). */
+export interface LeaseTerms {
+  /** The allocation epoch the agent holds: it sends it with each heartbeat. */
+  epoch: number;
+  /** Absent: leases are off (no heartbeats needed). */
+  ttl_seconds?: number;
+}
+
+/** An allocation held after its lease ran out, on GET /overlay-master/leases. */
+export interface HeldAllocation {
+  ip: string;
+  epoch: number;
+  vtep_ip: string;
+  vtep_ip6?: string;
+  /** Subnets by overlay name. */
+  overlays: Record<string, { subnet?: string; subnet6?: string }>;
+  expired_at: string;
+  /** When the blocks become free again. */
+  until: string;
+  /** expired: the agent has not come back; quarantined: it came back with a fresh allocation (a newer epoch). */
+  kind: 'expired' | 'quarantined';
+}
+
+/** GET /overlay-master/leases (vxnet's addition). */
+export interface LeasesView {
+  held: HeldAllocation[];
+  /** Containers agents report on addresses outside their allocation, never routed. */
+  stranded: (ContainerInfo & { agent: string })[];
+}
 
 /** The error body of every non-2xx answer. */
 export interface ErrorBody {

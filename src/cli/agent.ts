@@ -1,24 +1,36 @@
 // `vxnet agent` and `vxnet agent cleanup`: wiring only.
 
 import { accessSync, constants } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { cleanup } from '../agent/cleanup.js';
 import { buildAgentHttp } from '../agent/http.js';
 import { execFileArgv, type Exec } from '../agent/linux/exec.js';
-import { enableSysctl, readIpamFiles, removeConflists, setBridgeNeighbourRetrans, writeFileIfChanged } from '../agent/linux/host.js';
+import {
+  enableSysctl,
+  readIpamFiles,
+  removeConflists,
+  removeIpamDirs,
+  setBridgeNeighbourRetrans,
+  writeFileIfChanged,
+} from '../agent/linux/host.js';
 import { linuxKernel } from '../agent/linux/kernel.js';
 import { monitorKernel } from '../agent/linux/monitor.js';
 import { applyNft, nftTables } from '../agent/linux/nft.js';
 import { AgentLoop } from '../agent/loop.js';
 import { MasterClient } from '../agent/master-client.js';
-import { checkAgentFlags, checkCniBinDir, checkIpOnHost, type RawAgentFlags } from '../agent/options.js';
+import { type CheckedFlags, checkAgentFlags, checkCniBinDir, checkIpOnHost, type RawAgentFlags } from '../agent/options.js';
 import { systemClock, type Host } from '../agent/ports.js';
 import { syncDockerUser } from '../agent/docker/docker-user.js';
 import { VXLAN_PORT } from '../api/types.js';
 import { DockerEngine, parseDockerHost, type DockerEndpoint } from '../agent/docker/engine.js';
 import { fileCredentialStore } from '../agent/credential.js';
 import { fail as failWith, readFlagFile, readToken } from './common.js';
+import { IpamCollector } from '../agent/ipam-gc/collector.js';
+import { IPAM_GC_DEFAULTS } from '../agent/ipam-gc/flags.js';
+import { probe } from '../agent/ipam-gc/probes.js';
+import { releaseLeaked } from '../agent/ipam-gc/release.js';
+import { reservationsFrom } from '../agent/ipam-gc/reservations.js';
 
 const DEFAULT_STATE_DIR = '/var/lib/vxnet';
 const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
@@ -48,6 +60,7 @@ const linuxHost = (exec: Exec): Host => ({
   writeFileIfChanged,
   removeConflists,
   readIpamFiles,
+  removeIpamDirs,
   syncDockerUser: (subnets) => syncDockerUser(exec, subnets),
 });
 
@@ -106,6 +119,26 @@ async function agentTls(opts: AgentCliOptions): Promise<{ ca?: Buffer; cert?: Bu
   };
 }
 
+/** The leaked-address collector (src/agent/ipam-gc/) on this host's files, records, libcni cache and podman. */
+function ipamCollector(flags: CheckedFlags, opts: AgentCliOptions, loop: AgentLoop, log: (m: string) => void): IpamCollector {
+  const ipamDir = join(resolve(opts.stateDir), 'ipam');
+  const gc = flags.ipamGc;
+  return new IpamCollector(
+    { ip: flags.ip, graceMs: gc.graceMs, intervalMs: gc.intervalMs },
+    {
+      readReservations: async () => reservationsFrom(await readIpamFiles(ipamDir)),
+      probe: (reservations) =>
+        probe(
+          { ipamDir, containerStateDir: resolve(gc.containerStateDir), cniCacheDir: resolve(gc.cniCacheDir), podmanArgv: gc.podmanArgv },
+          reservations,
+        ),
+      release: (v, recorded) =>
+        releaseLeaked({ ipamDir, cniConfDir: resolve(opts.cniConfDir), cniBinDir: resolve(opts.cniBinDir) }, v, recorded),
+    },
+    { self: () => loop.state(), clock: systemClock, log },
+  );
+}
+
 async function runAgent(opts: AgentCliOptions): Promise<void> {
   const { flags, errors } = checkAgentFlags(opts);
   if (errors.length === 0 && flags) errors.push(...(await preconditions(flags.ip, opts.cniBinDir)));
@@ -145,9 +178,14 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
       log,
       monitor: monitorKernel,
       ...(docker && { docker }),
+      ipamSummary: () => collector.summary(),
     },
   );
-  const app = buildAgentHttp(() => loop.state());
+  const collector = ipamCollector(flags, opts, loop, log);
+  const app = buildAgentHttp(
+    () => loop.state(),
+    (mode) => collector.check(mode),
+  );
   try {
     await app.listen({ host: flags.listen.host, port: flags.listen.port });
   } catch (err) {
@@ -157,6 +195,7 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
   const stop = new AbortController();
   // The data plane stays in place on exit, so containers keep talking across a restart.
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
+  void collector.run(stop.signal);
   await loop.run(stop.signal);
   await app.close();
   await docker?.close();
@@ -189,6 +228,11 @@ export function registerAgentCommands(program: Command): void {
       'the Docker engine whose networks the agent keeps (default: $DOCKER_HOST, else unix:///var/run/docker.sock)',
     )
     .option('--no-docker', 'leave Docker networks alone (the d- bridges are still made)')
+    .option('--ipam-gc-grace <duration>', 'how long an address whose container is gone stays reserved', IPAM_GC_DEFAULTS.grace)
+    .option('--ipam-gc-interval <duration>', 'how often leaked addresses are looked for', IPAM_GC_DEFAULTS.interval)
+    .option('--container-state-dir <dir>', "vxnet's container records (vxnet container --state-dir)", IPAM_GC_DEFAULTS.containerStateDir)
+    .option('--podman-argv <json>', "how to run podman, as a JSON argv array ('[]': do not ask podman)", IPAM_GC_DEFAULTS.podmanArgv)
+    .option('--cni-cache-dir <dir>', "libcni's cache directory (podman's CNI results)", IPAM_GC_DEFAULTS.cniCacheDir)
     .action(async (opts: AgentCliOptions) => runAgent(opts));
 
   agent

@@ -5,8 +5,11 @@
 import { Command } from 'commander';
 import { registerConfigCommands } from './config.js';
 import { registerMasterCommands } from './master.js';
+import { registerNetworkCommands } from './network.js';
 import { registerAgentCommands } from './agent.js';
 import { registerContainerCommands } from './container.js';
+import { registerIpamCommands } from './ipam.js';
+import { registerHistoryCommand } from './history.js';
 import { fail } from './common.js';
 import { registerDemoCommand } from './demo.js';
 
@@ -18,8 +21,11 @@ const program = new Command()
 
 registerConfigCommands(program);
 registerMasterCommands(program);
+registerNetworkCommands(program);
 registerAgentCommands(program);
 registerContainerCommands(program);
+registerIpamCommands(program);
+registerHistoryCommand(program);
 registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

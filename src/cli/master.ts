@@ -1,22 +1,22 @@
-// `vxnet master`, `vxnet state` and `vxnet network delete`: picks the store
+// `vxnet master` and `vxnet state`: picks the store
 // (SQLite, or etcd with its leadership), starts the master, reports errors and
 // ends the process.
 
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseListen } from '../api/listen.js';
 import type { ContainerInfo, EngineState, MasterState } from '../api/types.js';
 import { formatIssues, loadConfigFile } from '../config/load.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError, VxnetError } from '../errors.js';
-import { networkDeleteReport, planNetworkDelete } from '../master/network-delete.js';
 import { runMaster } from '../master/run.js';
+import { leaseSettings } from '../master/leases.js';
+import { leaseSection } from './lease-state.js';
+import { utilisationSection } from './utilisation-state.js';
 import { DEFAULT_HTTP_LIMITS, type MasterLimits } from '../master/server.js';
 import { DEFAULT_MAX_PENDING_BYTES, DEFAULT_MAX_WATCHERS } from '../master/watch-streams.js';
 import { formatState } from '../master/state-table.js';
 import type { Store } from '../store/store.js';
-import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { fail, report } from './common.js';
 import { collect, type EtcdTlsFlags, openMasterWarning, readEtcdTls, readMasterSecurity, type SecurityFlags } from './security.js';
 
@@ -41,6 +41,18 @@ function stopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/**
+ * SIGHUP reloads the --config file (src/master/reload-hangup.ts). Listening at
+ * once, so a SIGHUP during start-up is reported instead of ending the process.
+ */
+function hangupSignal(): (handler: () => void) => void {
+  let current: (() => void) | undefined;
+  process.on('SIGHUP', () => (current ? current() : say('SIGHUP: not serving yet; send it again once the master is up')));
+  return (handler) => {
+    current = handler;
+  };
+}
+
 /** Loads and checks the config, printing its warnings; every error is thrown as one CONFIG_INVALID. */
 async function loadMasterConfig(path: string | undefined): Promise<NetworkConfig> {
   const check = await loadConfigFile(path);
@@ -62,6 +74,8 @@ interface MasterFlags extends SecurityFlags, EtcdTlsFlags {
   watchBufferKib: number;
   requestTimeout: number;
   maxConnections: number;
+  agentTtl?: string;
+  agentQuarantine?: string;
 }
 
 /** A commander parser for a whole number of at least `min`. */
@@ -90,7 +104,18 @@ async function runMasterCommand(opts: MasterFlags): Promise<void> {
     const config = await loadMasterConfig(opts.config);
     const warning = openMasterWarning(security, listen.host, listen.port);
     if (warning) say(warning);
-    const common = { config, listen, logLevel: opts.logLevel, security, limits: limitsOf(opts), stop: stopSignal(), say };
+    const common = {
+      config,
+      listen,
+      logLevel: opts.logLevel,
+      security,
+      limits: limitsOf(opts),
+      stop: stopSignal(),
+      say,
+      loadConfig: () => loadMasterConfig(opts.config),
+      onHangup: hangupSignal(),
+      leases: leaseSettings(opts.agentTtl, opts.agentQuarantine),
+    };
     if (opts.etcd !== undefined) {
       // Loaded only here: the etcd client costs ~0.2 s of start-up that a single master never needs.
       const [{ runLeaderMaster }, { EtcdStore }, { EtcdLeadership }, { parseEndpoints }, { layoutOf }] = await Promise.all([
@@ -163,64 +188,12 @@ async function showState(options: { master: string; json?: boolean }): Promise<v
       engines?: { agent: string; docker?: EngineState }[];
     }>(base.href, '/overlay-master/containers').catch(() => ({ containers: [], engines: [] }));
     process.stdout.write(formatState(state, listed.containers, listed.engines ?? []));
+    process.stdout.write(await leaseSection(base.href));
+    process.stdout.write(await utilisationSection(base.href));
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
     fail('vxnet state', `cannot read the state from ${base.href} (${why}); start a master with "vxnet master" or pass --master URL`);
-  }
-}
-
-async function deleteNetwork(
-  name: string,
-  options: { data?: string; etcd?: string; etcdPrefix: string; config?: string; force?: boolean } & EtcdTlsFlags,
-): Promise<void> {
-  // The stored allocations are freed; a --config that still lists the overlay would hand it out again at the next start.
-  if (options.config !== undefined) {
-    const check = await loadConfigFile(options.config);
-    if (!check.config) return fail('vxnet network delete', `--config ${options.config} is not a valid config:\n${formatIssues(check)}`);
-    if (check.config.overlays.some((o) => o.name === name) && !options.force) {
-      return fail(
-        'vxnet network delete',
-        `overlay ${name} is still in --config ${options.config}: the master's next start would give it to every agent again, ` +
-          `in registration order, so containers on ${name} would keep addresses that are no longer theirs. ` +
-          `Remove ${name} from ${options.config} first, or pass --force when you are re-numbering it; nothing was deleted`,
-      );
-    }
-  }
-  if ((options.data === undefined) === (options.etcd === undefined)) {
-    return fail(
-      'vxnet network delete',
-      'give exactly one store: --data DIR (one master, SQLite) or --etcd URL[,URL...] (several masters on etcd)',
-    );
-  }
-  let store: Store | undefined;
-  let where: string;
-  try {
-    if (options.data !== undefined) {
-      where = options.data;
-      // Opening would create an empty store: a mistyped --data must not look like "nothing to delete".
-      if (!existsSync(join(options.data, DB_FILE))) {
-        return fail(
-          'vxnet network delete',
-          `${options.data} holds no vxnet store (no ${DB_FILE}); pass the --data directory the master uses`,
-        );
-      }
-      store = await SqliteStore.open(options.data);
-    } else {
-      const { openStoppedEtcdStore } = await import('../store/etcd/offline.js');
-      where = `etcd (prefix ${options.etcdPrefix})`;
-      store = await openStoppedEtcdStore(options.etcd!, options.etcdPrefix, await readEtcdTls(options));
-    }
-    const plan = planNetworkDelete(await store.snapshot(), name, where);
-    await store.commit(plan.changes);
-    const { summary, warning } = networkDeleteReport(plan, name, where);
-    process.stdout.write(`${summary}\n`);
-    // Without --config the command cannot see the master's config: say what to check, as advice, not as an error.
-    if (warning && options.config === undefined) process.stdout.write(`${warning}\n`);
-  } catch (e) {
-    report('vxnet network delete', e);
-  } finally {
-    await store?.close();
   }
 }
 
@@ -264,6 +237,11 @@ export function registerMasterCommands(program: Command): void {
       wholeNumber(1),
       DEFAULT_HTTP_LIMITS.requestTimeoutMs / 1000,
     )
+    .option('--agent-ttl <duration>', 'expire an agent that has not renewed its lease for this long, e.g. 5m (default: never, as DC/OS)')
+    .option(
+      '--agent-quarantine <duration>',
+      "with --agent-ttl: how long an expired agent's subnets and VTEP stay held before reuse (default: twice the TTL; at least the TTL)",
+    )
     .option(
       '--max-connections <n>',
       'open connections, watch streams included; more are closed at once',
@@ -283,19 +261,4 @@ export function registerMasterCommands(program: Command): void {
     .option('--master <url>', 'master URL', 'http://127.0.0.1:5050')
     .option('--json', 'print /overlay-master/state as JSON')
     .action(showState);
-
-  const network = program.command('network').description("manage overlay networks in a stopped master's store");
-  network
-    .command('delete')
-    .description('free every allocation of an overlay and remove it from the stored config (the master must be stopped)')
-    .argument('<name>', 'overlay name')
-    .option('--data <dir>', "the master's --data directory (one master)")
-    .option('--etcd <urls>', "the masters' --etcd URLs (several masters; all must be stopped)")
-    .option('--etcd-prefix <prefix>', 'key prefix in etcd (with --etcd)', '/vxnet')
-    .option('--etcd-ca <file>', 'CA of the etcd servers (with https:// --etcd URLs)')
-    .option('--etcd-cert <file>', 'client certificate for etcd (with --etcd-key)')
-    .option('--etcd-key <file>', 'private key of --etcd-cert')
-    .option('--config <file>', "the master's --config: refuse while it still lists the overlay")
-    .option('--force', 'with --config: delete although the config still lists the overlay (re-numbering it)')
-    .action(deleteNetwork);
 }

@@ -9,6 +9,10 @@ export interface ContainerRecord {
   name: string;
   network: string;
   netnsPath: string;
+  /** The mount namespace (`mnt:[inode]`) the netns file was made in: only there does its absence prove the container gone. */
+  mountNs?: string;
+  /** The propagation peer group of /run/netns there: a view that receives from it sees the file go too. */
+  netnsPeer?: string;
   ifname: string;
   confFile?: string;
   ip?: string;

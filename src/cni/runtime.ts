@@ -1,12 +1,12 @@
 // A thin container runtime over CNI: a named network namespace per container,
 // attached with the agent's conflist and the reference plugins.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { VxnetError } from '../errors.js';
 import { addNetwork, delNetwork, type CniTarget } from './invoke.js';
 import { checkContainerName } from './names.js';
-import { netnsDirIsPrivateView } from './mountinfo.js';
+import { netnsDirIsPrivateView, netnsDirPeers } from './mountinfo.js';
 import { findNetwork, parseConfList, type ConfList } from './netconf.js';
 import { deleteRecord, listRecords, loadRecord, reserveRecord, saveRecord, type ContainerRecord } from './records.js';
 import { containerIps } from './result.js';
@@ -74,6 +74,24 @@ function requireSharedNetnsDir(): void {
   }
 }
 
+/** This process's mount namespace, where the netns file is made (the agent's IPAM collector looks there). */
+function mountNsOf(): { mountNs?: string } {
+  try {
+    return { mountNs: readlinkSync('/proc/self/ns/mnt') };
+  } catch {
+    return {};
+  }
+}
+
+/** The peer group of /run/netns here, once `ip netns add` has made it a shared mount. */
+function netnsPeerOf(): string | undefined {
+  try {
+    return netnsDirPeers(readFileSync('/proc/self/mountinfo', 'utf8'), NETNS_DIR).shared;
+  } catch {
+    return undefined;
+  }
+}
+
 const targetOf = (dirs: RuntimeDirs, rec: ContainerRecord): CniTarget => ({
   binDir: dirs.binDir,
   containerId: rec.name,
@@ -107,6 +125,7 @@ export async function runContainer(
     confFile: conf.file,
     conf,
     createdAt: new Date().toISOString(),
+    ...mountNsOf(),
   };
   reserveRecord(dirs.stateDir, rec);
   if (existsSync(rec.netnsPath)) {
@@ -117,6 +136,7 @@ export async function runContainer(
   try {
     await ipOk(['netns', 'add', name]);
     netnsMade = true;
+    rec.netnsPeer = netnsPeerOf();
     await ipOk(['-n', name, 'link', 'set', 'lo', 'up']);
     rec.result = await addNetwork(targetOf(dirs, rec), conf);
     Object.assign(rec, containerIps(rec.result, rec.ifname));

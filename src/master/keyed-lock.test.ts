@@ -53,4 +53,47 @@ describe('KeyedLock', () => {
     await expect(lock.runAll(['a', 'b'], async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(lock.run('a', async () => 'free')).resolves.toBe('free');
   });
+
+  it('exclusive waits for every current holder and holds off later callers', async () => {
+    const lock = new KeyedLock();
+    const log: string[] = [];
+    const job = (name: string) => async () => {
+      log.push(`${name} start`);
+      await tick();
+      await tick();
+      log.push(`${name} end`);
+    };
+    await Promise.all([
+      lock.run('a', job('a')),
+      lock.runAll(['b', 'c'], job('bc')),
+      lock.exclusive(job('reload')),
+      lock.run('a', job('a2')),
+      lock.run('d', job('d')),
+    ]);
+    const at = (entry: string) => log.indexOf(entry);
+    expect(at('reload start')).toBeGreaterThan(at('a end'));
+    expect(at('reload start')).toBeGreaterThan(at('bc end'));
+    expect(at('reload end')).toBe(at('reload start') + 1);
+    // A key nobody held before is held off too.
+    expect(at('d start')).toBeGreaterThan(at('reload end'));
+    expect(at('a2 start')).toBeGreaterThan(at('reload end'));
+  });
+
+  it('runs exclusive sections one after another and frees the lock when one throws', async () => {
+    const lock = new KeyedLock();
+    const log: string[] = [];
+    const failing = lock.exclusive(async () => {
+      log.push('one start');
+      await tick();
+      log.push('one end');
+      throw new Error('refused');
+    });
+    const second = lock.exclusive(async () => {
+      log.push('two');
+    });
+    await expect(failing).rejects.toThrow('refused');
+    await second;
+    expect(log).toEqual(['one start', 'one end', 'two']);
+    await expect(lock.run('a', async () => 'free')).resolves.toBe('free');
+  });
 });

@@ -18,7 +18,9 @@ import { createMetrics } from './metrics.js';
 import { StateReplica } from './replica.js';
 import { ElectedRole } from './role.js';
 import { buildMasterApp, listen, type MasterLimits, type MasterSecurity } from './server.js';
+import { reloadOnHangup, rereadOnStandby } from './reload-hangup.js';
 import { MasterService } from './service.js';
+import type { LeaseSettings } from './leases.js';
 
 /** What one term runs on: a freshly opened store and the election beside it. */
 export interface Term {
@@ -40,8 +42,14 @@ export interface RunLeaderOptions {
   logLevel: string;
   /** Resolves with the signal that stops the master. */
   stop: Promise<NodeJS.Signals>;
+  /** Reads and checks the --config file again, for reloads (SIGHUP and the admin endpoint). */
+  loadConfig?: () => Promise<NetworkConfig>;
+  /** Registers what SIGHUP does. */
+  onHangup?: (handler: () => void) => void;
   /** Prints one line of news (stderr). */
   say(text: string): void;
+  /** Agent leases (`--agent-ttl`); off when absent. A new leader counts every live agent as renewed when it takes over. */
+  leases?: LeaseSettings;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79,6 +87,13 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
   let trouble: string | undefined;
   const view = { self: '', leader: () => leaderUrl, trouble: () => trouble };
   const role = new ElectedRole(view);
+  // The config the next term leads with: a reload while leading, or a SIGHUP on a standby, replaces it.
+  let config = opts.config;
+  opts.onHangup?.(() => {
+    const leading = role.service();
+    if (leading) void reloadOnHangup(leading, say);
+    else if (opts.loadConfig) void rereadOnStandby(opts.loadConfig, say).then((c) => (config = c ?? config));
+  });
   const metrics = createMetrics(() => role.service());
   const app = buildMasterApp({
     role,
@@ -107,7 +122,7 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
         const refresh = () => leadership.leader().then((url) => (leaderUrl = url));
         await refresh();
         poll = setInterval(() => void refresh(), 500);
-        const reads = await StateReplica.start(store, opts.config, opts.limits?.watch);
+        const reads = await StateReplica.start(store, config, opts.limits?.watch);
         role.standBy(reads);
         trouble = undefined;
 
@@ -120,7 +135,17 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
 
         // Lead.
         await leadership.fence();
-        service = await MasterService.start(store, opts.config, { storeArgs: opts.storeArgs, observer: metrics.observer }, reads);
+        service = await MasterService.start(
+          store,
+          config,
+          {
+            storeArgs: opts.storeArgs,
+            observer: metrics.observer,
+            ...(opts.loadConfig && { loadConfig: opts.loadConfig }),
+            ...(opts.leases && { leases: opts.leases }),
+          },
+          reads,
+        );
         role.lead(service);
         process.stdout.write(`vxnet master ${view.self} is the leader (${service.agentCount} agents, revision ${service.revision})\n`);
         const end = await Promise.race([lost, stopping]);
@@ -140,6 +165,7 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
         const reads = role.reads();
         role.standBy(undefined);
         await service?.close().catch(() => undefined);
+        if (service) config = service.config; // what it reloaded, for the next term
         reads?.close();
         clearInterval(poll);
         await bounded(say, 'resign', term?.leadership.resign());

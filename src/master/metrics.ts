@@ -2,6 +2,7 @@
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PoolUsage } from '../alloc/allocator.js';
+import type { UtilisationView } from '../api/types.js';
 import type { MasterObserver } from './service.js';
 import type { WatchStreams } from './watch-streams.js';
 
@@ -11,7 +12,7 @@ export interface MetricsSource {
   /** Open watch streams. */
   watchers: number;
   /** The streams by kind, and how many were cut for passing their budget. */
-  readonly reads?: { readonly streams: Pick<WatchStreams, 'count' | 'dropped'> };
+  readonly reads?: { readonly streams: Pick<WatchStreams, 'count' | 'dropped'>; revision?: number; utilisation?(): UtilisationView };
 }
 
 export interface MasterMetrics {
@@ -59,6 +60,7 @@ export function createMetrics(source: () => MetricsSource | undefined): MasterMe
       for (const u of usage('vtep')) this.set({ family: `ipv${u.family}` }, u.total - u.used);
     },
   });
+  registerUtilisation(registry, () => source()?.reads);
   new Gauge({
     name: 'vxnet_watch_streams',
     help: 'Open watch streams',
@@ -101,4 +103,73 @@ export function createMetrics(source: () => MetricsSource | undefined): MasterMe
     exhausted,
     observer: { registration: (s) => registration.observe(s), commit: (s) => commit.observe(s) },
   };
+}
+
+/**
+ * Utilisation gauges (utilisation.ts), from the state the master serves.
+ * Labels stay bounded: per overlay and family (at most MAX_OVERLAYS x 2), and
+ * per agent exactly one series, its fullest bridge (used / capacity of
+ * container addresses over its overlays), so a cluster of N agents adds N
+ * series, not N x overlays x families; per-overlay detail of one agent is on
+ * GET /overlay-master/utilisation.
+ */
+function registerUtilisation(registry: Registry, reads: () => MetricsSource['reads']): void {
+  let cache: { revision: number; view: UtilisationView } | undefined;
+  const view = (): UtilisationView | undefined => {
+    const r = reads();
+    if (!r?.utilisation) return undefined;
+    if (cache === undefined || r.revision === undefined || cache.revision !== r.revision)
+      cache = { revision: r.revision ?? -1, view: r.utilisation() };
+    return cache.view;
+  };
+  const perFamily = (name: string, help: string, pick: (f: UtilisationView['overlays'][number]['families'][number]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['overlay', 'family'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const o of view()?.overlays ?? [])
+          for (const f of o.families) this.set({ overlay: o.name, family: `ipv${f.family}` }, pick(f));
+      },
+    });
+  perFamily(
+    'vxnet_overlay_subnets_quarantined',
+    'Agent subnets held in quarantine (expired agents) per overlay and family',
+    (f) => f.subnets.quarantined,
+  );
+  perFamily(
+    'vxnet_overlay_container_addresses_used',
+    'Container addresses the agents report per overlay and family',
+    (f) => f.containers.used,
+  );
+  perFamily(
+    'vxnet_overlay_container_addresses_free',
+    "Container addresses free on the agents' bridge halves per overlay and family",
+    (f) => f.containers.free,
+  );
+  new Gauge({
+    name: 'vxnet_vtep_addresses_used',
+    help: 'VTEP addresses held per family (expired agents included)',
+    labelNames: ['family'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const v of view()?.vtep ?? []) this.set({ family: `ipv${v.family}` }, v.used);
+    },
+  });
+  new Gauge({
+    name: 'vxnet_agent_container_addresses_ratio',
+    help: 'Per agent: the fullest of its bridges, container addresses used / capacity (0 to 1)',
+    labelNames: ['agent'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const a of view()?.agents ?? []) {
+        const ratio = Math.max(0, ...a.overlays.map((o) => (o.containers.total > 0 ? o.containers.used / o.containers.total : 0)));
+        this.set({ agent: a.ip }, ratio);
+      }
+    },
+  });
 }

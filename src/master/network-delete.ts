@@ -1,6 +1,7 @@
-// Pure: what `vxnet network delete NAME` writes to a stored state. The overlay
-// disappears from every agent record (subnets, statuses, containers) and from
-// the stored config, so a master started without it reconciles cleanly.
+// Pure: what deleting an overlay does to a stored state, offline (`vxnet
+// network delete NAME`) or by a reload. The overlay disappears from every
+// agent record (subnets, statuses, containers, quarantined leases, reports)
+// and from the stored config, so a master started without it reconciles cleanly.
 
 import type { NetworkConfig } from '../config/types.js';
 import { VxnetError } from '../errors.js';
@@ -18,8 +19,29 @@ function without<T>(record: Record<string, T>, key: string): Record<string, T> {
   return rest;
 }
 
+/** The record without anything of overlay `name`; the same object when it holds nothing of it. */
+export function withoutOverlay(record: AgentRecord, name: string): AgentRecord {
+  const mentions =
+    name in record.overlays ||
+    name in record.status ||
+    record.containers.some((c) => c.network === name) ||
+    (record.stranded?.some((c) => c.network === name) ?? false) ||
+    (record.ipam !== undefined && name in record.ipam) ||
+    (record.quarantine?.some((q) => name in q.overlays) ?? false);
+  if (!mentions) return record;
+  return {
+    ...record,
+    overlays: without(record.overlays, name),
+    status: without(record.status, name),
+    containers: record.containers.filter((c) => c.network !== name),
+    ...(record.stranded && { stranded: record.stranded.filter((c) => c.network !== name) }),
+    ...(record.ipam && { ipam: without(record.ipam, name) }),
+    ...(record.quarantine && { quarantine: record.quarantine.map((q) => ({ ...q, overlays: without(q.overlays, name) })) }),
+  };
+}
+
 export function planNetworkDelete(snapshot: Snapshot, name: string, dataDir: string): NetworkDeletePlan {
-  const holders = snapshot.agents.filter((a) => name in a.overlays || name in a.status || a.containers.some((c) => c.network === name));
+  const holders = snapshot.agents.filter((a) => withoutOverlay(a, name) !== a);
   const inConfig = snapshot.config?.overlays.some((o) => o.name === name) ?? false;
   if (holders.length === 0 && !inConfig) {
     const stored = new Set([
@@ -32,17 +54,7 @@ export function planNetworkDelete(snapshot: Snapshot, name: string, dataDir: str
       `overlay ${JSON.stringify(name)} is not in the store at ${dataDir}: nothing to delete (stored overlays: ${list})`,
     );
   }
-  const changes: Change[] = holders.map(
-    (a): Change => ({
-      type: 'put',
-      record: {
-        ...a,
-        overlays: without(a.overlays, name),
-        status: without(a.status, name),
-        containers: a.containers.filter((c) => c.network !== name),
-      } satisfies AgentRecord,
-    }),
-  );
+  const changes: Change[] = holders.map((a): Change => ({ type: 'put', record: withoutOverlay(a, name) }));
   if (inConfig && snapshot.config) {
     const config: NetworkConfig = { ...snapshot.config, overlays: snapshot.config.overlays.filter((o) => o.name !== name) };
     changes.push({ type: 'config', config });

@@ -31,24 +31,77 @@ const agents = [
 
 describe('reconcile', () => {
   it('accepts an unchanged config', () => {
-    expect(reconcile({ config, agents }, canonicalize(config), '--data /d')).toEqual({ ok: true, added: [], configChanged: false });
+    expect(reconcile({ config, agents }, canonicalize(config), '--data /d')).toEqual({
+      ok: true,
+      added: [],
+      removed: [],
+      disabled: [],
+      enabled: [],
+      configChanged: false,
+    });
   });
 
   it('accepts an added overlay and names it', () => {
     const next = { ...config, overlays: [...config.overlays, { name: 'dcos-3', subnet: '44.128.0.0/16', prefix: 24 }] };
-    expect(reconcile({ config, agents }, canonicalize(next), '--data /d')).toEqual({ ok: true, added: ['dcos-3'], configChanged: true });
+    expect(reconcile({ config, agents }, canonicalize(next), '--data /d')).toMatchObject({
+      ok: true,
+      added: ['dcos-3'],
+      configChanged: true,
+    });
   });
 
-  it('refuses a removed overlay that holds allocations, naming it, the count and both fixes', () => {
+  it('accepts a removed overlay that holds allocations but no containers: a delete', () => {
     const next = { ...config, overlays: [config.overlays[0]!] };
-    const r = reconcile({ config, agents }, canonicalize(next), '--data /var/lib/vxnet');
+    expect(reconcile({ config, agents }, canonicalize(next), '--data /var/lib/vxnet')).toMatchObject({ ok: true, removed: ['dcos-2'] });
+  });
+
+  const withContainer = agents.map((a, i) =>
+    i === 1 ? { ...a, containers: [{ id: 'c0ffee', name: 'web', network: 'dcos-2', ip: '192.168.129.2', interface: 'eth0' }] } : a,
+  );
+
+  it('refuses a removed overlay while containers are attached, listing each (agent, container, address) and the fixes', () => {
+    const next = { ...config, overlays: [config.overlays[0]!] };
+    const r = reconcile({ config, agents: withContainer }, canonicalize(next), '--data /var/lib/vxnet');
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.refusals).toHaveLength(1);
-    expect(r.refusals[0]!.kind).toBe('overlay-removed');
-    expect(r.refusals[0]!.message).toContain('overlay dcos-2 is not in the config but 2 agents hold subnets in it');
-    expect(r.refusals[0]!.message).toContain('put it back in the config (subnet: 192.168.128.0/17, prefix: 24)');
-    expect(r.refusals[0]!.message).toContain('vxnet network delete dcos-2 --data /var/lib/vxnet');
+    expect(r.refusals[0]).toMatchObject({
+      kind: 'overlay-in-use',
+      subject: 'dcos-2',
+      field: 'overlays',
+      containers: [{ agent: '10.0.0.2', id: 'c0ffee', name: 'web', ip: '192.168.129.2' }],
+    });
+    expect(r.refusals[0]!.message).toContain('overlay dcos-2 is not in the config but 1 container(s) are still attached to it');
+    expect(r.refusals[0]!.message).toContain('web (c0ffee) 192.168.129.2 on agent 10.0.0.2');
+    expect(r.refusals[0]!.fix).toContain('put dcos-2 back in the config (subnet: 192.168.128.0/17, prefix: 24)');
+    expect(r.refusals[0]!.fix).toContain('vxnet network reload --force');
+    expect(r.refusals[0]!.fix).toContain('vxnet network delete dcos-2 --data /var/lib/vxnet');
+  });
+
+  it('accepts a removed overlay with containers attached when forced', () => {
+    const next = { ...config, overlays: [config.overlays[0]!] };
+    expect(reconcile({ config, agents: withContainer }, canonicalize(next), '--data /d', { force: true })).toMatchObject({
+      ok: true,
+      removed: ['dcos-2'],
+    });
+  });
+
+  it('names overlays disabled and enabled, which keep their allocations', () => {
+    const off = { ...config, overlays: [config.overlays[0]!, { ...config.overlays[1]!, enabled: false }] };
+    expect(reconcile({ config, agents }, canonicalize(off), '--data /d')).toMatchObject({ ok: true, disabled: ['dcos-2'], enabled: [] });
+    expect(reconcile({ config: off, agents }, canonicalize(config), '--data /d')).toMatchObject({
+      ok: true,
+      disabled: [],
+      enabled: ['dcos-2'],
+    });
+  });
+
+  it('refuses a disabled overlay whose subnet changed while agents hold subnets in it', () => {
+    const next = { ...config, overlays: [config.overlays[0]!, { ...config.overlays[1]!, subnet: '10.128.0.0/17', enabled: false }] };
+    const r = reconcile({ config, agents }, canonicalize(next), '--data /d');
+    expect(r.ok ? [] : r.refusals.map((x) => [x.kind, x.field, x.value])).toEqual([
+      ['overlay-changed', 'overlays[1].subnet', '10.128.0.0/17'],
+    ]);
   });
 
   it('accepts removing an overlay nobody holds a subnet in', () => {
@@ -62,7 +115,7 @@ describe('reconcile', () => {
     const r = reconcile({ config, agents }, canonicalize(next), '--data /d');
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.refusals.map((x) => x.kind)).toEqual(['overlay-changed']);
+    expect(r.refusals.map((x) => [x.kind, x.field, x.value])).toEqual([['overlay-changed', 'overlays[1].prefix', 25]]);
     expect(r.refusals[0]!.message).toContain('old subnet: 192.168.128.0/17, prefix: 24; new subnet: 192.168.128.0/17, prefix: 25');
   });
 
@@ -109,12 +162,12 @@ describe('reconcile', () => {
 
   it('accepts any config over an empty store', () => {
     const r = reconcile({ config, agents: [] }, canonicalize({ ...config, vtep_subnet: '10.1.0.0/16' }), '--data /d');
-    expect(r).toEqual({ ok: true, added: [], configChanged: true });
+    expect(r).toMatchObject({ ok: true, added: [], configChanged: true });
   });
 
   it('reports every refusal at once', () => {
-    const next = { ...config, vtep_subnet: '10.1.0.0/16', overlays: [] };
-    const r = reconcile({ config, agents }, canonicalize(next), '--data /d');
+    const next = { ...config, vtep_subnet: '10.1.0.0/16', overlays: [{ ...config.overlays[0]!, prefix: 25 }] };
+    const r = reconcile({ config, agents: withContainer }, canonicalize(next), '--data /d');
     expect(r.ok ? [] : r.refusals.map((x) => x.subject)).toEqual(['vtep_subnet', 'dcos-1', 'dcos-2']);
   });
 });

@@ -11,6 +11,14 @@ import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError } from '../errors.js';
 import type { AgentRecord, Store, StoredChange } from '../store/store.js';
 import { agentInfo } from './view.js';
+import type { HistoryAnswer, UtilisationView } from '../api/types.js';
+import type { HistoryQuery } from '../store/store.js';
+import { PoolCounter, poolFrame } from './pool-thresholds.js';
+import { utilisation } from './utilisation.js';
+import { ipamSummary } from './ipam-summary.js';
+import type { IpamSummary } from '../api/types.js';
+import { expiredFrame, leasesView } from './lease-view.js';
+import type { LeasesView } from '../api/types.js';
 import {
   deleteFrame,
   encodePieces,
@@ -31,6 +39,10 @@ interface Agent {
 export class StateReplica {
   /** By registration order (a Map keeps first-insertion order; new agents come last). */
   private readonly agents = new Map<string, Agent>();
+  /** Agents whose lease ran out: out of /state and the watch, kept for GET /overlay-master/leases (lease-view.ts). */
+  private readonly expired = new Map<string, AgentRecord>();
+  /** Blocks held per pool, for the `pool` watch event (pool-thresholds.ts). */
+  private readonly pools: PoolCounter;
   private config: CanonicalConfig;
   private networkJson: string;
   private current: number;
@@ -49,8 +61,12 @@ export class StateReplica {
     this.current = revision;
     this.config = canonicalize(config);
     this.networkJson = JSON.stringify(this.config.network);
-    for (const record of records) this.agents.set(record.ip, { record, json: undefined });
+    for (const record of records) {
+      if (record.expired) this.expired.set(record.ip, record);
+      else this.agents.set(record.ip, { record, json: undefined });
+    }
     this.streams = new WatchStreams(options);
+    this.pools = new PoolCounter(this.config, records);
   }
 
   /**
@@ -107,12 +123,33 @@ export class StateReplica {
     return { containers, engines };
   }
 
+  /** The agents' IPAM check counts per overlay and their totals (GET /overlay-master/ipam; ipam-summary.ts). */
+  ipam(): IpamSummary {
+    return ipamSummary([...this.agents.values()].map((a) => a.record).sort((a, b) => a.seq - b.seq));
+  }
+
   /**
    * Opens a watch stream: the changes after `since` from the store's history
    * when it still holds them, else one `resync` with the whole state.
    */
   subscribe(client: WatchClient, since: number | undefined, kind: WatcherKind = 'other'): () => void {
     return this.streams.add(client, this.replay(since) ?? [this.resync()], kind);
+  }
+
+  /** Expired and quarantined allocations, and stranded containers (vxnet's addition). */
+  leases(): LeasesView {
+    return leasesView([...this.expired.values(), ...[...this.agents.values()].map((a) => a.record)]);
+  }
+
+  /** Used and free agent subnets, VTEP and container addresses (GET /overlay-master/utilisation; utilisation.ts). */
+  utilisation(): UtilisationView {
+    const records = [...[...this.agents.values()].map((a) => a.record), ...this.expired.values()].sort((a, b) => a.seq - b.seq);
+    return utilisation(this.config, records, this.current);
+  }
+
+  /** The allocation history as the store keeps it (GET /overlay-master/history). */
+  allocationHistory(query: HistoryQuery): Promise<HistoryAnswer> {
+    return this.store.allocationHistory(query);
   }
 
   /** Stops following the store and closes every watch stream. The caller closes the store. */
@@ -129,6 +166,11 @@ export class StateReplica {
       // The store replays synchronously; stopping at once leaves the live changes to `apply`.
       this.store.watch(since, (change) => {
         if (change.type === 'config') whole = true;
+        else if (change.type === 'put' && change.record.expired)
+          frames.push(
+            this.frameOf({ type: 'delete', ip: change.record.ip, revision: change.revision }, ''),
+            expiredFrame(change.revision, change.record.ip, change.record.expired.at),
+          );
         else frames.push(this.frameOf(change, change.type === 'put' ? JSON.stringify(agentInfo(change.record, this.config)) : ''));
       })();
     } catch (e) {
@@ -140,6 +182,7 @@ export class StateReplica {
 
   private apply(change: StoredChange): void {
     this.current = change.revision;
+    for (const event of this.pools.apply(change)) if (this.streams.clientCount > 0) this.streams.broadcast(poolFrame(event));
     if (change.type === 'config') {
       this.config = canonicalize(change.config);
       this.networkJson = JSON.stringify(this.config.network);
@@ -149,10 +192,23 @@ export class StateReplica {
       return;
     }
     if (change.type === 'delete') {
+      // An expired agent already left the state (and the watch) when it expired.
+      const wasExpired = this.expired.delete(change.ip) && !this.agents.has(change.ip);
       this.agents.delete(change.ip);
-      if (this.streams.clientCount > 0) this.streams.broadcast(this.frameOf(change, ''));
+      if (this.streams.clientCount > 0 && !wasExpired) this.streams.broadcast(this.frameOf(change, ''));
       return;
     }
+    if (change.record.expired) {
+      // Leaves /state exactly as a deleted agent does; `expired` tells clients that know it why.
+      const listed = this.agents.delete(change.record.ip);
+      this.expired.set(change.record.ip, change.record);
+      if (listed && this.streams.clientCount > 0) {
+        this.streams.broadcast(this.frameOf({ type: 'delete', ip: change.record.ip, revision: change.revision }, ''));
+        this.streams.broadcast(expiredFrame(change.revision, change.record.ip, change.record.expired.at));
+      }
+      return;
+    }
+    this.expired.delete(change.record.ip);
     const json = JSON.stringify(agentInfo(change.record, this.config));
     this.agents.set(change.record.ip, { record: change.record, json });
     if (this.streams.clientCount > 0) this.streams.broadcast(this.frameOf(change, json));

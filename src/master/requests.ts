@@ -2,10 +2,11 @@
 // typed values, or throws VxnetError('BAD_REQUEST') naming field, value and fix.
 
 import { z } from 'zod';
-import type { AgentNetworkConfig, ContainersReport, OverlayStatus, StatusReport } from '../api/types.js';
+import type { AgentNetworkConfig, ContainerInfo, ContainersReport, OverlayStatus, StatusReport } from '../api/types.js';
 import { OVERLAY_STATUSES } from '../api/types.js';
 import { VxnetError } from '../errors.js';
 import { formatCidr, formatIp, parseIp } from '../net/ip.js';
+import { isOverlayName } from '../net/link.js';
 import { specialRangeOf } from '../net/special-ranges.js';
 
 const show = (value: unknown): string => {
@@ -132,22 +133,41 @@ const engineSchema = z
   })
   .strict();
 
+/** The agent's IPAM check counts per overlay (src/agent/ipam-gc/): bounded in keys and values, it goes into the record. */
+const MAX_IPAM_OVERLAYS = 256;
+const ipamCount = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32);
+const ipamSchema = z
+  .record(
+    z.string().refine(isOverlayName, 'is not an overlay name'),
+    z.object({ used: ipamCount, leaked: ipamCount, suspect: ipamCount, stranded: ipamCount }).strict(),
+  )
+  .refine((r) => Object.keys(r).length <= MAX_IPAM_OVERLAYS, `at most ${MAX_IPAM_OVERLAYS} overlays`);
+
+const containerSchema = z
+  .object({
+    id: z.string().min(1).max(256),
+    network: z.string().min(1),
+    ip: z.string(),
+    ip6: z.string().optional(),
+    interface: z.string().max(64),
+    runtime: z.enum(['cni', 'docker']).optional(),
+    name: z.string().max(256).optional(),
+  })
+  .strict();
+
+/** Stranded containers an agent may report (src/master/leases.ts): checked as data only, never against the allocation. */
+export const MAX_STRANDED = 256;
+
 const containersSchema = z
   .object({
-    containers: z.array(
-      z
-        .object({
-          id: z.string().min(1).max(256),
-          network: z.string().min(1),
-          ip: z.string(),
-          ip6: z.string().optional(),
-          interface: z.string().max(64),
-          runtime: z.enum(['cni', 'docker']).optional(),
-          name: z.string().max(256).optional(),
-        })
-        .strict(),
-    ),
+    containers: z.array(containerSchema),
     engines: z.object({ docker: engineSchema.optional() }).strict().optional(),
+    ipam: ipamSchema.optional(),
+    stranded: z.array(containerSchema).max(MAX_STRANDED).optional(),
   })
   .strict();
 
@@ -160,21 +180,28 @@ export function parseContainers(body: unknown): ContainersReport {
     '{"containers":[{"id":"c1","network":"dcos-1","ip":"192.168.0.2","interface":"eth0"}]}',
   );
   // A container on an IPv6-only overlay has no IPv4 address: agents report its IPv6 one as `ip`.
-  const containers = report.containers.map((c, i) => {
+  const canonical = (field: string) => (c: ContainerInfo, i: number) => {
     const ip = parseIp(c.ip);
     if (!ip)
       throw bad(
-        `containers[${i}].ip`,
+        `${field}[${i}].ip`,
         c.ip,
         'is not an IP address',
         'report the container\'s overlay address, e.g. "192.168.0.2" (or its IPv6 address on an IPv6-only overlay)',
       );
     const ip6 = c.ip6 === undefined ? undefined : parseIp(c.ip6);
     if (ip6 !== undefined && ip6?.family !== 6)
-      throw bad(`containers[${i}].ip6`, c.ip6, 'is not an IPv6 address', 'leave it out or give the IPv6 address');
+      throw bad(`${field}[${i}].ip6`, c.ip6, 'is not an IPv6 address', 'leave it out or give the IPv6 address');
     return { ...c, ip: formatIp(ip), ...(ip6 && { ip6: formatIp(ip6) }) };
-  });
-  return { containers, ...(report.engines && { engines: report.engines }) };
+  };
+  const containers = report.containers.map(canonical('containers'));
+  const stranded = report.stranded?.map(canonical('stranded'));
+  return {
+    containers,
+    ...(report.engines && { engines: report.engines }),
+    ...(report.ipam && { ipam: report.ipam }),
+    ...(stranded && { stranded }),
+  };
 }
 
 const deleteSchema = z.object({ agents: z.array(z.unknown()) }).strict();

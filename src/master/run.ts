@@ -9,7 +9,9 @@ import type { Store } from '../store/store.js';
 import { createMetrics } from './metrics.js';
 import { soleMaster } from './role.js';
 import { buildMasterApp, listen, type MasterLimits, type MasterSecurity } from './server.js';
+import { reloadOnHangup } from './reload-hangup.js';
 import { MasterService } from './service.js';
+import type { LeaseSettings } from './leases.js';
 
 export interface RunMasterOptions {
   store: Store;
@@ -24,7 +26,13 @@ export interface RunMasterOptions {
   logLevel: string;
   /** Resolves with the signal that stops the master. */
   stop: Promise<NodeJS.Signals>;
+  /** Reads and checks the --config file again, for reloads (SIGHUP and the admin endpoint). */
+  loadConfig?: () => Promise<NetworkConfig>;
+  /** Registers what SIGHUP does. */
+  onHangup?: (handler: () => void) => void;
   say(text: string): void;
+  /** Agent leases (`--agent-ttl`); off when absent. */
+  leases?: LeaseSettings;
 }
 
 /**
@@ -39,7 +47,11 @@ export async function runMaster(opts: RunMasterOptions): Promise<void> {
     storeArgs: opts.storeArgs,
     observer: metrics.observer,
     ...(opts.limits && { watch: opts.limits.watch }),
+    ...(opts.loadConfig && { loadConfig: opts.loadConfig }),
+    ...(opts.leases && { leases: opts.leases }),
   });
+  const running = service;
+  opts.onHangup?.(() => void reloadOnHangup(running, opts.say));
   const app = buildMasterApp({
     role: soleMaster(service),
     metrics,

@@ -5,18 +5,21 @@
 
 import type { ContainersReport, StatusReport } from '../api/types.js';
 import { Allocator, type PoolUsage } from '../alloc/allocator.js';
-import { leaseFromRecord, registeredRecord } from '../alloc/lease-record.js';
+import { epochOf, leasesOfRecord, quarantineKey, registeredRecord } from '../alloc/lease-record.js';
 import { type CanonicalConfig, canonicalize } from '../config/canonical.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError, VxnetError } from '../errors.js';
 import type { AgentRecord, Change, Store } from '../store/store.js';
 import type { AgentAccess, RegisterAccess } from './access.js';
+import { historyOfChanges } from './history-events.js';
 import { KeyedLock } from './keyed-lock.js';
-import { reconcile } from './reconcile.js';
+import { type ConfigChangeSummary, planConfigChange } from './reload.js';
 import { checkAgentAddress, checkContainers, containerAddresses, keepingHeldSubnets } from './request-checks.js';
 import type { ParsedRegister } from './requests.js';
 import { StateReplica } from './replica.js';
 import type { WatchStreamsOptions } from './watch-streams.js';
+import { checkRenewal, type LeaseSettings, returningRecord } from './leases.js';
+import { freshAllocation, type LeaseHost, leaseAnswer, LeaseWrites, refuseExpired } from './lease-writes.js';
 
 export interface MasterObserver {
   /** Seconds from request to (durable) answer of each successful registration. */
@@ -32,6 +35,12 @@ export interface MasterServiceOptions {
   watch?: WatchStreamsOptions;
   /** Milliseconds, monotonic. */
   now?: () => number;
+  /** Agent leases (`--agent-ttl`, `--agent-quarantine`); off when absent. */
+  leases?: LeaseSettings;
+  /** Wall-clock milliseconds (stored expiry and quarantine times); default Date.now. */
+  wallNow?: () => number;
+  /** Reads and checks the master's --config again (CONFIG_INVALID naming every issue), for a reload. */
+  loadConfig?: () => Promise<NetworkConfig>;
 }
 
 /** Canonical JSON (sorted keys) so equal records compare equal whatever their key order. */
@@ -58,7 +67,8 @@ const storeError = (e: unknown): VxnetError =>
  */
 export function allocatorFor(config: CanonicalConfig, records: readonly AgentRecord[]): Allocator {
   const allocator = new Allocator(config);
-  for (const record of records) allocator.occupy(record.ip, leaseFromRecord(record));
+  // Quarantined leases (src/master/leases.ts) are held too, under `${ip}@${epoch}`.
+  for (const record of records) for (const { key, lease } of leasesOfRecord(record)) allocator.occupy(key, lease);
   return allocator;
 }
 
@@ -73,20 +83,24 @@ export class MasterService {
   private readonly containerOwners = new Map<string, string>();
   private applyTail: Promise<void> = Promise.resolve();
   private nextSeq: number;
+  /** Agent leases (expiry, quarantine), when `--agent-ttl` is set. */
+  private readonly leases: LeaseWrites | undefined;
 
   private constructor(
     private readonly store: Store,
-    readonly config: NetworkConfig,
-    private readonly allocator: Allocator,
+    /** Replaced, with `allocator` and `parsed`, by a reload. */
+    public config: NetworkConfig,
+    private allocator: Allocator,
     records: AgentRecord[],
     /** The state as the store has it: every read of the leader. */
     readonly reads: StateReplica,
     private readonly options: MasterServiceOptions,
     /** `config` parsed, for the checks of requests against it. */
-    private readonly parsed: CanonicalConfig,
+    private parsed: CanonicalConfig,
   ) {
     for (const r of records) this.applyPut(r);
     this.nextSeq = records.reduce((max, r) => Math.max(max, r.seq), 0) + 1;
+    this.leases = options.leases && new LeaseWrites(this.leaseHost(), options.leases, options.wallNow ?? Date.now);
   }
 
   /**
@@ -104,21 +118,12 @@ export class MasterService {
     const snap = await store.snapshot();
     // Parsed once here; stored and shown as its text (`network`).
     const parsed = canonicalize(config);
-    const verdict = reconcile({ config: snap.config, agents: snap.agents }, parsed, options.storeArgs);
-    if (!verdict.ok) {
-      throw new VxnetError('RECONCILE_REFUSED', verdict.refusals.map((r) => r.message).join('\n'), { refusals: verdict.refusals });
-    }
-    const allocator = allocatorFor(parsed, snap.agents);
-    const changes: Change[] = verdict.configChanged ? [{ type: 'config', config: parsed.network }] : [];
-    let records = snap.agents;
-    if (verdict.configChanged && snap.agents.length > 0) {
-      // Existing agents get added or re-enabled overlays now rather than at their next registration.
-      records = snap.agents.map((r) => registeredRecord(r, allocator.register(r.ip, r.networkConfig.allocate_subnet), r));
-      records.forEach((r, i) => {
-        if (canonical(r) !== canonical(snap.agents[i])) changes.push({ type: 'put', record: r });
-      });
-    }
-    if (changes.length > 0) await store.commit(changes).catch((e: unknown) => Promise.reject(storeError(e)));
+    // The rules of a reload without force (reload.ts): existing agents get added or re-enabled overlays now.
+    const { allocator, records, changes } = planConfigChange(snap, parsed, { storeArgs: options.storeArgs, allocatorFor });
+    // Before the service exists, so not through commitInOrder: the history is derived the same way.
+    const byIp = new Map(snap.agents.map((r) => [r.ip, r]));
+    const history = historyOfChanges(changes, (ip) => byIp.get(ip), new Date((options.wallNow ?? Date.now)()).toISOString());
+    if (changes.length > 0) await store.commit(changes, history).catch((e: unknown) => Promise.reject(storeError(e)));
     // A standby's replica follows this same store: its watchers stay connected through the promotion.
     const reads = standbyReads ?? (await StateReplica.start(store, parsed.network, options.watch));
     return new MasterService(store, parsed.network, allocator, records, reads, options, parsed);
@@ -160,19 +165,25 @@ export class MasterService {
       const kept = keepingHeldSubnets(req, existing);
       const issued = access?.issue();
       const before = this.allocator.leaseOf(req.ip);
-      const registered = registeredRecord(
+      this.leases?.renew(req.ip);
+      // An expired agent that comes back gets a fresh allocation; its old one stays quarantined (lease-writes.ts).
+      const fresh = existing?.expired ? freshAllocation(this.allocator, existing, kept.networkConfig.allocate_subnet) : undefined;
+      const allocated = registeredRecord(
         { ...kept, seq: this.nextSeq },
-        this.allocator.register(req.ip, kept.networkConfig.allocate_subnet),
+        fresh?.lease ?? this.allocator.register(req.ip, kept.networkConfig.allocate_subnet),
         existing,
       );
+      const registered = fresh ? returningRecord(existing as Parameters<typeof returningRecord>[0], allocated, this.nextSeq) : allocated;
       const next = issued ? { ...registered, credential: issued.hash } : registered;
-      const answerOf = (json: string): string => (issued ? withCredential(json, issued.secret) : json);
+      const answerOf = (json: string): string =>
+        leaseAnswer(issued ? withCredential(json, issued.secret) : json, epochOf(next), this.leases?.ttlSeconds);
       if (existing && canonical(existing) === canonical(next)) return answerOf(this.jsonOf(req.ip));
-      if (!existing) this.nextSeq++;
+      if (!existing || fresh) this.nextSeq++;
       try {
         await this.commitInOrder([{ type: 'put', record: next }], () => this.applyPut(next));
       } catch (e) {
-        if (before) this.allocator.occupy(req.ip, before);
+        if (fresh) fresh.undo();
+        else if (before) this.allocator.occupy(req.ip, before);
         else this.allocator.release(req.ip);
         throw storeError(e);
       }
@@ -196,8 +207,15 @@ export class MasterService {
   async reportContainers(ip: string, report: ContainersReport, access?: AgentAccess): Promise<string> {
     return this.update(ip, access, (r) => {
       checkContainers(r, report, this.parsed, (address) => this.containerOwners.get(address));
-      const { engines: _old, ...rest } = r;
-      return { ...rest, containers: report.containers, ...(report.engines && { engines: report.engines }) };
+      const { engines: _old, ipam: _oldIpam, stranded: _oldStranded, ...rest } = r;
+      return {
+        ...rest,
+        containers: report.containers,
+        ...(report.engines && { engines: report.engines }),
+        ...(report.ipam && { ipam: report.ipam }),
+        // Outside the allocation, so not checked against it: shown, never routed (leases.ts).
+        ...(report.stranded && report.stranded.length > 0 && { stranded: report.stranded }),
+      };
     });
   }
 
@@ -213,8 +231,81 @@ export class MasterService {
     return this.reads.stateJson();
   }
 
+  /**
+   * Takes `config` over while everything runs, as start would (reload.ts),
+   * all or nothing: RECONCILE_REFUSED with every refusal changes nothing.
+   * Holds the whole service, so no request sees half of it; the config and
+   * every changed record are one commit, and watchers get a resync.
+   */
+  async reload(config: NetworkConfig, opts: { force: boolean }): Promise<ConfigChangeSummary & { revision: number }> {
+    return this.locks.exclusive(async () => {
+      const parsed = canonicalize(config);
+      const plan = planConfigChange({ config: this.config, agents: [...this.records.values()] }, parsed, {
+        storeArgs: this.options.storeArgs,
+        force: opts.force,
+        allocatorFor,
+      });
+      if (plan.changes.length === 0) return { ...plan.summary, revision: this.revision };
+      const revision = await this.commitInOrder(plan.changes, () => {
+        this.config = parsed.network;
+        this.parsed = parsed;
+        this.allocator = plan.allocator;
+        for (const change of plan.changes) if (change.type === 'put') this.applyPut(change.record);
+      }).catch((e: unknown) => Promise.reject(storeError(e)));
+      return { ...plan.summary, revision };
+    });
+  }
+
+  /** Re-reads the master's --config (`options.loadConfig`) and reloads it. */
+  async reloadConfigFile(opts: { force: boolean }): Promise<ConfigChangeSummary & { revision: number }> {
+    if (!this.options.loadConfig) throw new VxnetError('PRECONDITION', 'this master was started without a config file to re-read');
+    return this.reload(await this.options.loadConfig(), opts);
+  }
+
+  /**
+   * POST /overlay-master/agents/{ip}/heartbeat: renews the agent's lease of
+   * `epoch` (in memory, no store write), or throws NOT_FOUND / STALE_EPOCH so
+   * the agent registers again. Answers the lease's terms (no `ttl_seconds`: leases are off).
+   */
+  async heartbeat(ip: string, epoch: number, access?: AgentAccess): Promise<string> {
+    await this.locks.run(ip, async () => {
+      const record = this.records.get(ip);
+      access?.check(ip, record);
+      checkRenewal(ip, record, epoch);
+      this.leases?.renew(ip);
+    });
+    return JSON.stringify({ epoch, ...(this.leases && { ttl_seconds: this.leases.ttlSeconds }) });
+  }
+
+  /** Runs one lease sweep now (expiry, end of quarantines); a no-op without leases. For tests. */
+  async sweepLeases(): Promise<void> {
+    await this.leases?.sweep();
+  }
+
+  /** The service's own machinery, for the lease writes (lease-writes.ts). */
+  private leaseHost(): LeaseHost {
+    const service = this;
+    return {
+      record: (ip) => this.records.get(ip),
+      records: () => this.records.values(),
+      lock: (ip, work) => this.locks.run(ip, work),
+      // A getter: a reload may put a new allocator in place.
+      get allocator() {
+        return service.allocator;
+      },
+      commit: async (changes, apply) => {
+        await this.commitInOrder(changes, apply).catch((e: unknown) => Promise.reject(storeError(e)));
+      },
+      applyPut: (record) => this.applyPut(record),
+      applyDelete: (ip) => this.applyDelete(ip),
+      now: () => this.now(),
+      log: (message) => process.stderr.write(`vxnet master: ${message}\n`),
+    };
+  }
+
   /** Waits for in-flight commits and closes every watch stream. The caller closes the store. */
   async close(): Promise<void> {
+    await this.leases?.stop();
     await this.applyTail;
     this.reads.close();
   }
@@ -224,6 +315,8 @@ export class MasterService {
       const record = this.records.get(ip);
       access?.check(ip, record);
       if (!record) throw new VxnetError('NOT_FOUND', `agent ${ip} is not registered; register it first with POST /overlay-master/agents`);
+      refuseExpired(ip, record);
+      this.leases?.renew(ip);
       const next = change(record);
       if (canonical(next) === canonical(record)) return this.jsonOf(ip);
       await this.commitInOrder([{ type: 'put', record: next }], () => this.applyPut(next)).catch((e: unknown) =>
@@ -253,7 +346,9 @@ export class MasterService {
    */
   private async commitInOrder(changes: Change[], apply: (revision: number) => void): Promise<number> {
     const started = this.now();
-    const committed = this.store.commit(changes).then(
+    // Allocation history (history-events.ts): derived here, from each record's before/after, for every write.
+    const history = historyOfChanges(changes, (ip) => this.records.get(ip), new Date((this.options.wallNow ?? Date.now)()).toISOString());
+    const committed = this.store.commit(changes, history).then(
       (revision) => {
         this.options.observer?.commit?.((this.now() - started) / 1000);
         return { revision };
@@ -283,6 +378,8 @@ export class MasterService {
   private applyDelete(ip: string): void {
     const record = this.records.get(ip);
     if (record) this.allocator.release(ip);
+    for (const q of record?.quarantine ?? []) this.allocator.release(quarantineKey(ip, q.epoch));
+    this.leases?.forget(ip);
     this.forgetContainers(ip);
     this.records.delete(ip);
   }

@@ -241,6 +241,115 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       expect(String(await warned)).toContain('broken watcher');
     });
 
+    it('keeps allocation events with the changes of the same commit, and answers queries oldest first', async () => {
+      const store = await open();
+      // Recent times: the history keeps a year by default.
+      const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+      const at = (m: number) => new Date(hour + m * 60_000).toISOString();
+      await store.commit(
+        [{ type: 'put', record: agentRecord('10.0.0.1', 0) }],
+        [
+          { at: at(0), kind: 'allocated', agent: '10.0.0.1', vtepIp: '198.15.0.1' },
+          { at: at(0), kind: 'allocated', agent: '10.0.0.1', overlay: 'dcos', subnet: '44.128.0.0/24' },
+        ],
+      );
+      await store.commit(
+        [{ type: 'delete', ip: '10.0.0.1' }],
+        [{ at: at(5), kind: 'freed', agent: '10.0.0.1', overlay: 'dcos', subnet: '44.128.0.0/24' }],
+      );
+      await store.commit(
+        [{ type: 'put', record: agentRecord('10.0.0.2', 1, { overlays: { dcos: { subnet: '44.128.0.0/24', subnet6: 'fd00::/64' } } }) }],
+        [{ at: at(9), kind: 'allocated', agent: '10.0.0.2', overlay: 'dcos', subnet: '44.128.0.0/24', subnet6: 'fd00::/64' }],
+      );
+      const all = await store.allocationHistory({ limit: 100 });
+      expect(all.events.map((e) => `${e.kind} ${e.agent} ${e.subnet ?? e.vtepIp}`)).toEqual([
+        'allocated 10.0.0.1 198.15.0.1',
+        'allocated 10.0.0.1 44.128.0.0/24',
+        'freed 10.0.0.1 44.128.0.0/24',
+        'allocated 10.0.0.2 44.128.0.0/24',
+      ]);
+      expect(all.more).toBe(false);
+      // Which host had 44.128.0.0/24, and when: the block itself, a block inside it, one containing it.
+      for (const subnet of ['44.128.0.0/24', '44.128.0.7/32', '44.0.0.0/8', '44.128.0.9']) {
+        const page = await store.allocationHistory({ subnet, limit: 100 });
+        expect(
+          page.events.map((e) => `${e.at} ${e.kind} ${e.agent}`),
+          subnet,
+        ).toEqual([`${at(0)} allocated 10.0.0.1`, `${at(5)} freed 10.0.0.1`, `${at(9)} allocated 10.0.0.2`]);
+      }
+      expect((await store.allocationHistory({ subnet: '44.129.0.0/24', limit: 100 })).events).toEqual([]);
+      expect((await store.allocationHistory({ subnet: 'fd00::1', limit: 100 })).events.map((e) => e.agent)).toEqual(['10.0.0.2']);
+      expect((await store.allocationHistory({ subnet: '198.15.0.0/20', limit: 100 })).events.map((e) => e.vtepIp)).toEqual(['198.15.0.1']);
+      expect((await store.allocationHistory({ agent: '10.0.0.2', limit: 100 })).events).toHaveLength(1);
+      expect((await store.allocationHistory({ since: at(5), limit: 100 })).events.map((e) => e.kind)).toEqual(['freed', 'allocated']);
+      const newest = await store.allocationHistory({ limit: 2 });
+      expect(newest.events.map((e) => e.at)).toEqual([at(5), at(9)]);
+      expect(newest.more).toBe(true);
+    });
+
+    it('never trims allocation events with the change log, and refuses bad events and queries by field', async () => {
+      const store = await open({ historyLimit: 3 });
+      const now = new Date().toISOString();
+      await store.commit(
+        [{ type: 'put', record: agentRecord('10.0.0.1', 0) }],
+        [{ at: now, kind: 'allocated', agent: '10.0.0.1', vtepIp: '198.15.0.1' }],
+      );
+      for (let i = 0; i < 10; i++) {
+        await store.commit([
+          { type: 'put', record: agentRecord('10.0.0.1', 0, { status: { dcos: { status: i % 2 ? 'STATUS_OK' : 'STATUS_CONFIGURING' } } }) },
+        ]);
+      }
+      expect(thrown(() => store.watch(1, () => {})).code).toBe('CONFLICT');
+      expect((await store.allocationHistory({ limit: 10 })).events).toEqual([
+        { at: now, kind: 'allocated', agent: '10.0.0.1', vtepIp: '198.15.0.1' },
+      ]);
+
+      const before = (await store.snapshot()).revision;
+      const bad = await rejection(
+        store.commit([{ type: 'delete', ip: '10.0.0.1' }], [{ at: 'yesterday', kind: 'freed', agent: '10.0.0.1' } as never]),
+      );
+      expect(bad.message).toContain('history[0].at is "yesterday": must be an ISO-8601 time');
+      const kind = await rejection(store.commit([], [{ at: now, kind: 'moved', agent: '10.0.0.1' } as never]));
+      expect(kind.message).toContain('history[0].kind is "moved"');
+      expect((await store.snapshot()).revision).toBe(before);
+      expect((await store.allocationHistory({ limit: 10 })).events).toHaveLength(1);
+      for (const [query, text] of [
+        [{ limit: 0 }, 'limit is 0: must be a whole number from 1 to 10000'],
+        [{ limit: 10, subnet: '44.128.0.0/33' }, 'subnet is "44.128.0.0/33": must be a CIDR or an IP address; pass e.g. 192.168.3.0/24'],
+        [{ limit: 10, agent: 'host-1' }, 'agent is "host-1": must be an IP address'],
+        [{ limit: 10, since: 'last week' }, 'since is "last week": must be an ISO-8601 time'],
+      ] as const) {
+        const err = await rejection(store.allocationHistory(query));
+        expect(err.code).toBe('BAD_REQUEST');
+        expect(err.message).toContain(text);
+      }
+    });
+
+    it('keeps the allocation history within its own retention: count, bytes and age', async () => {
+      let clock = Date.UTC(2024, 0, 1);
+      const event = (i: number) => ({
+        at: new Date(clock).toISOString(),
+        kind: 'allocated' as const,
+        agent: `10.0.1.${i}`,
+        vtepIp: `198.15.0.${i}`,
+      });
+      const counted = await open({ allocationHistoryEvents: 3, wallClock: () => clock });
+      for (let i = 0; i < 6; i++) await counted.commit([], [event(i)]);
+      expect((await counted.allocationHistory({ limit: 100 })).events.map((e) => e.agent)).toEqual(['10.0.1.3', '10.0.1.4', '10.0.1.5']);
+
+      const sized = await open({ allocationHistoryBytes: 2.5 * JSON.stringify(event(1)).length, wallClock: () => clock });
+      for (let i = 1; i < 6; i++) await sized.commit([], [event(i)]);
+      expect((await sized.allocationHistory({ limit: 100 })).events.map((e) => e.agent)).toEqual(['10.0.1.4', '10.0.1.5']);
+
+      const aged = await open({ allocationHistoryDays: 30, wallClock: () => clock });
+      await aged.commit([], [event(1)]);
+      clock += 20 * 86_400_000;
+      await aged.commit([], [event(2)]);
+      clock += 20 * 86_400_000; // event 1 is now 40 days old, event 2 twenty
+      await aged.commit([], [event(3)]);
+      expect((await aged.allocationHistory({ limit: 100 })).events.map((e) => e.agent)).toEqual(['10.0.1.2', '10.0.1.3']);
+    });
+
     it('writes queued commits before closing and refuses commits after', async () => {
       const store = await makeStore();
       const pending = store.commit([{ type: 'put', record: agentRecord('10.0.0.1', 0) }]);

@@ -3,6 +3,7 @@
 // flush per caller. Commits arriving while a batch is written join the next.
 
 import { VxnetError } from '../errors.js';
+import type { EncodedEvent } from './allocation-history.js';
 import type { EncodedChange } from './change-codec.js';
 
 /** What one written batch looked like; for metrics and tests. */
@@ -20,10 +21,11 @@ export interface FlushInfo {
  * (the current revision when the batch is empty). Throws, having written
  * nothing, when the batch cannot be stored.
  */
-export type BatchWriter = (changes: EncodedChange[]) => number;
+export type BatchWriter = (changes: EncodedChange[], history: EncodedEvent[]) => number;
 
 interface Pending {
   changes: EncodedChange[];
+  history: EncodedEvent[];
   resolve: (revision: number) => void;
   reject: (err: unknown) => void;
 }
@@ -40,10 +42,10 @@ export class GroupCommit {
   ) {}
 
   /** Queues changes for the next batch; resolves with the revision of the last of them once durable. */
-  submit(changes: EncodedChange[]): Promise<number> {
+  submit(changes: EncodedChange[], history: EncodedEvent[] = []): Promise<number> {
     if (this.closed) return Promise.reject(new VxnetError('STORE_UNAVAILABLE', 'the store is closed: open it again before committing'));
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ changes, resolve, reject });
+      this.queue.push({ changes, history, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // setImmediate, not a microtask: it gathers every caller of this loop turn.
@@ -67,7 +69,10 @@ export class GroupCommit {
     const started = performance.now();
     let last: number;
     try {
-      last = this.write(all);
+      last = this.write(
+        all,
+        batch.flatMap((p) => p.history),
+      );
     } catch (err) {
       this.report(batch.length, all.length, started, false);
       for (const p of batch) p.reject(err);

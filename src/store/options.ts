@@ -1,6 +1,7 @@
 // Construction options every store accepts; none of them changes the port.
 
 import { VxnetError } from '../errors.js';
+import type { AllocationHistoryOptions } from './allocation-history.js';
 import type { FlushInfo } from './group-commit.js';
 
 export const DEFAULT_HISTORY_LIMIT = 10_000;
@@ -12,7 +13,8 @@ export const DEFAULT_HISTORY_LIMIT = 10_000;
  */
 export const DEFAULT_HISTORY_BYTES = 16 * 1024 * 1024;
 
-export interface StoreOptions {
+/** The allocation history's retention (AllocationHistoryOptions) is its own, apart from the change log's. */
+export interface StoreOptions extends AllocationHistoryOptions {
   /** How many recent changes watch() can replay (default 10,000). Older starts get CONFLICT. */
   historyLimit?: number;
   /** How many bytes of recent changes (their JSON) watch() can replay (default 16 MiB); whichever bound is hit first trims. */

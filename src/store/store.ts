@@ -4,6 +4,9 @@
 
 import type { AgentNetworkConfig, ContainerInfo, EngineState, OverlayStatus } from '../api/types.js';
 import type { NetworkConfig } from '../config/types.js';
+import type { AllocationEvent, HistoryPage, HistoryQuery } from './allocation-history.js';
+
+export type { AllocationEvent, HistoryPage, HistoryQuery } from './allocation-history.js';
 
 /** What one agent holds in one overlay. */
 export interface OverlayAllocation {
@@ -37,6 +40,28 @@ export interface AgentRecord {
    * the master has tokens. Never rendered: no read, /state or watch event shows it.
    */
   credential?: string;
+  /** Allocation epoch: grows each time this IP gets a fresh allocation (absent means 1: records written before epochs). */
+  epoch?: number;
+  /** Set when the agent's lease ran out: the record leaves /state; its allocation is quarantined until `until`. ISO-8601 UTC times. */
+  expired?: { at: string; until: string };
+  /** Earlier allocations of this IP (an agent that came back after expiry got a fresh one), held until `until`. */
+  quarantine?: QuarantinedLease[];
+  /** Containers the agent found on addresses outside its current allocation (reported, never routed). */
+  stranded?: ContainerInfo[];
+  /** The agent's IPAM check summary per overlay: { [overlay]: { used, leaked, suspect, stranded } }. */
+  ipam?: Record<string, { used: number; leaked: number; suspect: number; stranded: number }>;
+}
+
+/** An earlier allocation of an agent, held (quarantined) until `until` so no other agent gets it while the old host may still use it. */
+export interface QuarantinedLease {
+  epoch: number;
+  vtepIp: string;
+  vtepIp6?: string;
+  vtepMac: string;
+  overlays: Record<string, OverlayAllocation>;
+  /** ISO-8601 UTC: when that allocation's lease ran out, and when its blocks become free. */
+  expiredAt: string;
+  until: string;
 }
 
 export type Change =
@@ -73,8 +98,16 @@ export interface Store {
    * its election (nothing written); and when etcd did not answer in time the
    * outcome is unknown, so the store says so and refuses every later write
    * (the master then recovers from a fresh snapshot).
+   * `history`: allocation events written in the same transaction as `changes`
+   * into the allocation history (its own retention, never trimmed by the
+   * change log's bounds). Checked at the call like the changes (BAD_REQUEST).
    */
-  commit(changes: Change[]): Promise<number>;
+  commit(changes: Change[], history?: AllocationEvent[]): Promise<number>;
+  /**
+   * The allocation history (allocation-history.ts): the newest `limit` events
+   * that match, oldest first. BAD_REQUEST (naming the field) for a bad query.
+   */
+  allocationHistory(query: HistoryQuery): Promise<HistoryPage>;
   /**
    * Calls `onChange` for every change committed after `sinceRevision`, by
    * anyone (another master too), in revision order. Returns a function that stops it.

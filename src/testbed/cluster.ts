@@ -39,8 +39,10 @@ export interface ClusterOptions {
   /** Where the master listens; hosts reach it through a forwarder when it is not on the underlay. */
   masterListen?: { host: string; port: number };
   preferOctet?: number;
-  /** Extra `vxnet agent` arguments. */
-  agentArgs?: string[];
+  /** Extra `vxnet agent` arguments (a function: per host). */
+  agentArgs?: string[] | ((h: Host) => string[]);
+  /** Extra `vxnet master` arguments (e.g. --agent-ttl 2s). */
+  masterArgs?: string[];
   startAgents?: boolean;
   /** The run prefix (default: random); names of namespaces and links start with it. */
   prefix?: string;
@@ -194,6 +196,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           `${listen.host}:${listen.port}`,
           '--allowed-host',
           ul.rootIp,
+          ...(opts.masterArgs ?? []),
         ],
         join(tmpDir, 'master.log'),
       );
@@ -278,7 +281,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           '--cni-conf-dir',
           h.cniConfDir,
           ...(h.docker ? ['--docker-host', h.docker.host] : []),
-          ...(opts.agentArgs ?? []),
+          ...(typeof opts.agentArgs === 'function' ? opts.agentArgs(h) : (opts.agentArgs ?? [])),
         ]);
         h.agent = startProcess(`agent-h${h.index}`, argv, join(tmpDir, `agent-h${h.index}.log`));
         procs.add(h.agent);

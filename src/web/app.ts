@@ -19,6 +19,7 @@ import {
   type NetworkRow,
   type Utilisation,
 } from './model.js';
+import { refreshUtilisation } from './utilisation.js';
 
 let state: MasterState | undefined;
 let containers: ListedContainer[] = [];
@@ -257,6 +258,7 @@ function onEvent(message: MessageEvent<string>): void {
   setConnection('live', `Live · revision ${revision}`);
   scheduleRender();
   void refreshContainers();
+  void refreshUtilisation();
 }
 
 // Every (re)connection starts without `since`, so the first event is a resync.
@@ -288,6 +290,7 @@ async function start(): Promise<void> {
     setConnection('lost', 'Cannot reach the master: retrying…');
   }
   render();
+  void refreshUtilisation();
   watch();
 }
 

@@ -44,6 +44,13 @@ export const PAGE_HTML = `<!doctype html>
       </table>
     </div>
     <p class="empty" hidden></p>
+    <h3 id="h-utilisation">Utilisation</h3>
+    <div class="scroll">
+      <table id="utilisation" aria-labelledby="h-utilisation">
+        <thead><tr><th>Pool</th><th>Family</th><th>Range</th><th>Agent subnets / VTEP addresses</th><th>Container addresses</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
   </section>
 
   <section id="view-network" aria-labelledby="h-network" hidden>
@@ -78,6 +85,13 @@ export const PAGE_HTML = `<!doctype html>
       </table>
     </div>
     <p class="empty" hidden></p>
+    <h3 id="h-agent-utilisation">Container addresses per agent</h3>
+    <div class="scroll">
+      <table id="agent-utilisation" aria-labelledby="h-agent-utilisation">
+        <thead><tr><th>Agent</th><th>Overlay</th><th>Subnet</th><th>Container addresses</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
   </section>
 </main>
 </body>
@@ -113,6 +127,7 @@ meter { width: 5rem; margin-left: .4rem; vertical-align: middle; }
 .status-ok { color: var(--ok); } .status-failed { color: var(--bad); font-weight: bold; } .status-configuring, .status-invalid { color: var(--warn); }
 .error { color: var(--bad); display: block; }
 .overlay { display: block; }
+.use { display: inline-flex; gap: .4rem; align-items: center; } .use-warn { color: var(--warn); } .use-high, .use-full { color: var(--bad); font-weight: bold; }
 .disabled { color: var(--muted); font-style: italic; }
 .empty { color: var(--muted); border: 1px dashed var(--line); padding: .6rem .8rem; border-radius: 4px; }
 .summary { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0 0 .5rem; }

@@ -40,6 +40,13 @@ describe('vxnet network delete --etcd', () => {
       });
       expect(res.status).toBe(200);
     }
+    // A container on extra: a master started without extra refuses (a removal without containers is a delete).
+    const containers = await fetch(`${master.url}/overlay-master/agents/10.0.0.1/containers`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ containers: [{ id: 'c1', network: 'extra', ip: '44.192.0.2', interface: 'eth0', runtime: 'cni' }] }),
+    });
+    expect(containers.status).toBe(200);
 
     const whileRunning = await runCli(['network', 'delete', 'extra', '--etcd', etcd, '--etcd-prefix', prefix]);
     expect(whileRunning.code).toBe(1);

@@ -26,7 +26,13 @@ describe('master: exhaustion', () => {
     const third = await call(master.url, 'POST', '/overlay-master/agents', { ip: '10.0.0.3' });
     expect(third.status).toBe(200);
     const [small, big] = third.body.overlays;
-    expect(small.state).toEqual({ status: 'STATUS_FAILED', error: 'no free /24 left in overlay small (2 of 2 in use)' });
+    expect(small.state.status).toBe('STATUS_FAILED');
+    // Which pool (overlay, family, range, how many held) and the fix.
+    expect(small.state.error).toBe(
+      'no free /24 left in overlay small (IPv4 44.128.0.0/23: 2 of 2 held by agents); delete agents that left the cluster ' +
+        '(POST /overlay-master/agents/delete), or run the master with --agent-ttl so dead agents expire; a bigger subnet or a longer ' +
+        'prefix takes effect only once no agent holds a subnet of small (or add another overlay)',
+    );
     expect(small.subnet).toBeUndefined();
     expect(big.subnet).toBe('44.129.2.0/24');
     expect(big.state.status).toBe('STATUS_CONFIGURING');
@@ -45,7 +51,11 @@ describe('master: exhaustion', () => {
     const full = await call(master.url, 'POST', '/overlay-master/agents', { ip: '10.0.0.8' });
     expect(full.status).toBe(503);
     expect(full.body.error.code).toBe('POOL_EXHAUSTED');
-    expect(full.body.error.message).toContain('no free VTEP address left in vtep_subnet 198.15.0.0/29 (6 of 6 in use)');
+    expect(full.body.error.message).toBe(
+      'no free VTEP address left in the IPv4 VTEP pool vtep_subnet 198.15.0.0/29 (6 of 6 held by agents); delete agents that left ' +
+        'the cluster (POST /overlay-master/agents/delete), or run the master with --agent-ttl so dead agents expire; a wider ' +
+        'vtep_subnet takes effect only once every agent is deleted',
+    );
     const state = await call(master.url, 'GET', '/overlay-master/state');
     expect(state.body.agents).toHaveLength(6);
     expect((await call(master.url, 'GET', '/metrics')).text).toMatch(/^vxnet_registrations_refused_total 1$/m);

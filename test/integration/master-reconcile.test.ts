@@ -21,6 +21,11 @@ describe('master: reconciliation on restart', () => {
     data = join(dir, 'data');
     const master = await startMaster({ config: await writeConfig(dir, 'base.json', base), data });
     for (const ip of ['10.0.0.1', '10.0.0.2']) await call(master.url, 'POST', '/overlay-master/agents', { ip });
+    // A container on dcos-2: removing dcos-2 from the config is then refused, as a reload without --force would.
+    const report = {
+      containers: [{ id: 'c0ffee', name: 'web', network: 'dcos-2', ip: '192.168.128.2', interface: 'eth0', runtime: 'cni' }],
+    };
+    expect((await call(master.url, 'PUT', '/overlay-master/agents/10.0.0.1/containers', report)).status).toBe(200);
     expect(await master.stop()).toBe(0);
   });
   afterAll(() => cleanup([dir]));
@@ -32,10 +37,11 @@ describe('master: reconciliation on restart', () => {
     return r.stderr;
   };
 
-  it('refuses a removed overlay naming it, its agents and both fixes', async () => {
+  it('refuses a removed overlay while a container is attached, listing it and the fixes', async () => {
     const text = await refuse('removed.json', { ...base, overlays: [base.overlays[0]] });
-    expect(text).toContain('overlay dcos-2 is not in the config but 2 agents hold subnets in it');
-    expect(text).toContain('put it back in the config (subnet: 192.168.128.0/17, prefix: 24)');
+    expect(text).toContain('overlay dcos-2 is not in the config but 1 container(s) are still attached to it');
+    expect(text).toContain('web (c0ffee) 192.168.128.2 on agent 10.0.0.1');
+    expect(text).toContain('put dcos-2 back in the config (subnet: 192.168.128.0/17, prefix: 24)');
     expect(text).toContain(`vxnet network delete dcos-2 --data ${data}`);
   });
 

@@ -2,6 +2,7 @@
 // tables as values, every change recorded in `calls`.
 
 import type { IpamFile } from '../containers.js';
+import { staleIpamDirs } from '../ipam-dirs.js';
 import type { NatSubnets } from '../nat.js';
 import type { ForwardingSysctl, Host } from '../ports.js';
 
@@ -56,6 +57,13 @@ export class FakeHost implements Host {
       this.calls.push(`rm ${p}`);
       this.files.delete(p);
     }
+    return stale;
+  }
+
+  async removeIpamDirs(_ipamDir: string, configured: ReadonlySet<string>): Promise<string[]> {
+    const stale = staleIpamDirs([...new Set(this.ipam.map((f) => f.network))], configured);
+    for (const name of stale) this.calls.push(`rm ipam ${name}`);
+    this.ipam = this.ipam.filter((f) => !stale.includes(f.network));
     return stale;
   }
 

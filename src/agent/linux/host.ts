@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IpamFile } from '../containers.js';
+import { staleIpamDirs } from '../ipam-dirs.js';
 
 const readOrUndefined = (path: string): Promise<string | undefined> => readFile(path, 'utf8').catch(() => undefined);
 
@@ -47,6 +48,17 @@ export async function setBridgeNeighbourRetrans(bridge: string, ms: number): Pro
     if (current === undefined) continue; // no IPv6 on this host, or the bridge is being recreated
     if (current.trim() !== String(ms)) await writeFile(path, `${ms}\n`);
   }
+}
+
+/** Removes the host-local dirs of overlays the master's config no longer lists (see ../ipam-dirs.ts). */
+export async function removeIpamDirs(ipamDir: string, configured: ReadonlySet<string>): Promise<string[]> {
+  const entries = await readdir(ipamDir, { withFileTypes: true }).catch(() => []);
+  const stale = staleIpamDirs(
+    entries.filter((e) => e.isDirectory()).map((e) => e.name),
+    configured,
+  );
+  await Promise.all(stale.map((name) => rm(join(ipamDir, name), { recursive: true, force: true })));
+  return stale;
 }
 
 /** Every address file under `<ipamDir>/<network>/`. */

@@ -4,9 +4,12 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VxnetError } from '../../errors.js';
+import { parseHistoryQuery } from '../history-query.js';
 import type { MasterMetrics } from '../metrics.js';
 import type { StateReplica } from '../replica.js';
 import { agentIp, parseContainers, parseDelete, parseRegister, parseSince, parseStatus } from '../requests.js';
+import { parseHeartbeat } from '../lease-requests.js';
+import { parseReloadRequest, reloadAnswer } from '../reload-request.js';
 import type { MasterRole } from '../role.js';
 import type { MasterService } from '../service.js';
 import { encodePieces, type WatchClient, type WatcherKind } from '../watch-streams.js';
@@ -83,6 +86,39 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post('/overlay-master/agents/delete', admin, async (req, reply) =>
     reply.type(JSON_TYPE).send(await leader().deleteAgents(parseDelete(req.body))),
   );
+
+  // Re-reads the leader's --config and applies it, all or nothing (../reload.ts); a standby answers NOT_LEADER.
+  app.post('/overlay-master/network/reload', admin, async (req) => {
+    const service = leader();
+    return reloadAnswer(await service.reloadConfigFile(parseReloadRequest(req.query, req.body)));
+  });
+
+  // Agent leases (../leases.ts): a renewal with the agent's credential, and what is held for agents that are gone.
+  app.post<IpParams>('/overlay-master/agents/:ip/heartbeat', write, async (req, reply) =>
+    reply.type(JSON_TYPE).send(await leader().heartbeat(pathIp(req), parseHeartbeat(req.body), auth.agentWrite(auth.callerOf(req)))),
+  );
+
+  app.get('/overlay-master/leases', async (req, reply) => {
+    const from = reads(req);
+    return reply.header(REVISION_HEADER, String(from.revision)).send(from.leases());
+  });
+
+  app.get('/overlay-master/ipam', async (req, reply) => {
+    const from = reads(req);
+    return reply.header(REVISION_HEADER, String(from.revision)).send(from.ipam());
+  });
+
+  // Allocation history and utilisation (vxnet's additions): reads, so any master answers from the store.
+  app.get('/overlay-master/history', async (req, reply) => {
+    const query = parseHistoryQuery(req.query as Record<string, unknown>, Date.now());
+    const from = reads(req);
+    return reply.header(REVISION_HEADER, String(from.revision)).send(await from.allocationHistory(query));
+  });
+
+  app.get('/overlay-master/utilisation', async (req, reply) => {
+    const from = reads(req);
+    return reply.header(REVISION_HEADER, String(from.revision)).send(from.utilisation());
+  });
 
   app.get('/overlay-master/containers', async (req, reply) => {
     const from = reads(req);

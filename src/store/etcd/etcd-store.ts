@@ -12,13 +12,34 @@
 import { type Etcd3, type IKeyValue, type ITxnResponse, Range, type Watcher } from 'etcd3';
 import type { NetworkConfig } from '../../config/types.js';
 import { VxnetError } from '../../errors.js';
+import {
+  type AllocationEvent,
+  type AllocationRetention,
+  compileQuery,
+  type EncodedEvent,
+  encodeHistory,
+  HistoryCollector,
+  type HistoryPage,
+  type HistoryQuery,
+  historyTrimCount,
+  retentionOf,
+} from '../allocation-history.js';
 import { encodeChanges, type EncodedChange } from '../change-codec.js';
 import type { FlushInfo } from '../group-commit.js';
 import { historyBoundsOf, type HistoryBounds, type StoreOptions } from '../options.js';
 import type { AgentRecord, Change, Snapshot, Store, StoredChange } from '../store.js';
 import { RetainedHistory, ChangeListeners } from '../watch-hub.js';
 import { connectEtcd, DEFAULT_TIMEOUT_MS, type EtcdTls, reasonOf } from './connect.js';
-import { chunkCallers, decodeLogEntry, encodeLogEntry, type Layout, layoutOf } from './layout.js';
+import {
+  chunkCallers,
+  decodeLogEntry,
+  encodeLogEntry,
+  type HistoryUnit,
+  historyEntry,
+  historyUnitOf,
+  type Layout,
+  layoutOf,
+} from './layout.js';
 
 export interface EtcdStoreOptions extends StoreOptions {
   /** Key prefix (default /vxnet): several clusters can share one etcd. */
@@ -44,6 +65,7 @@ export interface Fence {
 
 interface Pending {
   changes: EncodedChange[];
+  history: EncodedEvent[];
   resolve: (revision: number) => void;
   reject: (err: unknown) => void;
 }
@@ -64,6 +86,12 @@ export class EtcdStore implements Store {
   private lost: VxnetError | undefined;
   private closed = false;
   private watcher: Watcher | undefined;
+  private historyWatcher: Watcher | undefined;
+  /** The allocation history's entries, oldest first, known from their keys (any master's, through a watch). */
+  private historyUnits: HistoryUnit[] = [];
+  /** The etcd revision `historyUnits` reflects: older watch events (our own writes among them) are skipped. */
+  private historyRev = 0;
+  private readonly retention: AllocationRetention;
 
   private constructor(
     readonly client: Etcd3,
@@ -74,11 +102,13 @@ export class EtcdStore implements Store {
     private readonly options: EtcdStoreOptions,
   ) {
     this.history = new RetainedHistory(bounds);
+    this.retention = retentionOf(options);
   }
 
   /** Connects, loads the log for replays and follows it; STORE_UNAVAILABLE (endpoints and fix) if etcd cannot be reached. */
   static async open(endpoints: string[], options: EtcdStoreOptions = {}): Promise<EtcdStore> {
     const bounds = historyBoundsOf(options);
+    retentionOf(options); // a bad retention is refused before connecting
     const layout = layoutOf(options.prefix);
     const client = connectEtcd(endpoints, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.tls);
     try {
@@ -92,6 +122,8 @@ export class EtcdStore implements Store {
       entries.forEach((changes, i) => store.learn(changes, spread(entryBytes[i]!, changes.length)));
       store.revision = Math.max(store.revision, stored);
       store.forgetCompactedBatches();
+      store.historyUnits = await readHistoryUnits(client, layout, res.header.revision);
+      store.historyRev = Number(res.header.revision);
       store.follow(String(Number(res.header.revision) + 1));
       return store;
     } catch (err) {
@@ -131,11 +163,12 @@ export class EtcdStore implements Store {
     return { revision, ...(config !== undefined && { config: JSON.parse(config) as NetworkConfig }), agents };
   }
 
-  async commit(changes: Change[]): Promise<number> {
+  async commit(changes: Change[], history?: AllocationEvent[]): Promise<number> {
     const encoded = encodeChanges(changes);
+    const events = encodeHistory(history);
     if (this.closed) throw new VxnetError('STORE_UNAVAILABLE', 'the etcd store is closed: open it again before committing');
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ changes: encoded, resolve, reject });
+      this.queue.push({ changes: encoded, history: events, resolve, reject });
       this.schedule();
     });
   }
@@ -143,6 +176,32 @@ export class EtcdStore implements Store {
   watch(sinceRevision: number, onChange: (change: StoredChange) => void): () => void {
     this.ensureOpen();
     return this.history.watch(this.hub, sinceRevision, this.revision, onChange);
+  }
+
+  /** Scans the history newest first, a page of entries at a time, until the answer is full. */
+  async allocationHistory(query: HistoryQuery): Promise<HistoryPage> {
+    const q = compileQuery(query);
+    this.ensureOpen();
+    const collector = new HistoryCollector(q);
+    let end = `${this.layout.history.slice(0, -1)}0`; // just past every history key ('0' follows '/')
+    for (;;) {
+      let kvs: IKeyValue[];
+      try {
+        kvs = (await this.client.getAll().inRange(new Range(this.layout.history, end)).sort('Key', 'Descend').limit(100).exec()).kvs;
+      } catch (err) {
+        throw unreachable(this.endpoints, 'read the allocation history', err);
+      }
+      for (const kv of kvs) {
+        const key = kv.key.toString();
+        const unit = historyUnitOf(this.layout, key);
+        // Entries are in time order (one leader at a time): one all before `since` ends the scan.
+        if (unit && q.sinceMs !== undefined && unit.atMs < q.sinceMs) return collector.page();
+        const events = JSON.parse(kv.value.toString()) as AllocationEvent[];
+        for (let i = events.length - 1; i >= 0; i--) if (!collector.offer(events[i]!)) return collector.page();
+        end = key;
+      }
+      if (kvs.length < 100) return collector.page();
+    }
   }
 
   writeTrouble(): string | undefined {
@@ -156,6 +215,7 @@ export class EtcdStore implements Store {
     if (this.scheduled || this.writing) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.hub.clear();
     await this.watcher?.cancel().catch(() => undefined);
+    await this.historyWatcher?.cancel().catch(() => undefined);
     this.client.close();
   }
 
@@ -183,13 +243,14 @@ export class EtcdStore implements Store {
 
   private async writeChunk(chunk: Pending[]): Promise<void> {
     const all = chunk.flatMap((p) => p.changes);
+    const events = chunk.flatMap((p) => p.history);
     const started = performance.now();
     const failAll = (err: VxnetError): void => {
       this.report(chunk.length, all.length, started, false);
       for (const p of chunk) p.reject(err);
     };
     if (this.lost) return failAll(this.lost);
-    if (all.length === 0) {
+    if (all.length === 0 && events.length === 0) {
       for (const p of chunk) p.resolve(this.revision);
       return;
     }
@@ -203,13 +264,26 @@ export class EtcdStore implements Store {
           ? client.delete().key(layout.agent(c.ip))
           : client.put(layout.config).value(c.payload),
     );
-    ops.push(client.put(layout.logEntry(first)).value(encodeLogEntry(first, all)), client.put(layout.rev).value(String(last)));
+    if (all.length > 0)
+      ops.push(client.put(layout.logEntry(first)).value(encodeLogEntry(first, all)), client.put(layout.rev).value(String(last)));
     // Prune log entries wholly older than the history we keep (by count, or already trimmed by bytes).
     const keepFrom = Math.max(last + 1 - this.bounds.changes, this.history.oldest(this.revision));
     const stale = this.batches.filter((b) => b.last < keepFrom).length;
     if (stale > 0) {
       const end = this.batches[stale]?.first ?? first;
       ops.push(client.delete().range(new Range(layout.log, layout.logEntry(end))));
+    }
+    // The allocation history: its own entry and its own retention, trimmed only as events are added.
+    let written: { unit: HistoryUnit; dropped: number } | undefined;
+    if (events.length > 0) {
+      const prefix = String(first).padStart(16, '0');
+      const next = this.historyUnits.filter((u) => u.pos.startsWith(prefix)).reduce((n, u) => Math.max(n, Number(u.pos.slice(17)) + 1), 0);
+      const entry = historyEntry(layout, first, next, events);
+      ops.push(client.put(entry.unit.key).value(entry.value));
+      const units = [...this.historyUnits, entry.unit];
+      const dropped = Math.min(historyTrimCount(units, (this.options.wallClock ?? Date.now)(), this.retention), units.length - 1);
+      if (dropped > 0) ops.push(client.delete().range(new Range(layout.history, layout.historyFrom(units[dropped]!.pos))));
+      written = { unit: entry.unit, dropped };
     }
     let txn = this.revision === 0 ? client.if(layout.rev, 'Version', '==', 0) : client.if(layout.rev, 'Value', '==', String(this.revision));
     if (this.fence) txn = txn.and(this.fence.key, 'Create', '==', this.fence.createRevision);
@@ -264,8 +338,14 @@ export class EtcdStore implements Store {
       );
     }
     this.report(chunk.length, all.length, started, true);
+    if (written) {
+      const { unit, dropped } = written;
+      this.historyRev = Math.max(this.historyRev, Number(res.header.revision));
+      this.historyUnits = this.historyUnits.slice(dropped);
+      if (!this.historyUnits.some((u) => u.key === unit.key)) this.historyUnits.push(unit);
+    }
     // The etcd watch may have brought this batch already.
-    if (first > this.revision)
+    if (all.length > 0 && first > this.revision)
       this.apply(
         decodeLogEntry(encodeLogEntry(first, all)),
         all.map((c) => c.payload.length),
@@ -291,6 +371,7 @@ export class EtcdStore implements Store {
 
   /** Follows the log from etcd revision `from`: batches written by other stores. */
   private follow(from: string): void {
+    this.followHistory(from);
     void this.client
       .watch()
       .prefix(this.layout.log)
@@ -309,6 +390,44 @@ export class EtcdStore implements Store {
         if (!this.closed)
           process.emitWarning(
             `vxnet etcd store: cannot follow ${this.layout.log} (${reasonOf(err)}); watchers see only this master's writes`,
+          );
+      });
+  }
+
+  /** Keeps `historyUnits` current with other masters' history entries and prunings. */
+  private followHistory(from: string): void {
+    void this.client
+      .watch()
+      .prefix(this.layout.history)
+      .startRevision(from)
+      .create()
+      .then((watcher) => {
+        if (this.closed) return void watcher.cancel();
+        this.historyWatcher = watcher;
+        const fresh = (kv: IKeyValue): boolean => {
+          const rev = Number(kv.mod_revision);
+          if (rev < this.historyRev) return false; // same revision: idempotent (a put and a delete of one transaction)
+          this.historyRev = rev;
+          return true;
+        };
+        watcher.on('put', (kv) => {
+          if (!fresh(kv)) return;
+          const unit = historyUnitOf(this.layout, kv.key.toString());
+          if (!unit || this.historyUnits.some((u) => u.key === unit.key)) return;
+          this.historyUnits.push(unit);
+          this.historyUnits.sort((a, b) => (a.pos < b.pos ? -1 : a.pos > b.pos ? 1 : 0));
+        });
+        watcher.on('delete', (kv) => {
+          if (!fresh(kv)) return;
+          const key = kv.key.toString();
+          this.historyUnits = this.historyUnits.filter((u) => u.key !== key);
+        });
+        watcher.on('error', () => undefined); // reconnects by itself
+      })
+      .catch((err: unknown) => {
+        if (!this.closed)
+          process.emitWarning(
+            `vxnet etcd store: cannot follow ${this.layout.history} (${reasonOf(err)}); its retention sees only this master's entries`,
           );
       });
   }
@@ -373,6 +492,22 @@ export class EtcdStore implements Store {
     } catch {
       // A broken metrics hook must not fail commits.
     }
+  }
+}
+
+/** Every history entry's unit (keys only, in pages, at one etcd revision), oldest first. */
+async function readHistoryUnits(client: Etcd3, layout: Layout, revision: string): Promise<HistoryUnit[]> {
+  const units: HistoryUnit[] = [];
+  const end = `${layout.history.slice(0, -1)}0`;
+  let start = layout.history;
+  for (;;) {
+    const keys = await client.getAll().inRange(new Range(start, end)).revision(revision).limit(10_000).keys();
+    for (const key of keys) {
+      const unit = historyUnitOf(layout, key);
+      if (unit) units.push(unit);
+    }
+    if (keys.length < 10_000) return units;
+    start = `${keys[keys.length - 1]!}\0`;
   }
 }
 

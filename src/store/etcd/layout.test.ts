@@ -56,3 +56,31 @@ describe('chunkCallers', () => {
     expect(chunks.map((c) => c.map((p) => p.changes.length))).toEqual([[1], [1], [500]]);
   });
 });
+
+describe('allocation history keys', () => {
+  it('say all that retention needs, and sort in write order', async () => {
+    const { historyEntry, historyUnitOf } = await import('./layout.js');
+    const layout = layoutOf('/p');
+    const ev = (atMs: number) => ({
+      event: { at: new Date(atMs).toISOString(), kind: 'allocated' as const, agent: '10.0.0.1' },
+      json: '{"x":1}',
+      atMs,
+    });
+    const a = historyEntry(layout, 9, 0, [ev(5), ev(7)]);
+    expect(a.unit).toEqual({
+      key: '/p/history/0000000000000009.000000.7.2.14',
+      pos: '0000000000000009.000000',
+      events: 2,
+      bytes: 14,
+      atMs: 7,
+    });
+    expect(a.value).toBe('[{"x":1},{"x":1}]');
+    expect(historyUnitOf(layout, a.unit.key)).toEqual(a.unit);
+    expect(historyUnitOf(layout, '/p/history/garbage')).toBeUndefined();
+    const b = historyEntry(layout, 10, 0, [ev(8)]);
+    const c = historyEntry(layout, 9, 1, [ev(8)]);
+    expect([b.unit.key, c.unit.key, a.unit.key].sort()).toEqual([a.unit.key, c.unit.key, b.unit.key]);
+    // A prune bound below b's position removes a and c, never b.
+    expect(c.unit.key < layout.historyFrom(b.unit.pos) && layout.historyFrom(b.unit.pos) <= b.unit.key).toBe(true);
+  });
+});

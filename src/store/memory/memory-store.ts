@@ -4,10 +4,21 @@
 
 import type { NetworkConfig } from '../../config/types.js';
 import { VxnetError } from '../../errors.js';
+import {
+  type AllocationRetention,
+  compileQuery,
+  type EncodedEvent,
+  encodeHistory,
+  HistoryCollector,
+  type HistoryPage,
+  type HistoryQuery,
+  historyTrimCount,
+  retentionOf,
+} from '../allocation-history.js';
 import { decodeChange, encodeChanges, type EncodedChange } from '../change-codec.js';
 import { GroupCommit } from '../group-commit.js';
 import { historyBoundsOf, type StoreOptions } from '../options.js';
-import type { AgentRecord, Change, Snapshot, Store, StoredChange } from '../store.js';
+import type { AgentRecord, AllocationEvent, Change, Snapshot, Store, StoredChange } from '../store.js';
 import { RetainedHistory, ChangeListeners } from '../watch-hub.js';
 
 export class MemoryStore implements Store {
@@ -18,10 +29,16 @@ export class MemoryStore implements Store {
   private readonly hub = new ChangeListeners();
   private readonly group: GroupCommit;
   private closed = false;
+  /** The allocation history, oldest first (JSON copies). */
+  private allocations: EncodedEvent[] = [];
+  private readonly retention: AllocationRetention;
+  private readonly wallClock: () => number;
 
   constructor(options?: StoreOptions) {
     this.history = new RetainedHistory(historyBoundsOf(options));
-    this.group = new GroupCommit((batch) => this.write(batch), options?.onFlush);
+    this.retention = retentionOf(options);
+    this.wallClock = options?.wallClock ?? Date.now;
+    this.group = new GroupCommit((batch, events) => this.write(batch, events), options?.onFlush);
   }
 
   async snapshot(): Promise<Snapshot> {
@@ -34,8 +51,18 @@ export class MemoryStore implements Store {
     };
   }
 
-  async commit(changes: Change[]): Promise<number> {
-    return this.group.submit(encodeChanges(changes));
+  async commit(changes: Change[], history?: AllocationEvent[]): Promise<number> {
+    return this.group.submit(encodeChanges(changes), encodeHistory(history));
+  }
+
+  async allocationHistory(query: HistoryQuery): Promise<HistoryPage> {
+    const q = compileQuery(query);
+    this.ensureOpen();
+    const collector = new HistoryCollector(q);
+    for (let i = this.allocations.length - 1; i >= 0; i--) {
+      if (!collector.offer(JSON.parse(this.allocations[i]!.json) as AllocationEvent)) break;
+    }
+    return collector.page();
   }
 
   watch(sinceRevision: number, onChange: (change: StoredChange) => void): () => void {
@@ -53,7 +80,13 @@ export class MemoryStore implements Store {
     if (this.closed) throw new VxnetError('STORE_UNAVAILABLE', 'the memory store is closed: create a new one');
   }
 
-  private write(batch: EncodedChange[]): number {
+  private write(batch: EncodedChange[], events: EncodedEvent[]): number {
+    if (events.length > 0) {
+      this.allocations.push(...events);
+      const units = this.allocations.map((e) => ({ events: 1, bytes: e.json.length, atMs: e.atMs }));
+      const drop = historyTrimCount(units, this.wallClock(), this.retention);
+      if (drop > 0) this.allocations = this.allocations.slice(drop);
+    }
     const stored: StoredChange[] = [];
     for (const change of batch) {
       this.revision += 1;

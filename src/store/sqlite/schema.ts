@@ -1,11 +1,12 @@
-// The SQLite file: durability pragmas, schema version 1 and its statements.
+// The SQLite file: durability pragmas, schema version 2 (1 plus the
+// allocation history, migrated in place) and its statements.
 // Opening maps every failure to STORE_UNAVAILABLE with the path and a fix.
 
 import { closeSync, openSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { VxnetError } from '../../errors.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 type Db = Database.Database;
 
@@ -35,6 +36,13 @@ const SCHEMA_V1 = `
   INSERT INTO meta (key, value) VALUES ('revision', '0');
 `;
 
+/** Version 2: the allocation history, apart from the change log (its own retention). */
+const SCHEMA_V2 = `
+  CREATE TABLE allocation_history (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, agent TEXT NOT NULL, payload TEXT NOT NULL);
+  CREATE INDEX allocation_history_by_agent ON allocation_history (agent, id);
+  CREATE INDEX allocation_history_by_time ON allocation_history (at_ms);
+`;
+
 /** What the WAL file is cut back to after each checkpoint. */
 export const WAL_LIMIT_BYTES = 4 * 1024 * 1024;
 
@@ -53,6 +61,14 @@ function ensureSchema(db: Db, file: string, existed: boolean, options: OpenOptio
     );
   }
   if (version === SCHEMA_VERSION) return;
+  if (version === 1) {
+    // A file of an older vxnet: add what version 2 adds, keeping everything it holds.
+    db.transaction(() => {
+      db.exec(SCHEMA_V2);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+    return;
+  }
   const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
   if (tables.n > 0) {
     throw new VxnetError('STORE_UNAVAILABLE', `${file} is an SQLite file but not a vxnet store: move it away or pass another --data DIR`, {
@@ -71,6 +87,7 @@ function ensureSchema(db: Db, file: string, existed: boolean, options: OpenOptio
   }
   db.transaction(() => {
     db.exec(SCHEMA_V1);
+    db.exec(SCHEMA_V2);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
@@ -159,6 +176,24 @@ export function prepareStatements(db: Db) {
     ),
     oldestChange: db.prepare<[], { revision: number | null }>('SELECT min(revision) AS revision FROM changes'),
     pruneChanges: db.prepare<[number]>('DELETE FROM changes WHERE revision <= ?'),
+    addEvent: db.prepare<[number, string, string]>('INSERT INTO allocation_history (at_ms, agent, payload) VALUES (?, ?, ?)'),
+    eventTotals: db.prepare<[], { n: number; bytes: number }>(
+      'SELECT count(*) AS n, coalesce(sum(length(payload)), 0) AS bytes FROM allocation_history',
+    ),
+    eventsBefore: db.prepare<[number], { n: number; bytes: number }>(
+      'SELECT count(*) AS n, coalesce(sum(length(payload)), 0) AS bytes FROM allocation_history WHERE at_ms < ?',
+    ),
+    pruneEventsBefore: db.prepare<[number]>('DELETE FROM allocation_history WHERE at_ms < ?'),
+    oldestEvents: db.prepare<[number, number], { id: number; bytes: number }>(
+      'SELECT id, length(payload) AS bytes FROM allocation_history WHERE id > ? ORDER BY id LIMIT ?',
+    ),
+    pruneEventsTo: db.prepare<[number]>('DELETE FROM allocation_history WHERE id <= ?'),
+    eventsNewestFirst: db.prepare<[number], { payload: string }>(
+      'SELECT payload FROM allocation_history WHERE at_ms >= ? ORDER BY id DESC',
+    ),
+    agentEventsNewestFirst: db.prepare<[string, number], { payload: string }>(
+      'SELECT payload FROM allocation_history WHERE agent = ? AND at_ms >= ? ORDER BY id DESC',
+    ),
   };
 }
 

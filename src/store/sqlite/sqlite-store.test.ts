@@ -123,15 +123,57 @@ describe('SqliteStore on disk', () => {
     const newer = tempDir();
     await (await SqliteStore.open(newer)).close();
     const raw = new Database(join(newer, 'vxnet.db'));
-    raw.pragma('user_version = 2');
+    raw.pragma('user_version = 3');
     raw.close();
-    expect((await openError(newer)).message).toContain('was written by a newer vxnet (schema 2; this one knows 1)');
+    expect((await openError(newer)).message).toContain('was written by a newer vxnet (schema 3; this one knows 2)');
 
     const foreign = tempDir();
     const other = new Database(join(foreign, 'vxnet.db'));
     other.exec('CREATE TABLE photos (id INTEGER)');
     other.close();
     expect((await openError(foreign)).message).toContain('is an SQLite file but not a vxnet store');
+  });
+
+  it('opens a version-1 file (before the allocation history) with everything it held, and keeps history across reopen', async () => {
+    const dir = tempDir();
+    // Exactly what vxnet's schema version 1 wrote.
+    const raw = new Database(join(dir, 'vxnet.db'));
+    raw.pragma('journal_mode = WAL');
+    raw.exec(`
+      CREATE TABLE agents (ip TEXT PRIMARY KEY, seq INTEGER NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
+      CREATE INDEX agents_by_seq ON agents (seq, ip);
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE changes (revision INTEGER PRIMARY KEY, type TEXT NOT NULL, payload TEXT NOT NULL);
+      INSERT INTO meta (key, value) VALUES ('revision', '2');
+    `);
+    const record = agentRecord('10.0.0.1', 0);
+    raw.prepare('INSERT INTO agents (ip, seq, record) VALUES (?, ?, ?)').run('10.0.0.1', 0, JSON.stringify(record));
+    raw.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('config', JSON.stringify(networkConfig()));
+    raw.prepare('INSERT INTO changes (revision, type, payload) VALUES (?, ?, ?)').run(2, 'put', JSON.stringify(record));
+    raw.pragma('user_version = 1');
+    raw.close();
+
+    const store = await SqliteStore.open(dir);
+    const snap = await store.snapshot();
+    expect(snap).toEqual({ revision: 2, config: networkConfig(), agents: [record] });
+    const replayed: number[] = [];
+    store.watch(1, (c) => replayed.push(c.revision));
+    expect(replayed).toEqual([2]);
+    const at = new Date().toISOString();
+    await store.commit(
+      [{ type: 'delete', ip: '10.0.0.1' }],
+      [{ at, kind: 'freed', agent: '10.0.0.1', overlay: 'dcos', subnet: '44.128.0.0/24' }],
+    );
+    await store.close();
+    const check = new Database(join(dir, 'vxnet.db'), { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    check.close();
+    const again = await SqliteStore.open(dir);
+    expect((await again.allocationHistory({ subnet: '44.128.0.0/24', limit: 10 })).events).toEqual([
+      { at, kind: 'freed', agent: '10.0.0.1', overlay: 'dcos', subnet: '44.128.0.0/24' },
+    ]);
+    expect((await again.snapshot()).revision).toBe(3);
+    await again.close();
   });
 
   it('reports a data path it cannot use as a directory', async () => {

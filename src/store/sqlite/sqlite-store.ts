@@ -4,11 +4,21 @@
 import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { VxnetError } from '../../errors.js';
+import {
+  type AllocationRetention,
+  compileQuery,
+  type EncodedEvent,
+  encodeHistory,
+  HistoryCollector,
+  type HistoryPage,
+  type HistoryQuery,
+  retentionOf,
+} from '../allocation-history.js';
 import { decodeChange, encodeChanges, type EncodedChange } from '../change-codec.js';
 import { GroupCommit } from '../group-commit.js';
 import { HistoryLedger } from '../history-ledger.js';
 import { historyBoundsOf, type StoreOptions } from '../options.js';
-import type { Change, Snapshot, Store, StoredChange } from '../store.js';
+import type { AllocationEvent, Change, Snapshot, Store, StoredChange } from '../store.js';
 import { readChange, readConfig, readRecord, readRevision } from '../stored-rows.js';
 import { checkWatchStart, ChangeListeners } from '../watch-hub.js';
 import { makeDataDirectory } from './data-dir.js';
@@ -30,7 +40,9 @@ const FREE_BYTES_KEPT = 4 * 1024 * 1024;
 export class SqliteStore implements Store {
   private readonly hub = new ChangeListeners();
   private readonly group: GroupCommit;
-  private readonly writeBatch: (batch: EncodedChange[], first: number, trimTo: number) => void;
+  private readonly writeBatch: (batch: EncodedChange[], events: EncodedEvent[], first: number, trimTo: number) => EventTotals;
+  private readonly retention: AllocationRetention;
+  private readonly wallClock: () => number;
   private closed = false;
   /** Why the last batch failed, until one succeeds (for /healthz). */
   private trouble: string | undefined;
@@ -43,9 +55,15 @@ export class SqliteStore implements Store {
     private readonly unlock: () => void,
     private revision: number,
     options: SqliteStoreOptions | undefined,
+    /** The allocation history's size, for its retention. */
+    private events: EventTotals,
   ) {
-    this.writeBatch = db.transaction((batch: EncodedChange[], first: number, trimTo: number) => this.apply(batch, first, trimTo));
-    this.group = new GroupCommit((batch) => this.write(batch), options?.onFlush);
+    this.retention = retentionOf(options);
+    this.wallClock = options?.wallClock ?? Date.now;
+    this.writeBatch = db.transaction((batch: EncodedChange[], events: EncodedEvent[], first: number, trimTo: number) =>
+      this.apply(batch, events, first, trimTo),
+    );
+    this.group = new GroupCommit((batch, events) => this.write(batch, events), options?.onFlush);
   }
 
   /** Opens DIR/vxnet.db, creating both if needed; fails with STORE_UNAVAILABLE (path and fix) otherwise. */
@@ -54,6 +72,7 @@ export class SqliteStore implements Store {
       throw new VxnetError('STORE_UNAVAILABLE', `store directory ${JSON.stringify(dir)} is empty: pass --data DIR`);
     }
     const bounds = historyBoundsOf(options);
+    retentionOf(options); // a bad retention is refused before anything is opened
     const absDir = resolve(dir);
     makeDataDirectory(absDir);
     const unlock = lockDirectory(absDir);
@@ -82,7 +101,7 @@ export class SqliteStore implements Store {
       ledger.add(revs, sizes);
       if (trimTo > 0) sql.pruneChanges.run(trimTo);
       compactFile(db);
-      return new SqliteStore(db, sql, file, ledger, unlock, revision, options);
+      return new SqliteStore(db, sql, file, ledger, unlock, revision, options, sql.eventTotals.get()!);
     } catch (err) {
       db?.close();
       unlock();
@@ -104,8 +123,22 @@ export class SqliteStore implements Store {
     });
   }
 
-  async commit(changes: Change[]): Promise<number> {
-    return this.group.submit(encodeChanges(changes));
+  async commit(changes: Change[], history?: AllocationEvent[]): Promise<number> {
+    return this.group.submit(encodeChanges(changes), encodeHistory(history));
+  }
+
+  async allocationHistory(query: HistoryQuery): Promise<HistoryPage> {
+    const q = compileQuery(query);
+    return this.read(() => {
+      const collector = new HistoryCollector(q);
+      const since = q.sinceMs ?? Number.MIN_SAFE_INTEGER;
+      const rows =
+        q.agent !== undefined ? this.sql.agentEventsNewestFirst.iterate(q.agent, since) : this.sql.eventsNewestFirst.iterate(since);
+      for (const row of rows) {
+        if (!collector.offer(JSON.parse(row.payload) as AllocationEvent)) break;
+      }
+      return collector.page();
+    });
   }
 
   watch(sinceRevision: number, onChange: (change: StoredChange) => void): () => void {
@@ -137,12 +170,13 @@ export class SqliteStore implements Store {
     return this.trouble;
   }
 
-  private write(batch: EncodedChange[]): number {
+  private write(batch: EncodedChange[], events: EncodedEvent[]): number {
     const first = this.revision + 1;
     const revs = batch.map((_, i) => first + i);
     const sizes = batch.map((c) => c.payload.length);
+    let totals: EventTotals;
     try {
-      this.writeBatch(batch, first, this.ledger.cutoffAfter(revs, sizes));
+      totals = this.writeBatch(batch, events, first, this.ledger.cutoffAfter(revs, sizes));
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.trouble = `the last write to ${this.file} failed (${reason})`;
@@ -154,6 +188,7 @@ export class SqliteStore implements Store {
       );
     }
     this.trouble = undefined;
+    this.events = totals;
     this.ledger.add(revs, sizes);
     this.revision = first + batch.length - 1;
     try {
@@ -165,8 +200,9 @@ export class SqliteStore implements Store {
     return this.revision;
   }
 
-  /** Runs inside the batch transaction. */
-  private apply(batch: EncodedChange[], first: number, trimTo: number): void {
+  /** Runs inside the batch transaction; answers the allocation history's size after it. */
+  private apply(batch: EncodedChange[], events: EncodedEvent[], first: number, trimTo: number): EventTotals {
+    const totals = events.length > 0 ? this.addEvents(events) : this.events;
     let revision = first - 1;
     for (const change of batch) {
       revision += 1;
@@ -175,9 +211,40 @@ export class SqliteStore implements Store {
       else this.sql.setMeta.run('config', change.payload);
       this.sql.addChange.run(revision, change.type, change.payload);
     }
-    if (batch.length === 0) return;
+    if (batch.length === 0) return totals;
     this.sql.setMeta.run('revision', String(revision));
     if (trimTo > 0) this.sql.pruneChanges.run(trimTo);
+    return totals;
+  }
+
+  /** Appends allocation events and trims that history to its own retention (never the change log's). */
+  private addEvents(events: EncodedEvent[]): EventTotals {
+    let { n, bytes } = this.events;
+    for (const e of events) {
+      this.sql.addEvent.run(e.atMs, e.event.agent, e.json);
+      n += 1;
+      bytes += e.json.length;
+    }
+    const cutoff = this.wallClock() - this.retention.maxAgeMs;
+    const old = this.sql.eventsBefore.get(cutoff)!;
+    if (old.n > 0) {
+      this.sql.pruneEventsBefore.run(cutoff);
+      n -= old.n;
+      bytes -= old.bytes;
+    }
+    let last = 0;
+    while (n > this.retention.maxEvents || bytes > this.retention.maxBytes) {
+      const oldest = this.sql.oldestEvents.all(last, 1000);
+      if (oldest.length === 0) break;
+      for (const row of oldest) {
+        if (n <= this.retention.maxEvents && bytes <= this.retention.maxBytes) break;
+        last = row.id;
+        n -= 1;
+        bytes -= row.bytes;
+      }
+    }
+    if (last > 0) this.sql.pruneEventsTo.run(last);
+    return { n, bytes };
   }
 
   private read<T>(fn: () => T): T {
@@ -195,6 +262,12 @@ export class SqliteStore implements Store {
       );
     }
   }
+}
+
+/** How many allocation events the file holds, and their bytes. */
+interface EventTotals {
+  n: number;
+  bytes: number;
 }
 
 const REPAIR = (file: string): string =>

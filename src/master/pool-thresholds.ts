@@ -1,0 +1,152 @@
+// Pool fullness and its threshold crossings: how many blocks of each pool
+// (the VTEP pool per family, each overlay's agent subnets per family) the
+// stored records hold, kept current change by change, and the `pool` watch
+// event when one crosses 80 %, 90 % or 100 %, up or down. The crossing rule
+// and the counting are pure; the replica broadcasts the frames.
+
+import type { PoolEvent } from '../api/types.js';
+import { type CanonicalConfig, canonicalize } from '../config/canonical.js';
+import { familyCapacity, vtepCapacity } from '../config/plan.js';
+import { type Cidr, formatCidr } from '../net/ip.js';
+import type { AgentRecord, StoredChange } from '../store/store.js';
+
+export const POOL_THRESHOLDS = [80, 90, 100] as const;
+
+/** The highest threshold `used` of `total` reaches (0 below the lowest); an empty pool of size 0 is full. */
+export function poolLevel(used: number, total: number): number {
+  let level = 0;
+  for (const t of POOL_THRESHOLDS) if (used * 100 >= t * total) level = t;
+  return level;
+}
+
+/**
+ * The crossing between two fill levels, or undefined when none: up to the
+ * highest threshold now reached, or down below the one that was reached.
+ */
+export function crossing(
+  usedBefore: number,
+  usedAfter: number,
+  total: number,
+): { direction: 'up' | 'down'; threshold: number; level: number } | undefined {
+  const before = poolLevel(usedBefore, total);
+  const after = poolLevel(usedAfter, total);
+  if (after > before) return { direction: 'up', threshold: after, level: after };
+  if (after < before) return { direction: 'down', threshold: before, level: after };
+  return undefined;
+}
+
+/** One pool: what it is and how many blocks it has. */
+export interface PoolInfo {
+  key: string;
+  pool: 'vtep' | 'overlay';
+  overlay?: string;
+  family: 4 | 6;
+  cidr: string;
+  total: number;
+}
+
+/** Every pool of a config, keyed as `poolKeysOf` names them. */
+export function poolsOf(config: CanonicalConfig): Map<string, PoolInfo> {
+  const pools = new Map<string, PoolInfo>();
+  const vtep = (cidr: Cidr): void => {
+    const key = `vtep ${cidr.family}`;
+    pools.set(key, { key, pool: 'vtep', family: cidr.family, cidr: formatCidr(cidr), total: Number(vtepCapacity(cidr)) });
+  };
+  vtep(config.vtep4);
+  if (config.vtep6) vtep(config.vtep6);
+  for (const o of config.overlays) {
+    for (const range of [o.v4, o.v6]) {
+      if (!range) continue;
+      const key = `overlay ${o.name} ${range.subnet.family}`;
+      const total = Number(familyCapacity(range.subnet, range.prefix).agentSubnets);
+      pools.set(key, { key, pool: 'overlay', overlay: o.name, family: range.subnet.family, cidr: formatCidr(range.subnet), total });
+    }
+  }
+  return pools;
+}
+
+type HeldLease = { vtepIp?: string; vtepIp6?: string; overlays: AgentRecord['overlays'] };
+
+/** The pools one lease holds a block of. */
+function leaseKeys(l: HeldLease): string[] {
+  const keys: string[] = [];
+  if (l.vtepIp) keys.push('vtep 4');
+  if (l.vtepIp6) keys.push('vtep 6');
+  for (const [name, a] of Object.entries(l.overlays)) {
+    if (a.subnet) keys.push(`overlay ${name} 4`);
+    if (a.subnet6) keys.push(`overlay ${name} 6`);
+  }
+  return keys;
+}
+
+/** The pools a record holds a block of, once per block: its own lease (expired or not) and its quarantined ones. */
+export function poolKeysOf(record: AgentRecord): string[] {
+  return [...leaseKeys(record), ...quarantinedKeysOf({ ...record, expired: undefined })];
+}
+
+/** The blocks of a record that are in quarantine: all of an expired record's, and its earlier leases'. */
+export function quarantinedKeysOf(record: AgentRecord): string[] {
+  return [...(record.expired ? leaseKeys(record) : []), ...(record.quarantine ?? []).flatMap(leaseKeys)];
+}
+
+/** Counts held blocks per pool as changes arrive, and says which pools crossed a threshold. */
+export class PoolCounter {
+  private readonly held = new Map<string, string[]>();
+  private readonly used = new Map<string, number>();
+  private pools: Map<string, PoolInfo>;
+
+  constructor(config: CanonicalConfig, records: readonly AgentRecord[]) {
+    this.pools = poolsOf(config);
+    for (const r of records) this.set(r.ip, poolKeysOf(r));
+  }
+
+  /** Blocks held in the pool `key` (poolsOf). */
+  usedOf(key: string): number {
+    return this.used.get(key) ?? 0;
+  }
+
+  /** Applies a stored change; answers the pool events it caused (a config change re-sizes pools and says nothing). */
+  apply(change: StoredChange): PoolEvent[] {
+    if (change.type === 'config') {
+      this.pools = poolsOf(canonicalize(change.config));
+      return [];
+    }
+    const ip = change.type === 'put' ? change.record.ip : change.ip;
+    const before = new Map(this.used);
+    this.set(ip, change.type === 'put' ? poolKeysOf(change.record) : []);
+    const events: PoolEvent[] = [];
+    for (const [key, info] of this.pools) {
+      const was = before.get(key) ?? 0;
+      const now = this.usedOf(key);
+      if (was === now) continue;
+      const crossed = crossing(was, now, info.total);
+      if (!crossed) continue;
+      events.push({
+        type: 'pool',
+        revision: change.revision,
+        pool: info.pool,
+        ...(info.overlay !== undefined && { overlay: info.overlay }),
+        family: info.family,
+        cidr: info.cidr,
+        used: now,
+        total: info.total,
+        ...crossed,
+      });
+    }
+    return events;
+  }
+
+  private set(ip: string, keys: string[]): void {
+    for (const k of this.held.get(ip) ?? []) this.used.set(k, (this.used.get(k) ?? 1) - 1);
+    for (const k of keys) this.used.set(k, (this.used.get(k) ?? 0) + 1);
+    if (keys.length > 0) this.held.set(ip, keys);
+    else this.held.delete(ip);
+  }
+}
+
+/**
+ * The SSE frame of a pool event: live only, never replayed, so it carries no
+ * `id:` and a client's resume point stays the last change it saw (the data
+ * names the revision). Clients that do not know the type ignore it.
+ */
+export const poolFrame = (event: PoolEvent): string => `event: pool\ndata: ${JSON.stringify(event)}\n\n`;
