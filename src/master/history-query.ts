@@ -1,13 +1,12 @@
 // The query of GET /overlay-master/history, checked: every parameter is
 // named with its value and the fix. Pure (the clock is passed in).
 
+import { durationMs } from '../duration.js';
 import { VxnetError } from '../errors.js';
 import { parseCidr, parseIp } from '../net/ip.js';
 import { type HistoryQuery, MAX_HISTORY_LIMIT } from '../store/allocation-history.js';
 
 export const DEFAULT_HISTORY_ANSWER = 100;
-
-const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 function bad(param: string, value: unknown, rule: string, fix: string): never {
   throw new VxnetError('BAD_REQUEST', `query parameter ${param}=${JSON.stringify(value)} ${rule}: ${fix}`, { field: param, value });
@@ -21,8 +20,8 @@ function single(param: string, value: unknown): string | undefined {
 
 /** `since`: an ISO-8601 time, or a duration back from `nowMs` such as 90m, 24h or 7d. */
 export function parseSince(text: string, nowMs: number): string {
-  const rel = /^(\d{1,6})([smhd])$/.exec(text);
-  if (rel) return new Date(nowMs - Number(rel[1]) * UNITS[rel[2]!]!).toISOString();
+  const back = durationMs(text);
+  if (back !== undefined) return new Date(nowMs - back).toISOString();
   // Date-only or date-time, with a zone or UTC: what Date.parse reads the same everywhere.
   const ms = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(ms))

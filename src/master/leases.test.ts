@@ -2,21 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { AgentInfo, LeasesView } from '../api/types.js';
 import { canonicalize } from '../config/canonical.js';
 import type { NetworkConfig } from '../config/types.js';
+import { formatDuration, parseDuration } from '../duration.js';
 import { VxnetError } from '../errors.js';
 import { formatCidr, formatIp } from '../net/ip.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import type { AgentRecord } from '../store/store.js';
 import { freshAllocation } from './lease-writes.js';
-import {
-  checkRenewal,
-  expiredRecord,
-  formatDuration,
-  leaseSettings,
-  parseDuration,
-  planSweep,
-  returningRecord,
-  withoutQuarantine,
-} from './leases.js';
+import { checkRenewal, expiredRecord, leaseSettings, planSweep, returningRecord, withoutQuarantine } from './leases.js';
 import { allocatorFor, MasterService } from './service.js';
 import type { WatchClient } from './watch-streams.js';
 

@@ -7,6 +7,7 @@
 // write per heartbeat would not scale), so a leader that starts counts every
 // live agent as renewed at that moment.
 
+import { formatDuration, parseDuration } from '../duration.js';
 import { VxnetError } from '../errors.js';
 import { epochOf, quarantinedLeaseOf } from '../alloc/lease-record.js';
 import type { AgentRecord } from '../store/store.js';
@@ -20,21 +21,6 @@ export interface LeaseSettings {
 
 /** The shortest TTL accepted: heartbeats go every third of it, and a loaded host needs some slack. */
 export const MIN_TTL_MS = 1_000;
-
-const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** "30s", "5m", "1h", "1500ms", "2d" → milliseconds. Throws BAD_REQUEST naming the flag, the value and the fix. */
-export function parseDuration(text: string, flag: string): number {
-  const match = /^(\d{1,9}(?:\.\d{1,3})?)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!match) {
-    throw new VxnetError(
-      'BAD_REQUEST',
-      `${flag} ${JSON.stringify(text)} is not a duration; give a number with a unit: ms, s, m, h or d, e.g. ${flag} 30s or ${flag} 5m`,
-      { field: flag, value: text },
-    );
-  }
-  return Math.round(Number(match[1]) * UNITS[match[2]!]!);
-}
 
 /**
  * The lease settings of `--agent-ttl` and `--agent-quarantine`; undefined
@@ -67,12 +53,6 @@ export function leaseSettings(ttl: string | undefined, quarantine: string | unde
     );
   }
   return { ttlMs, quarantineMs };
-}
-
-/** Milliseconds as the shortest duration text that parses back to them. */
-export function formatDuration(ms: number): string {
-  for (const unit of ['d', 'h', 'm', 's'] as const) if (ms % UNITS[unit]! === 0) return `${ms / UNITS[unit]!}${unit}`;
-  return `${ms}ms`;
 }
 
 /** How often the leader looks for expired agents and ended quarantines: a fraction of the TTL, 0.1 s to 5 s. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkIpamGcFlags, durationMs } from './flags.js';
+import { durationMs } from '../../duration.js';
+import { checkIpamGcFlags } from './flags.js';
 import { reservationsFrom } from './reservations.js';
 
 describe('IPAM collector flags', () => {

@@ -1,6 +1,8 @@
 // Pure: the IPAM collector's `vxnet agent` flags -> settings, each problem
 // naming the flag, the value and the fix.
 
+import { durationMs } from '../../duration.js';
+
 export interface IpamGcRawFlags {
   ipamGcGrace?: string;
   ipamGcInterval?: string;
@@ -29,14 +31,6 @@ export const IPAM_GC_DEFAULTS = {
   podmanArgv: '["podman"]',
   cniCacheDir: '/var/lib/cni',
 } as const;
-
-const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** "3s", "5m", "1h", "500ms" -> milliseconds, or undefined. */
-export function durationMs(text: string): number | undefined {
-  const m = /^(\d{1,9})(ms|s|m|h)$/.exec(text.trim());
-  return m ? Number(m[1]) * UNITS[m[2]!]! : undefined;
-}
 
 function duration(flag: string, text: string, minMs: number, errors: string[]): number {
   const ms = durationMs(text);
