@@ -60,7 +60,7 @@ describe('vxnet agent on real kernels', () => {
 
     for (const o of info(h1).overlays) {
       const bridges = await ipj(h1.ns, ['-d', 'addr', 'show', o.mesos_bridge!.name]);
-      expect(bridges[0]?.mtu).toBe(1420);
+      expect(bridges[0]?.mtu).toBe(1450); // --mtu auto: the 1500-byte underlay minus 50
       const first = o.mesos_bridge!.ip!.replace(/\.0\/25$/, '.1/25');
       expect((bridges[0]!.addr_info as { local: string; prefixlen: number }[]).map((a) => `${a.local}/${a.prefixlen}`)).toContain(first);
       expect(existsSync(join(h1.cniConfDir, `vxnet-${o.info.name}.conflist`))).toBe(true);

@@ -126,7 +126,7 @@ describe('Docker networks kept by the agent', () => {
         expect(n.Options).toMatchObject({
           'com.docker.network.bridge.name': `d-${overlay}`,
           'com.docker.network.bridge.enable_ip_masquerade': 'false',
-          'com.docker.network.driver.mtu': '1420',
+          'com.docker.network.driver.mtu': '1450', // --mtu auto: the 1500-byte underlay minus 50
         });
         expect(n.Labels).toEqual({ 'io.vxnet.overlay': overlay });
       }

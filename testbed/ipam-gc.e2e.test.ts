@@ -4,11 +4,12 @@
 // ones keep their addresses and still ping; an address no runtime claims is
 // kept as suspect. Then `vxnet ipam check` before and after, `--release`,
 // and the master's cluster-wide summary.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IpamCheck, IpamSummary } from '../src/api/types.js';
-import { CLI, AGENT_PORT, ping, run, runOk, startCluster, waitFor, type Cluster, type Host } from '../src/testbed/index.js';
+import { AGENT_PORT, BUSYBOX_IMAGE, CLI, ping, run, runOk, startCluster, waitFor, type Cluster, type Host } from '../src/testbed/index.js';
 
 interface Ctr {
   h: Host;
@@ -25,42 +26,42 @@ const ipamFile = (c: Pick<Ctr, 'h' | 'ip'>) => join(c.h.stateDir, 'ipam', 'dcos-
 const holder = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split(/\r?\n/)[0] : undefined);
 const agentUrl = (h: Host) => `http://${h.ip}:${AGENT_PORT}`;
 
-async function ipamCheck(h: Host, extra: string[] = []): Promise<{ text: string; json: IpamCheck }> {
-  const text = await cluster.vxnet(h, ['ipam', 'check', '--agent', agentUrl(h), ...extra]);
-  const json = await cluster.vxnet(h, ['ipam', 'check', '--agent', agentUrl(h), '--json']);
+async function ipamCheck(h: Host, extra: string[] = [], c: Cluster = cluster): Promise<{ text: string; json: IpamCheck }> {
+  const text = await c.vxnet(h, ['ipam', 'check', '--agent', agentUrl(h), ...extra]);
+  const json = await c.vxnet(h, ['ipam', 'check', '--agent', agentUrl(h), '--json']);
   if (json.code !== 0) throw new Error(`ipam check on ${h.ns} failed: ${json.stderr}`);
   return { text: text.stdout + text.stderr, json: JSON.parse(json.stdout) as IpamCheck };
 }
 
-beforeAll(async () => {
-  cluster = await startCluster({
-    hosts: 3,
-    // Host 3 keeps leaked addresses for an hour: `--release` is shown there.
-    agentArgs: (h) => [
-      '--ipam-gc-grace',
-      h.index === 3 ? '1h' : '3s',
-      '--ipam-gc-interval',
-      '500ms',
-      '--container-state-dir',
-      h.containersDir,
-      '--podman-argv',
-      '[]',
-    ],
-  });
-  await cluster.waitAllOk(60_000);
-  for (const h of cluster.hosts)
-    for (let k = 1; k <= 4; k++) {
-      const name = cluster.names.container(`g${h.index}${k}`);
-      ctrs.push({ h, name, ip: await cluster.runContainer(h, name, 'dcos-1') });
-    }
-}, 240_000);
-
-afterAll(async () => {
-  await cluster?.teardown();
-  expect(await cluster?.leftovers()).toEqual([]);
-}, 120_000);
-
 describe('IPAM garbage collection', () => {
+  beforeAll(async () => {
+    cluster = await startCluster({
+      hosts: 3,
+      // Host 3 keeps leaked addresses for an hour: `--release` is shown there.
+      agentArgs: (h) => [
+        '--ipam-gc-grace',
+        h.index === 3 ? '1h' : '3s',
+        '--ipam-gc-interval',
+        '500ms',
+        '--container-state-dir',
+        h.containersDir,
+        '--podman-argv',
+        '[]',
+      ],
+    });
+    await cluster.waitAllOk(60_000);
+    for (const h of cluster.hosts)
+      for (let k = 1; k <= 4; k++) {
+        const name = cluster.names.container(`g${h.index}${k}`);
+        ctrs.push({ h, name, ip: await cluster.runContainer(h, name, 'dcos-1') });
+      }
+  }, 240_000);
+
+  afterAll(async () => {
+    await cluster?.teardown();
+    expect(await cluster?.leftovers()).toEqual([]);
+  }, 120_000);
+
   it('releases exactly the 3 reservations whose containers died without a CNI DEL, after the grace period', async () => {
     const [h1] = cluster.hosts as [Host, Host, Host];
     for (const c of ctrs) expect(holder(ipamFile(c))).toBe(c.name);
@@ -162,4 +163,133 @@ describe('IPAM garbage collection', () => {
     console.log(`vxnet ipam check --master:\n${text.stdout}${text.stderr}`);
     expect(text.stdout).toMatch(/total\s+dcos-1\s+9\s+0\s+1\s+0/);
   }, 60_000);
+});
+
+// Podman (a real podman 4.3, CNI backend, per host): the collector asks `podman
+// ps -a` and reads libcni's result cache. A container podman removed while its
+// CNI DEL failed (the plugin dir unusable for that one `podman rm -f`, as when
+// a plugin upgrade is half done) is forgotten by podman but still holds its
+// host-local reservation: released after the grace period. The live ones are
+// kept, although their network namespaces (in podman's private mount
+// namespace, /run/netns/netns-…) are invisible from the agent's.
+describe('IPAM garbage collection of Podman containers', () => {
+  let pc: Cluster;
+  let ph: Host;
+  const GRACE_MS = 2_000;
+  // A process that stays in the host's engine mount namespace. The agent runs under `ip netns exec`,
+  // a mount namespace of its own into which the kernel does not copy the nsfs pin of the engine
+  // namespace, so the agent reaches podman through this process's /proc/<pid>/ns/mnt instead.
+  const keepers = new Map<string, ChildProcess>();
+  const storageArgs = (h: Host) => ['--root', h.podman!.root, '--runroot', h.podman!.runroot, '--storage-driver', 'overlay'];
+  const podmanEnv = (h: Host, conf: string) => [
+    'env',
+    `CONTAINERS_CONF=${conf}`,
+    `CONTAINERS_STORAGE_CONF=${join(h.podman!.dir, 'storage.conf')}`,
+    'podman',
+    ...storageArgs(h),
+  ];
+  /** podman on h as the test bed runs it, with another containers.conf. */
+  const podmanArgv = (h: Host, conf = h.podman!.conf) => h.engines!.mnt.enter(podmanEnv(h, conf));
+  /** The same podman, entered through the keeper: what the agent runs. */
+  const agentPodmanArgv = (h: Host) => {
+    const pid = keepers.get(h.ns)?.pid;
+    if (!pid) throw new Error(`no keeper process in ${h.ns}'s engine mount namespace`);
+    return ['nsenter', `--mount=/proc/${pid}/ns/mnt`, `--net=/proc/${pid}/ns/net`, '--', ...podmanEnv(h, h.podman!.conf)];
+  };
+  const podmanFile = (h: Host, ip: string) => join(h.stateDir, 'ipam', 'dcos-1', ip);
+
+  beforeAll(async () => {
+    pc = await startCluster({
+      hosts: 1,
+      podman: true,
+      startAgents: false,
+      agentArgs: (h) => [
+        '--ipam-gc-grace',
+        `${GRACE_MS}ms`,
+        '--ipam-gc-interval',
+        '500ms',
+        '--container-state-dir',
+        h.containersDir,
+        '--podman-argv',
+        JSON.stringify(agentPodmanArgv(h)),
+        '--cni-cache-dir',
+        h.engines!.mnt.outside('/var/lib/cni'),
+      ],
+    });
+    ph = pc.hosts[0]!;
+    const keeper = spawn(ph.engines!.mnt.enter(['sleep', '3600'])[0]!, ph.engines!.mnt.enter(['sleep', '3600']).slice(1), {
+      stdio: 'ignore',
+    });
+    keepers.set(ph.ns, keeper);
+    const ours = readlinkSync('/proc/self/ns/mnt');
+    await waitFor(
+      'the keeper to enter the engine mount namespace',
+      () => {
+        try {
+          return readlinkSync(`/proc/${keeper.pid}/ns/mnt`) !== ours || undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      { timeoutMs: 10_000, intervalMs: 20 },
+    );
+    await pc.startAgent(ph);
+    await pc.waitAllOk(60_000);
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const keeper of keepers.values()) keeper.kill('SIGKILL');
+    await pc?.teardown();
+    expect(await pc?.leftovers()).toEqual([]);
+  }, 120_000);
+
+  it('releases the reservation of a container podman forgot without its CNI DEL, and keeps the live ones', async () => {
+    const p = ph.podman!;
+    const started: { name: string; id: string; ip: string; sandbox: string }[] = [];
+    for (const name of ['pl1', 'pl2', 'pl3', 'pgone']) {
+      const id = (await p.podmanOk(['run', '-d', '--name', name, '--network', 'dcos-1', BUSYBOX_IMAGE, 'sleep', '600'])).trim();
+      const ip = (await p.podmanOk(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name])).trim();
+      const sandbox = (await p.podmanOk(['inspect', '-f', '{{.NetworkSettings.SandboxKey}}', name])).trim();
+      started.push({ name, id, ip, sandbox });
+      expect(holder(podmanFile(ph, ip))).toBe(id);
+    }
+    // Their network namespaces exist only in podman's mount namespace.
+    for (const s of started) expect(s.sandbox).toMatch(/^\/run\/netns\//);
+    for (const s of started) expect(existsSync(s.sandbox)).toBe(false);
+    const live = started.slice(0, 3);
+    const gone = started[3]!;
+
+    // `podman rm -f` with no usable CNI plugin: podman removes the container, its DEL fails, the reservation stays.
+    const broken = join(pc.tmpDir, 'containers-broken.conf');
+    mkdirSync(join(pc.tmpDir, 'no-plugins'));
+    writeFileSync(
+      broken,
+      readFileSync(p.conf, 'utf8').replace(
+        'cni_plugin_dirs = ["/usr/lib/cni"]',
+        `cni_plugin_dirs = [${JSON.stringify(join(pc.tmpDir, 'no-plugins'))}]`,
+      ),
+    );
+    const rm = await run([...podmanArgv(ph, broken), 'rm', '-f', '-t', '0', gone.name], { timeoutMs: 60_000 });
+    console.log(`podman rm -f with no CNI plugins: exit ${rm.code}, ${rm.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    expect((await p.podman(['container', 'exists', gone.name])).code).toBe(1);
+    expect(holder(podmanFile(ph, gone.ip))).toBe(gone.id);
+
+    const forgotAt = Date.now();
+    const seen = await ipamCheck(ph, [], pc);
+    console.log(`vxnet ipam check once podman forgot ${gone.name}:\n${seen.text}`);
+    await waitFor('the forgotten podman reservation to be released', () => !existsSync(podmanFile(ph, gone.ip)) || undefined, {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    });
+    console.log(`GC (podman): forgotten to released ${Date.now() - forgotAt} ms, grace ${GRACE_MS} ms, collector every 0.5 s`);
+    // Well past the grace period, the live ones keep their reservations and are listed live.
+    await new Promise((r) => setTimeout(r, 2 * GRACE_MS));
+    for (const s of live) expect(holder(podmanFile(ph, s.ip))).toBe(s.id);
+    const { text, json } = await ipamCheck(ph, [], pc);
+    console.log(`vxnet ipam check with podman containers:\n${text}`);
+    expect(json.overlays).toEqual([expect.objectContaining({ name: 'dcos-1', used: 3, leaked: 0, suspect: 0 })]);
+    // Only addresses that are not live are listed.
+    for (const s of live) expect(json.overlays[0]!.addresses.map((a) => a.ip)).not.toContain(s.ip);
+    expect(holder(podmanFile(ph, gone.ip))).toBeUndefined();
+  }, 240_000);
 });

@@ -13,8 +13,10 @@ import type { DesiredState, FdbSpec, LinkSpec, NeighbourSpec, RouteSpec } from '
 import { canonicalCidr, canonicalIp, canonicalIpWithLength, canonicalMac, isInterfaceName, overlayNameProblem } from './names.js';
 
 export interface DesiredOptions {
-  /** Container MTU of the bridges (--mtu). */
+  /** Container MTU of the bridges (mtu.ts `chooseMtu`). */
   bridgeMtu: number;
+  /** The VXLAN device's MTU when vtep_mtu is not set (mtu.ts); default: the underlay's MTU minus 50. */
+  vxlanMtu?: number;
   vxlanPort: number;
   networkConfig: AgentNetworkConfig;
 }
@@ -161,6 +163,8 @@ export interface OwnSpec {
   bridges: LinkSpec[];
   keep: string[];
   problems: Problem[];
+  /** DesiredOptions.vxlanMtu. */
+  vxlanMtu?: number;
 }
 
 export type DesiredOwnOptions = Omit<DesiredOptions, 'vxlanPort'>;
@@ -196,7 +200,10 @@ export function ownSpec(me: AgentInfo, options: DesiredOwnOptions): OwnSpec {
       } else if (link) bridges.push(link);
     }
   }
-  return { ip: me.ip, hasOverlays: me.overlays.length > 0, vtep: parseVtep(me.overlays[0]?.backend?.vxlan), bridges, keep, problems };
+  const vtep = parseVtep(me.overlays[0]?.backend?.vxlan);
+  const own: OwnSpec = { ip: me.ip, hasOverlays: me.overlays.length > 0, vtep, bridges, keep, problems };
+  if (options.vxlanMtu !== undefined) own.vxlanMtu = options.vxlanMtu;
+  return own;
 }
 
 /** The desired state from this agent's parsed part, its peers as the master sent them, and the observed underlay. */
@@ -232,7 +239,7 @@ export function desiredFrom(
     links.unshift({
       name: VTEP_NAME,
       kind: 'vxlan',
-      mtu: mine.mtu ?? underlay.mtu - VXLAN_OVERHEAD,
+      mtu: mine.mtu ?? own.vxlanMtu ?? underlay.mtu - VXLAN_OVERHEAD,
       mac: mine.mac,
       addresses: [mine.ipWithLength, ...(mine.ip6WithLength ? [mine.ip6WithLength] : [])],
       vxlan: { vni: VXLAN_VNI, port: options.vxlanPort, local: own.ip, dev: underlay.dev, learning: false },

@@ -9,10 +9,13 @@ import { FakeMaster } from './fake/master.js';
 import { agent } from './fixtures.test-helpers.js';
 import { AgentLoop, type AgentOptions } from './loop.js';
 import type { Op } from './model.js';
+import type { KernelTable } from './ports.js';
 import type { DockerNetworkSpec } from './docker/networks.js';
 import type { DockerPort } from './docker/sync.js';
 
 const TICK = 1000;
+/** The full re-read's period in these tests: five ticks. */
+const RESYNC = 5 * TICK;
 const ME = agent(1);
 const options: AgentOptions = {
   ip: ME.ip,
@@ -23,6 +26,7 @@ const options: AgentOptions = {
   networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true },
   maxAttempts: 4,
   tickMs: TICK,
+  resyncMs: RESYNC,
 };
 const underlay = { name: 'eth0', kind: 'device', mtu: 1500, mac: '02:00:00:00:00:01', up: true, addresses: [`${ME.ip}/24`] };
 
@@ -67,7 +71,7 @@ function startAgent(overrides: Partial<AgentOptions> = {}, docker?: DockerPort) 
   const host = new FakeHost();
   const master = new FakeMaster(() => ME);
   const logs: string[] = [];
-  let monitorWake: () => void = () => {};
+  let monitorWake: (changed: (KernelTable | 'links')[]) => void = () => {};
   const loop = new AgentLoop(
     { ...options, ...overrides },
     {
@@ -95,7 +99,8 @@ function startAgent(overrides: Partial<AgentOptions> = {}, docker?: DockerPort) 
     master,
     logs,
     loop,
-    monitorWake: () => monitorWake(),
+    /** `ip monitor` saw these change (default: a link of vxnet's). */
+    monitorWake: (changed: (KernelTable | 'links')[] = ['links']) => monitorWake(changed),
     /** Moves time on tick by tick, letting each pass finish. */
     async ticks(n: number): Promise<void> {
       for (let i = 0; i < n; i++) {
@@ -157,7 +162,7 @@ describe('AgentLoop', () => {
     expect(a.master.registrations).toHaveLength(2);
   });
 
-  it('plans a watch event against its belief of the kernel, and re-reads the kernel on a tick', async () => {
+  it('plans a watch event against its belief of the kernel, and re-reads the whole kernel every --resync-ms', async () => {
     const a = startAgent();
     await settle();
     await a.resync([ME, agent(2)]);
@@ -173,10 +178,57 @@ describe('AgentLoop', () => {
     await a.send({ type: 'put', agent: agent(4) });
     expect(a.kernel.observations).toBe(1);
     expect(a.kernel.batches.at(-1)!.some(isRouteTo(agent(2)))).toBe(false);
-    // ...and the tick re-reads the kernel and repairs it.
+    // ...and so do the ticks in between (no monitor told of it); the next full re-read repairs it.
+    await a.ticks(RESYNC / TICK - 1);
+    expect(a.kernel.observations).toBe(1);
     await a.ticks(1);
     expect(a.kernel.observations).toBe(2);
     expect(a.kernel.batches.at(-1)).toEqual([{ kind: 'route-replace', dst: routeTo(agent(2)), via: '198.15.0.2', scope: 'dcos' }]);
+  });
+
+  it('when ip monitor names a table, re-reads only that table and puts back what was deleted', async () => {
+    const a = startAgent();
+    await settle();
+    await a.resync([ME, agent(2), agent(3)]);
+    a.kernel.state.routes = a.kernel.state.routes.filter((r) => r.dst !== routeTo(agent(3)));
+    a.kernel.state.fdb = a.kernel.state.fdb.filter((f) => f.dst !== agent(2).ip);
+    a.monitorWake(['routes']);
+    a.monitorWake(['neighbours', 'fdb']);
+    await settle();
+    // Both events in one pass: two tables re-read, no full read, one batch.
+    expect(a.kernel.observations).toBe(1);
+    expect(a.kernel.reads).toEqual([['fdb', 'neighbours', 'routes']]);
+    expect(a.kernel.batches.at(-1)!.map((op) => op.kind)).toEqual(['fdb-replace', 'route-replace']);
+    expect(a.kernel.state.routes.map((r) => r.dst).sort()).toEqual([routeTo(agent(2)), routeTo(agent(3))].sort());
+    // A link of vxnet's changed: everything is read again.
+    a.monitorWake(['links']);
+    await settle();
+    expect(a.kernel.observations).toBe(2);
+  });
+
+  it('an idle tick re-checks the host files but reads no kernel table and runs no tool; those wait for --resync-ms', async () => {
+    const a = startAgent();
+    await settle();
+    await a.resync([ME, agent(2)]);
+    const toolChecks = a.host.toolChecks;
+    a.host.files.delete('/cni/vxnet-dcos.conflist');
+    a.host.sysctls.set('/proc/sys/net/ipv4/ip_forward', '0');
+    a.host.nft.tables.clear();
+    await a.ticks(1);
+    expect([...a.host.files.keys()]).toEqual(['/cni/vxnet-dcos.conflist']);
+    expect(a.host.sysctls.get('/proc/sys/net/ipv4/ip_forward')).toBe('1');
+    expect(a.kernel.observations + a.kernel.reads.length).toBe(1);
+    expect(a.host.toolChecks).toBe(toolChecks);
+    expect(a.host.nft.tables).toEqual(new Set());
+    await a.ticks(RESYNC / TICK - 1);
+    expect(a.kernel.observations).toBe(2);
+    expect(a.host.nft.tables).toEqual(new Set(['ip']));
+    // An idle agent between full passes: no kernel reads, no batches, no tool checks.
+    const before = { reads: a.kernel.observations + a.kernel.reads.length, batches: a.kernel.batches.length, tools: a.host.toolChecks };
+    await a.ticks(RESYNC / TICK - 1);
+    expect({ reads: a.kernel.observations + a.kernel.reads.length, batches: a.kernel.batches.length, tools: a.host.toolChecks }).toEqual(
+      before,
+    );
   });
 
   it('re-reads the kernel when the monitor wakes it, and after a failed batch', async () => {

@@ -1,10 +1,15 @@
 // The agent's level-triggered loop. Watch events only update what the master
-// says and wake the loop. A pass woken by a watch event plans against its
-// belief of the kernel (the last full observation plus the ops applied since);
-// a tick, an `ip monitor` or Docker wake, a failure or a new allocation makes
-// the next pass a full one, which re-reads the kernel and re-checks the rest
-// of the host. Nothing is torn down on stop. The kernel, the host, the master
-// and time come in as ports, so every rule here has a unit test (loop.test.ts).
+// says and wake the loop. Passes plan against a belief of the kernel (the
+// last full observation plus the ops applied since, plus the tables re-read
+// since). What a pass reads depends on what woke it: a watch event reads
+// nothing; an `ip monitor` event re-reads only the table it names; a tick
+// (--tick-ms) re-checks the host's files (sysctls, conflists, host-local
+// containers); a full pass re-reads the whole kernel and re-checks nftables,
+// DOCKER-USER and Docker too, every --resync-ms, after a failure, a link
+// change or a new allocation. An idle agent thus spawns no process between
+// two full passes. Nothing is torn down on stop. The kernel, the host, the
+// master and time come in as ports, so every rule here has a unit test
+// (loop.test.ts).
 
 import { join } from 'node:path';
 import type {
@@ -19,27 +24,31 @@ import type {
 import { applyOps } from './apply.js';
 import { containersFromIpam, splitByAllocation } from './containers.js';
 import { LeaseKeeper, MAX_STRANDED, splitLeaseTerms, withdrawn } from './lease.js';
-import { desiredFrom, isEnabled, type Underlay } from './desired.js';
+import { type DesiredResult, desiredFrom, isEnabled, type Underlay } from './desired.js';
 import { dockerStep, type DockerPort } from './docker/sync.js';
 import type { OpFailure } from './linux/execute.js';
 import { findUnderlay } from './linux/parse.js';
 import type { MasterPort } from './master-client.js';
 import type { ObservedState } from './model.js';
 import { plan } from './plan.js';
-import type { Clock, Host, Kernel } from './ports.js';
+import type { Clock, Host, Kernel, KernelTable } from './ports.js';
 import { Reporter } from './reporter.js';
-import { parseSelf, type Self } from './self.js';
+import { parseSelf, type Self, type SelfOptions } from './self.js';
+import { clusterMtuOf, describeMtu, type MtuFlag, ownMtuOf } from './mtu.js';
 import { SHARED, StatusTracker } from './status.js';
 
 export interface AgentOptions {
   ip: string;
   stateDir: string;
   cniConfDir: string;
-  mtu: number;
+  /** --mtu (mtu.ts). */
+  mtu: MtuFlag;
   vxlanPort: number;
   networkConfig: AgentNetworkConfig;
   maxAttempts: number;
   tickMs: number;
+  /** How often the whole kernel is re-read (and nftables, DOCKER-USER, Docker re-checked); default RESYNC_MS. */
+  resyncMs?: number;
 }
 
 export interface AgentDeps {
@@ -48,8 +57,8 @@ export interface AgentDeps {
   clock: Clock;
   master: MasterPort;
   log: (message: string) => void;
-  /** Calls back when the kernel changes under vxnet's feet (optional: ticks repair anyway). */
-  monitor?: (onChange: () => void, signal: AbortSignal) => void;
+  /** Calls back with the tables that changed under vxnet's feet (`links`: re-read all); optional, full passes repair anyway. */
+  monitor?: (onChange: (changed: (KernelTable | 'links')[]) => void, signal: AbortSignal) => void;
   /** The Docker engine whose networks the agent keeps; undefined with --no-docker. */
   docker?: DockerPort;
   /** The IPAM collector's last counts per overlay (ipam-gc/), sent with the containers report. */
@@ -59,7 +68,30 @@ export interface AgentDeps {
 /** ARP/ND retransmit time on vxnet's bridges (the kernel's default, 1 s, is made for real LANs). */
 export const BRIDGE_NEIGH_RETRANS_MS = 10;
 
+/** The full re-read's period: `ip monitor` repairs drift in between, so this is only a safety net. */
+export const RESYNC_MS = 30_000;
+
+/** What the next pass must look at besides the master's changes. */
+interface Due {
+  /** Tables to re-read into the belief, or `all`: a full pass. */
+  kernel: 'all' | Set<KernelTable>;
+  /** The master's view changed: plan against the belief. */
+  plan: boolean;
+  /** The host's files (a tick). */
+  host: boolean;
+  /** nftables, DOCKER-USER and Docker (processes or the engine's API: not on every tick). */
+  tools: boolean;
+}
+const nothingDue = (): Due => ({ kernel: new Set(), plan: false, host: false, tools: false });
+
 type Fail = (scope: string | undefined, message: string) => void;
+
+/** Adds each failure to `errors` under its overlay (SHARED: every overlay). */
+const failInto =
+  (errors: Map<string, string[]>): Fail =>
+  (scope, message) => {
+    errors.set(scope ?? SHARED, [...(errors.get(scope ?? SHARED) ?? []), message]);
+  };
 
 /** What identifies an allocation; status changes the agent itself reports are left out. */
 const allocationKey = (info: AgentInfo): string => JSON.stringify(info.overlays.map(({ state: _state, ...rest }) => rest));
@@ -79,7 +111,18 @@ export class AgentLoop {
   /** The kernel state as of the last full observation plus the ops applied since. */
   private believed: ObservedState | undefined;
   private underlay: Underlay | undefined;
-  private fullPassDue = true;
+  private due: Due = { kernel: 'all', plan: true, host: true, tools: true };
+  private nextTickAt = Number.NEGATIVE_INFINITY;
+  private lastFullAt = Number.NEGATIVE_INFINITY;
+  /** The last recorded pass had errors or left an overlay resting: every tick is a full pass until it heals. */
+  private failing = false;
+  /** Counts changes to `peers`, for the desired-state cache. */
+  private peersVersion = 0;
+  private desiredCache: { key: { self: Self; version: number; underlay: string }; result: DesiredResult } | undefined;
+  /** vxnet's bridges as the last full pass desired them. */
+  private bridges: string[] = [];
+  /** Docker's containers as the last Docker step found them. */
+  private dockerContainers: ContainerInfo[] = [];
   private lastWarnings = '';
   private lastNat = '';
   private lastForward = '';
@@ -93,6 +136,8 @@ export class AgentLoop {
   private readonly lease: LeaseKeeper | undefined;
   /** Containers on addresses outside this agent's allocation, as the last full pass found them. */
   private stranded: ContainerInfo[] = [];
+  /** What this host's underlay carries and the cluster's lowest, as last seen (mtu.ts). */
+  private readonly mtu: { own?: number; cluster?: number } = {};
 
   constructor(
     private readonly options: AgentOptions,
@@ -114,17 +159,48 @@ export class AgentLoop {
 
   /** The next pass re-reads the kernel and re-checks the host. */
   private wakeFull(): void {
-    this.fullPassDue = true;
+    this.due.kernel = 'all';
     this.wake();
+  }
+
+  /** `ip monitor` saw vxnet's tables change: re-read just those (a link: everything). */
+  private kernelChanged(changed: (KernelTable | 'links')[]): void {
+    const tables = this.due.kernel;
+    if (changed.includes('links')) this.due.kernel = 'all';
+    else if (tables !== 'all') for (const t of changed) if (t !== 'links') tables.add(t);
+    this.wake();
+  }
+
+  /** Once per --tick-ms: the host's files; the whole kernel every --resync-ms, or while something fails. */
+  private tick(now: number): void {
+    this.due.host = true;
+    if (this.failing || now - this.lastFullAt >= (this.options.resyncMs ?? RESYNC_MS)) this.due.kernel = 'all';
   }
 
   private setMe(info: AgentInfo): void {
     if (info === this.self?.info) return;
     if (!this.self || allocationKey(this.self.info) !== allocationKey(info)) {
       this.status.reset(info.overlays.filter(isEnabled).map((o) => o.info.name));
-      this.fullPassDue = true;
+      this.due.kernel = 'all';
     }
-    this.self = parseSelf(info, { mtu: this.options.mtu, networkConfig: this.options.networkConfig, ipamDir: this.ipamDir });
+    this.self = parseSelf(info, this.selfOptions());
+  }
+
+  private selfOptions(): SelfOptions {
+    const { own: ownMtu, cluster: clusterMtu } = this.mtu;
+    return { mtu: this.options.mtu, ownMtu, clusterMtu, networkConfig: this.options.networkConfig, ipamDir: this.ipamDir };
+  }
+
+  /** Notes a new underlay or cluster MTU; true when that changed the MTUs (`self` is parsed again with them). */
+  private seeMtu(key: 'own' | 'cluster', value: number | undefined): boolean {
+    if (value === undefined || this.mtu[key] === value) return false;
+    this.mtu[key] = value;
+    const before = this.self?.mtu;
+    if (!this.self) return false;
+    this.self = parseSelf(this.self.info, this.selfOptions());
+    if (before?.container === this.self.mtu.container && before.vxlan === this.self.mtu.vxlan) return false;
+    this.deps.log(describeMtu(this.self.mtu));
+    return true;
   }
 
   /** Event types this agent does not know are ignored: the stream may grow. */
@@ -145,32 +221,44 @@ export class AgentLoop {
       case 'delete':
         this.peers.delete(event.ip);
         break;
+      case 'mtu':
+        // Bridges, conflists and Docker networks: a full pass.
+        if (this.seeMtu('cluster', clusterMtuOf(event))) this.wakeFull();
+        return;
       default:
         return;
     }
     const mine = this.peers.get(this.options.ip);
     if (mine) this.setMe(mine);
     else if (this.synced && this.self) this.needsRegistration = true; // deleted at the master
+    this.due.plan = true;
+    this.peersVersion++;
     this.wake();
   }
 
   /** Runs until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     void this.deps.master.watch((e) => this.onWatchEvent(e), signal);
-    this.deps.monitor?.(() => this.wakeFull(), signal);
-    // Engine events (networks, containers, the daemon itself coming and going) need a look at Docker.
-    void this.deps.docker?.followEvents(() => this.wakeFull(), signal);
+    this.deps.monitor?.((changed) => this.kernelChanged(changed), signal);
+    // Engine events (networks, containers, the daemon itself coming and going) need a look at Docker, not at the kernel.
+    void this.deps.docker?.followEvents(() => {
+      this.due.tools = this.due.host = true;
+      this.wake();
+    }, signal);
     signal.addEventListener('abort', () => this.wake(), { once: true });
     void this.lease?.run(signal, () => this.wake());
     while (!signal.aborted) {
       // A lease that ran out (lease.ts): the old allocation leaves this host before anything else runs.
       if ((await this.lease?.gate()) === 'withdraw') await this.withdraw();
       if (this.needsRegistration) await this.register(signal);
+      // Ticks keep their cadence however often events wake the loop.
+      const now = this.deps.clock.now();
+      if (now >= this.nextTickAt) {
+        this.tick(now);
+        this.nextTickAt = now + this.options.tickMs;
+      }
       const woken = new Promise<void>((resolve) => {
-        const cancel = this.deps.clock.setTimer(this.options.tickMs, () => {
-          this.fullPassDue = true;
-          resolve();
-        });
+        const cancel = this.deps.clock.setTimer(this.nextTickAt - now, resolve);
         this.wakeUp = () => {
           cancel();
           resolve();
@@ -210,36 +298,53 @@ export class AgentLoop {
 
   /**
    * One level-triggered pass; waits for the first full state so a restart
-   * never removes live peers. A full pass is due after a tick, a monitor or
-   * Docker wake, a failure and a new allocation; otherwise (a watch event)
-   * the pass plans against the belief, so a peer change costs one plan and
-   * one batch.
+   * never removes live peers. A full pass when one is due (see `Due`);
+   * otherwise the tables `ip monitor` named are re-read into the belief, the
+   * master's changes planned against it (one plan and one batch for a peer
+   * change), and on a tick the host's files re-checked.
    */
   async pass(): Promise<void> {
     const self = this.self;
     if (!self || !this.synced) return;
-    if (this.fullPassDue || !this.believed) return this.fullPass(self);
-    const { desired } = desiredFrom(self.own, [...this.peers.values()], this.underlay, this.options);
-    const planned = plan(desired, this.believed, this.status.skipped(this.deps.clock.now()));
+    const due = this.due;
+    this.due = nothingDue();
+    if (due.kernel === 'all' || !this.believed || ((due.host || due.tools) && this.failing)) return this.fullPass(self);
+    if (due.kernel.size > 0) this.believed = { ...this.believed, ...(await this.deps.kernel.read(due.kernel)) };
+    if (due.plan || due.kernel.size > 0) await this.planOnBelief(self, this.believed);
+    if (due.host || due.tools) await this.checkHost(self, new Map(), this.status.skipped(this.deps.clock.now()), due.tools);
+  }
+
+  private async planOnBelief(self: Self, believed: ObservedState): Promise<void> {
+    const { desired } = this.desiredOf(self);
+    const planned = plan(desired, believed, this.status.skipped(this.deps.clock.now()));
     if (planned.ops.length === 0) return;
     this.attempts++;
     const failures = await this.deps.kernel.execute(planned.ops);
-    this.believed = applyOps(this.believed, planned.ops);
+    this.believed = applyOps(believed, planned.ops);
     if (failures.length > 0) this.wakeFull(); // record the errors with a full look at the kernel
   }
 
+  /** The desired state, worked out again only when the master's view or the underlay changed (not on every full pass). */
+  private desiredOf(self: Self): DesiredResult {
+    const key = { self, version: this.peersVersion, underlay: JSON.stringify(this.underlay ?? null) };
+    const c = this.desiredCache;
+    if (c && c.key.self === key.self && c.key.version === key.version && c.key.underlay === key.underlay) return c.result;
+    const result = desiredFrom(self.own, [...this.peers.values()], this.underlay, this.options);
+    this.desiredCache = { key, result };
+    return result;
+  }
+
   private async fullPass(self: Self): Promise<void> {
-    this.fullPassDue = false;
     this.believed = undefined;
+    this.lastFullAt = this.deps.clock.now();
     const errors = new Map<string, string[]>();
-    const fail: Fail = (scope, message) => {
-      errors.set(scope ?? SHARED, [...(errors.get(scope ?? SHARED) ?? []), message]);
-    };
+    const fail = failInto(errors);
     const skipped = this.status.skipped(this.deps.clock.now());
     if (!skipped.has(SHARED)) {
       const observed = await this.deps.kernel.observe();
       this.underlay = findUnderlay(observed.links, this.options.ip);
-      const { desired, problems, warnings } = desiredFrom(self.own, [...this.peers.values()], this.underlay, this.options);
+      if (this.seeMtu('own', ownMtuOf(this.underlay, this.options.ip))) self = this.self!;
+      const { desired, problems, warnings } = this.desiredOf(self);
       if (warnings.join('\n') !== this.lastWarnings) warnings.forEach((w) => this.deps.log(w));
       this.lastWarnings = warnings.join('\n');
       const planned = plan(desired, observed, skipped);
@@ -251,18 +356,34 @@ export class AgentLoop {
         failures.forEach((f) => fail(f.op.scope, `${f.op.kind}: ${f.error}`));
       }
       if (failures.length === 0) this.believed = applyOps(observed, planned.ops);
-      await this.ensureHost(self, fail);
-      await this.ensureBridges(desired.links.filter((l) => l.kind === 'bridge').map((l) => l.name));
+      this.bridges = desired.links.filter((l) => l.kind === 'bridge').map((l) => l.name);
+    }
+    await this.checkHost(self, errors, skipped, true);
+  }
+
+  /**
+   * The rest of the host after the kernel part of a pass (whose `errors` it
+   * adds to): files always, `tools` (nftables, DOCKER-USER, Docker) only on
+   * full passes and Docker events. Records the status and reports to the master.
+   */
+  private async checkHost(self: Self, errors: Map<string, string[]>, skipped: Set<string>, tools: boolean): Promise<void> {
+    const fail = failInto(errors);
+    if (!tools) await this.checkUnderlayMtu();
+    if (!skipped.has(SHARED)) {
+      await this.ensureHost(self, fail, tools);
+      await this.ensureBridges(this.bridges);
       await this.ensureCni(self, skipped, fail);
-      await this.ensureForwarding(self, fail);
+      if (tools) await this.ensureForwarding(self, fail);
     }
     // Docker networks sit on the d- bridges: only where the bridge is in place.
     const blocked = new Set([...skipped, ...errors.keys()]);
-    const docker = skipped.has(SHARED)
-      ? undefined
-      : await dockerStep(this.deps.docker, { desired: self.docker, overlays: new Set(self.listed) }, { blocked, log: this.deps.log });
+    const docker =
+      skipped.has(SHARED) || !tools
+        ? undefined
+        : await dockerStep(this.deps.docker, { desired: self.docker, overlays: new Set(self.listed) }, { blocked, log: this.deps.log });
     if (docker) {
       this.docker = docker.state;
+      this.dockerContainers = docker.containers;
       docker.failures.forEach((f) => fail(f.scope, f.message));
       const warnings = docker.warnings.join('\n');
       if (warnings !== this.lastDockerWarnings) docker.warnings.forEach((w) => this.deps.log(`warning: ${w}`));
@@ -272,22 +393,26 @@ export class AgentLoop {
       const what = rest.scope === SHARED ? 'this host' : `overlay ${rest.scope}`;
       this.deps.log(`${what} failed ${rest.failedPasses} passes in a row; next attempt in ${Math.round(rest.retryInMs / 1000)} s`);
     }
+    this.failing = errors.size > 0 || this.status.skipped(this.deps.clock.now()).size > 0;
     const cni = containersFromIpam(await this.deps.host.readIpamFiles(this.ipamDir)).map((c) => ({ ...c, runtime: 'cni' as const }));
     // The master refuses containers outside this agent's subnets: stranded ones go apart, as `stranded`.
-    const { kept, stranded } = splitByAllocation([...cni, ...(docker?.containers ?? [])], self.info);
+    const { kept, stranded } = splitByAllocation([...cni, ...this.dockerContainers], self.info);
     const strandedText = stranded.map((c) => `${c.id.slice(0, 12)} ${c.network} ${c.ip}`).join(', ');
     if (strandedText && strandedText !== this.lastStranded)
       this.deps.log(`containers outside this agent's subnets, reported as stranded and not routed: ${strandedText}`);
     this.lastStranded = strandedText;
     const ipam = this.deps.ipamSummary?.();
     this.stranded = stranded;
-    this.reporter.send(this.status.report(), {
-      containers: kept,
-      engines: { docker: this.docker },
-      ...(ipam && { ipam }),
-      // Reported as stranded (shown, never routed), at most MAX_STRANDED of them.
-      ...(stranded.length > 0 && { stranded: stranded.slice(0, MAX_STRANDED) }),
-    });
+    this.reporter.send(
+      { ...this.status.report(), ...(this.mtu.own !== undefined && { mtu: this.mtu.own }) },
+      {
+        containers: kept,
+        engines: { docker: this.docker },
+        ...(ipam && { ipam }),
+        // Reported as stranded (shown, never routed), at most MAX_STRANDED of them.
+        ...(stranded.length > 0 && { stranded: stranded.slice(0, MAX_STRANDED) }),
+      },
+    );
   }
 
   /**
@@ -295,6 +420,21 @@ export class AgentLoop {
    * container answer at once. Only a speed-up: where /proc/sys is read-only
    * it is logged (once), and the overlays stay OK.
    */
+  /**
+   * The underlay's MTU, read from sysfs on a tick (no process): `ip monitor`
+   * wakes the loop for vxnet's own links only, so a changed underlay MTU would
+   * otherwise wait for the next full re-read (--resync-ms) to lower the overlays.
+   */
+  private async checkUnderlayMtu(): Promise<void> {
+    const underlay = this.underlay;
+    if (!underlay || !this.deps.host.linkMtu) return;
+    const mtu = await this.deps.host.linkMtu(underlay.dev);
+    if (mtu !== undefined && mtu !== underlay.mtu) {
+      this.due.kernel = 'all';
+      this.wake();
+    }
+  }
+
   private async ensureBridges(bridges: string[]): Promise<void> {
     const problems: string[] = [];
     for (const bridge of bridges) {
@@ -320,14 +460,17 @@ export class AgentLoop {
     }
   }
 
-  private async ensureHost(self: Self, fail: Fail): Promise<void> {
+  /** NAT (its tables are looked for only with `tools`: that costs an `nft` process) and the forwarding sysctls. */
+  private async ensureHost(self: Self, fail: Fail, tools: boolean): Promise<void> {
     const { nat, natScript } = self;
     try {
-      const tables = await this.deps.host.nftTables();
-      const missing = (nat.v4.length > 0 && !tables.has('ip')) || (nat.v6.length > 0 && !tables.has('ip6'));
-      if (natScript !== this.lastNat || missing) {
-        await this.deps.host.applyNft(natScript);
-        this.lastNat = natScript;
+      if (tools || natScript !== this.lastNat) {
+        const tables = await this.deps.host.nftTables();
+        const missing = (nat.v4.length > 0 && !tables.has('ip')) || (nat.v6.length > 0 && !tables.has('ip6'));
+        if (natScript !== this.lastNat || missing) {
+          await this.deps.host.applyNft(natScript);
+          this.lastNat = natScript;
+        }
       }
       await this.deps.host.enableSysctl('/proc/sys/net/ipv4/ip_forward');
       if (nat.v6.length > 0) await this.deps.host.enableSysctl('/proc/sys/net/ipv6/conf/all/forwarding');
@@ -373,6 +516,13 @@ export class AgentLoop {
       engines: { docker: this.docker },
       ...(this.stranded.length > 0 && { stranded: this.stranded }),
       ...(lease && { lease }),
+      ...(this.self && {
+        mtu: {
+          ...this.self.mtu,
+          ...(this.mtu.own !== undefined && { underlay: this.mtu.own }),
+          ...(this.mtu.cluster !== undefined && { cluster: this.mtu.cluster }),
+        },
+      }),
     };
   }
 }

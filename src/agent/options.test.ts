@@ -23,8 +23,10 @@ describe('agent flags', () => {
   const bad = [
     { description: 'missing master', flags: { master: undefined }, text: '--master is missing' },
     { description: 'IPv6 agent ip', flags: { ip: 'fd00::1' }, text: '--ip "fd00::1" is not an IPv4 address' },
-    { description: 'MTU too small', flags: { mtu: '100' }, text: '--mtu "100" is not valid: use a whole number from 552 to 9000' },
+    { description: 'MTU too small', flags: { mtu: '100' }, text: '--mtu "100" is not valid: use auto (' },
+    { description: 'MTU neither auto nor a number', flags: { mtu: 'jumbo' }, text: 'or a whole number from 552 to 9000' },
     { description: 'port not a number', flags: { vxlanPort: '4789x' }, text: '--vxlan-port "4789x" is not valid' },
+    { description: 'a full re-read more often than every second', flags: { resyncMs: '10' }, text: '--resync-ms "10" is not valid' },
     { description: 'listen without port', flags: { listen: 'localhost' }, text: '--listen "localhost" is not HOST:PORT' },
   ];
   for (const c of bad) {
@@ -34,6 +36,12 @@ describe('agent flags', () => {
       expect(r.errors.join('\n')).toContain(c.text);
     });
   }
+
+  it('takes --mtu auto (any case) or a number', () => {
+    expect(checkAgentFlags({ ...base, mtu: 'auto' }).flags?.mtu).toBe('auto');
+    expect(checkAgentFlags({ ...base, mtu: 'AUTO' }).flags?.mtu).toBe('auto');
+    expect(checkAgentFlags({ ...base, mtu: '8950' }).flags?.mtu).toBe(8950);
+  });
 
   it('reads --listen as the master does', () => {
     expect(checkAgentFlags({ ...base, listen: '127.0.0.1:5051' }).flags?.listen).toEqual({ host: '127.0.0.1', port: 5051 });

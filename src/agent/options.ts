@@ -5,6 +5,7 @@ import { parseListen } from '../api/listen.js';
 import { parseIp } from '../net/ip.js';
 import { CONFLIST_PLUGINS } from './cni-conf.js';
 import { checkIpamGcFlags, type IpamGcRawFlags, type IpamGcSettings } from './ipam-gc/flags.js';
+import type { MtuFlag } from './mtu.js';
 
 export interface RawAgentFlags extends IpamGcRawFlags {
   master?: string;
@@ -16,6 +17,8 @@ export interface RawAgentFlags extends IpamGcRawFlags {
   vxlanPort: string;
   maxAttempts: string;
   tickMs: string;
+  /** --resync-ms; optional so callers without it keep the default. */
+  resyncMs?: string;
 }
 
 export interface Listen {
@@ -27,16 +30,29 @@ export interface CheckedFlags {
   masters: string[];
   ip: string;
   listen: Listen;
-  mtu: number;
+  /** A container MTU, or `auto`: from the underlay and the cluster's lowest (mtu.ts). */
+  mtu: MtuFlag;
   vxlanPort: number;
   maxAttempts: number;
   tickMs: number;
+  resyncMs: number;
   ipamGc: IpamGcSettings;
 }
 
 function integer(flag: string, value: string, min: number, max: number, errors: string[]): number {
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!(n >= min && n <= max)) errors.push(`${flag} ${JSON.stringify(value)} is not valid: use a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** --mtu: `auto` or a whole number the VXLAN device and bridges accept. */
+function mtuFlag(value: string, errors: string[]): MtuFlag {
+  if (value.trim().toLowerCase() === 'auto') return 'auto';
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 552 && n <= 9000))
+    errors.push(
+      `--mtu ${JSON.stringify(value)} is not valid: use auto (the underlay's MTU minus 50, lowered to the cluster's lowest) or a whole number from 552 to 9000`,
+    );
   return n;
 }
 
@@ -71,13 +87,14 @@ export function checkAgentFlags(raw: RawAgentFlags): { flags?: CheckedFlags; err
     errors.push(`--ip ${JSON.stringify(raw.ip)} is not an IPv4 address: pass this host's underlay IPv4 address, e.g. --ip 198.18.0.1`);
   const listen = listenOf(raw.listen);
   if (!listen) errors.push(`--listen ${JSON.stringify(raw.listen)} is not HOST:PORT: use e.g. :5051 or 127.0.0.1:5051`);
-  const mtu = integer('--mtu', raw.mtu, 552, 9000, errors);
+  const mtu = mtuFlag(raw.mtu, errors);
   const vxlanPort = integer('--vxlan-port', raw.vxlanPort, 1, 65535, errors);
   const maxAttempts = integer('--max-attempts', raw.maxAttempts, 1, 1000, errors);
   const tickMs = integer('--tick-ms', raw.tickMs, 50, 60_000, errors);
+  const resyncMs = integer('--resync-ms', raw.resyncMs ?? '30000', 1000, 3_600_000, errors);
   const ipamGc = checkIpamGcFlags(raw, errors);
   if (errors.length > 0 || !listen) return { errors };
-  return { flags: { masters, ip: raw.ip!, listen, mtu, vxlanPort, maxAttempts, tickMs, ipamGc }, errors };
+  return { flags: { masters, ip: raw.ip!, listen, mtu, vxlanPort, maxAttempts, tickMs, resyncMs, ipamGc }, errors };
 }
 
 /** Problems with --cni-bin-dir: each plugin the conflists use must be an executable there. */

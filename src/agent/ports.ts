@@ -8,9 +8,14 @@ import type { OpFailure } from './linux/execute.js';
 import type { ObservedState, Op } from './model.js';
 import type { NatSubnets } from './nat.js';
 
+/** The tables on the VTEP that can be re-read alone (links and addresses are always read with the rest). */
+export type KernelTable = 'neighbours' | 'fdb' | 'routes';
+
 /** Links, addresses, neighbours, FDB and routes: what the planner's ops change. */
 export interface Kernel {
   observe(): Promise<ObservedState>;
+  /** Re-reads only these tables (after `ip monitor` saw one of them change). */
+  read(tables: ReadonlySet<KernelTable>): Promise<Partial<Pick<ObservedState, KernelTable>>>;
   /** Applies the ops in order, carrying on after a failed one; returns the failures. */
   execute(ops: Op[]): Promise<OpFailure[]>;
 }
@@ -32,6 +37,8 @@ export interface Host {
   readIpamFiles(ipamDir: string): Promise<IpamFile[]>;
   /** Removes `<ipamDir>/<overlay>` dirs of overlays not in `configured` (ipam-dirs.ts); returns their names. */
   removeIpamDirs?(ipamDir: string, configured: ReadonlySet<string>): Promise<string[]>;
+  /** The MTU of a link (/sys/class/net/<dev>/mtu), or undefined when it cannot be read; a file read, no process. */
+  linkMtu?(dev: string): Promise<number | undefined>;
   /** Keeps vxnet's accept rules for these subnets in DOCKER-USER; returns the families it changed. */
   syncDockerUser(subnets: NatSubnets): Promise<number[]>;
 }

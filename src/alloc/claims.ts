@@ -24,9 +24,11 @@ export class Claims {
    * other agent holds any of them.
    */
   set(agent: string, claims: readonly Claim[]): void {
+    const before = this.held.get(agent);
+    // Only an agent that held blocks can give any back (a restart takes 100,000 agents that held none).
     const kept = new Map<BlockSet, Set<bigint>>();
-    for (const { blocks, index } of claims) kept.set(blocks, (kept.get(blocks) ?? new Set()).add(index));
-    for (const { blocks, index } of this.held.get(agent) ?? []) {
+    if (before) for (const { blocks, index } of claims) kept.set(blocks, (kept.get(blocks) ?? new Set()).add(index));
+    for (const { blocks, index } of before ?? []) {
       const owners = this.owners.get(blocks);
       if (kept.get(blocks)?.has(index) || owners?.get(index) !== agent) continue;
       owners.delete(index);

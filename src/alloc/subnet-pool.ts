@@ -31,12 +31,11 @@ export class SubnetPool {
 
   /** The index of `block`, or why it is not one of this pool's blocks. */
   indexOf(block: Cidr): BlockLookup {
-    const where = `${formatCidr(block)}`;
     if (block.length !== this.prefix) {
-      return { ok: false, reason: `${where} is a /${block.length}, not a /${this.prefix} block` };
+      return { ok: false, reason: `${formatCidr(block)} is a /${block.length}, not a /${this.prefix} block` };
     }
     if (!containsCidr(this.cidr, block)) {
-      return { ok: false, reason: `${where} lies outside ${formatCidr(this.cidr)}` };
+      return { ok: false, reason: `${formatCidr(block)} lies outside ${formatCidr(this.cidr)}` };
     }
     return { ok: true, index: blockIndex(this.cidr, this.prefix, block) };
   }

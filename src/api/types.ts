@@ -61,6 +61,8 @@ export interface MasterState {
 
 export interface StatusReport {
   overlays: { name: string; status: OverlayStatus; error?: string }[];
+  /** vxnet's addition: what the agent's underlay carries through the overlay (its MTU minus 50, 70 over IPv6). */
+  mtu?: number;
 }
 
 /** How a container joined its overlay: CNI (vxnet's runtime, Podman, Mesos) or a Docker network. */
@@ -151,6 +153,8 @@ export interface AgentOverlayState extends AgentInfo {
   configuration_attempts: number;
   /** vxnet's addition: the container engines the agent drives. */
   engines?: { docker?: EngineState };
+  /** vxnet's addition: the MTUs in use (src/agent/mtu.ts): containers', the VXLAN device's, and where they came from. */
+  mtu?: { container: number; vxlan?: number; source: string; underlay?: number; cluster?: number };
 }
 
 /** One event on GET /overlay-master/watch. */
@@ -160,7 +164,32 @@ export type WatchEvent =
   | { type: 'resync'; revision: number; state: MasterState }
   /** vxnet's addition (after the agent's `delete` frame, same revision): its lease ran out at `at`. */
   | { type: 'expired'; revision: number; ip: string; at: string }
-  | PoolEvent;
+  | PoolEvent
+  | MtuEvent;
+
+/**
+ * vxnet's addition, live only (no `id:` line): the lowest MTU the agents
+ * report (StatusReport.mtu), sent after every stream's first frames and
+ * whenever it changes. Agents with `--mtu auto` use it.
+ */
+export interface MtuEvent {
+  type: 'mtu';
+  revision: number;
+  mtu: number;
+  /** An agent that reported it. */
+  agent: string;
+  /** How many agents reported an MTU. */
+  reported: number;
+}
+
+/** GET /overlay-master/mtu (vxnet's addition): the lowest reported MTU, and how many agents report each value. */
+export interface MtuView {
+  revision: number;
+  /** Absent until an agent reports one. */
+  lowest?: { mtu: number; agent: string };
+  /** Agents per reported MTU, keyed by the MTU. */
+  agents: Record<string, number>;
+}
 
 /**
  * vxnet's addition, live only (never replayed): a pool crossed 80, 90 or 100 %

@@ -8,6 +8,7 @@ import { buildAgentHttp } from '../agent/http.js';
 import { execFileArgv, type Exec } from '../agent/linux/exec.js';
 import {
   enableSysctl,
+  linkMtu,
   readIpamFiles,
   removeConflists,
   removeIpamDirs,
@@ -61,6 +62,7 @@ const linuxHost = (exec: Exec): Host => ({
   removeConflists,
   readIpamFiles,
   removeIpamDirs,
+  linkMtu,
   syncDockerUser: (subnets) => syncDockerUser(exec, subnets),
 });
 
@@ -169,6 +171,7 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
       networkConfig: { allocate_subnet: opts.subnet, mesos_bridge: opts.mesosBridge, docker_bridge: opts.dockerBridge },
       maxAttempts: flags.maxAttempts,
       tickMs: flags.tickMs,
+      resyncMs: flags.resyncMs,
     },
     {
       kernel: linuxKernel(execFileArgv),
@@ -216,10 +219,15 @@ export function registerAgentCommands(program: Command): void {
     .option('--state-dir <dir>', 'state directory (host-local IPAM data lives in <dir>/ipam)', DEFAULT_STATE_DIR)
     .option('--cni-conf-dir <dir>', 'where the CNI conflists are written', DEFAULT_CNI_CONF_DIR)
     .option('--cni-bin-dir <dir>', 'where the CNI plugins are', '/usr/lib/cni')
-    .option('--mtu <mtu>', 'container (bridge) MTU', '1420')
+    .option('--mtu <mtu>', "container MTU, or auto: the underlay's MTU minus 50, lowered to the cluster's lowest", 'auto')
     .option('--vxlan-port <port>', 'VXLAN UDP port', String(VXLAN_PORT))
     .option('--max-attempts <n>', 'failed passes before an overlay is left FAILED and retried with back-off (up to a minute)', '4')
-    .option('--tick-ms <ms>', 'how often the kernel is re-checked for drift', '1000')
+    .option('--tick-ms <ms>', 'how often sysctls, conflists and host-local containers are re-checked', '1000')
+    .option(
+      '--resync-ms <ms>',
+      'how often the whole kernel is re-read and nftables, DOCKER-USER and Docker re-checked (ip monitor repairs drift in between)',
+      '30000',
+    )
     .option('--no-subnet', 'ask for no overlay subnets (a master node: VTEP and routes only)')
     .option('--no-mesos-bridge', 'do not create the m-<overlay> CNI bridges')
     .option('--no-docker-bridge', 'do not create the d-<overlay> Docker bridges (nor Docker networks)')

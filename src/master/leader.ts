@@ -87,7 +87,8 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
   let trouble: string | undefined;
   const view = { self: '', leader: () => leaderUrl, trouble: () => trouble };
   const role = new ElectedRole(view);
-  // The config the next term leads with: a reload while leading, or a SIGHUP on a standby, replaces it.
+  // The config the next term leads with: the newest of this master's file (read at start or on
+  // SIGHUP) and what a leader stored since (a reload elsewhere), so a takeover never undoes a reload.
   let config = opts.config;
   opts.onHangup?.(() => {
     const leading = role.service();
@@ -123,6 +124,9 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
         await refresh();
         poll = setInterval(() => void refresh(), 500);
         const reads = await StateReplica.start(store, config, opts.limits?.watch);
+        reads.onConfig = (stored) => {
+          config = stored;
+        };
         role.standBy(reads);
         trouble = undefined;
 

@@ -9,11 +9,13 @@ import type { ContainerInfo, EngineState, MasterState } from '../api/types.js';
 import { type CanonicalConfig, canonicalize } from '../config/canonical.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError } from '../errors.js';
-import type { AgentRecord, Store, StoredChange } from '../store/store.js';
+import type { AgentRecord, Snapshot, Store, StoredChange } from '../store/store.js';
 import { agentInfo } from './view.js';
 import type { HistoryAnswer, UtilisationView } from '../api/types.js';
 import type { HistoryQuery } from '../store/store.js';
 import { PoolCounter, poolFrame } from './pool-thresholds.js';
+import { MtuCounter, mtuFrame } from './mtu.js';
+import type { MtuView } from '../api/types.js';
 import { utilisation } from './utilisation.js';
 import { ipamSummary } from './ipam-summary.js';
 import type { IpamSummary } from '../api/types.js';
@@ -43,6 +45,8 @@ export class StateReplica {
   private readonly expired = new Map<string, AgentRecord>();
   /** Blocks held per pool, for the `pool` watch event (pool-thresholds.ts). */
   private readonly pools: PoolCounter;
+  /** Each live agent's reported MTU, for the `mtu` watch event (mtu.ts). */
+  private readonly mtus: MtuCounter;
   private config: CanonicalConfig;
   private networkJson: string;
   private current: number;
@@ -50,6 +54,8 @@ export class StateReplica {
   /** The resync frame of the current revision, encoded once and shared by every watcher that gets it. */
   private resyncCache: { revision: number; frame: Buffer } | undefined;
   readonly streams: WatchStreams;
+  /** Told each network config the store commits after this replica started (a standby adopts the leader's reloads). */
+  onConfig: ((config: NetworkConfig) => void) | undefined;
 
   private constructor(
     private readonly store: Store,
@@ -67,16 +73,29 @@ export class StateReplica {
     }
     this.streams = new WatchStreams(options);
     this.pools = new PoolCounter(this.config, records);
+    this.mtus = new MtuCounter(records);
   }
 
   /**
    * Reads a snapshot and follows the store from its revision. `config` stands
    * in until the store holds one (a standby before any leader wrote it).
    */
-  static async start(store: Store, config: NetworkConfig, options: WatchStreamsOptions = {}): Promise<StateReplica> {
-    const snap = await store.snapshot();
+  static async start(store: Store, config: NetworkConfig, options: WatchStreamsOptions = {}, taken?: Snapshot): Promise<StateReplica> {
+    // `taken`, a snapshot the caller already read (the leader's start), saves parsing every record twice;
+    // the watch below replays whatever was committed since it.
+    if (taken) {
+      try {
+        return StateReplica.follow(store, config, options, taken);
+      } catch (e) {
+        if (!isVxnetError(e) || e.code !== 'CONFLICT') throw e; // the store no longer holds the changes since: read again
+      }
+    }
+    return StateReplica.follow(store, config, options, await store.snapshot());
+  }
+
+  private static follow(store: Store, config: NetworkConfig, options: WatchStreamsOptions, snap: Snapshot): StateReplica {
     const replica = new StateReplica(store, snap.revision, snap.config ?? config, snap.agents, options);
-    // Synchronously after the snapshot: no change can slip in between.
+    // From the snapshot's revision: the store replays every change after it, so none slips in between.
     replica.stopWatch = store.watch(snap.revision, (change) => replica.apply(change));
     return replica;
   }
@@ -133,12 +152,18 @@ export class StateReplica {
    * when it still holds them, else one `resync` with the whole state.
    */
   subscribe(client: WatchClient, since: number | undefined, kind: WatcherKind = 'other'): () => void {
-    return this.streams.add(client, this.replay(since) ?? [this.resync()], kind);
+    const mtu = this.mtus.event(this.current);
+    return this.streams.add(client, [...(this.replay(since) ?? [this.resync()]), ...(mtu ? [mtuFrame(mtu)] : [])], kind);
   }
 
   /** Expired and quarantined allocations, and stranded containers (vxnet's addition). */
   leases(): LeasesView {
     return leasesView([...this.expired.values(), ...[...this.agents.values()].map((a) => a.record)]);
+  }
+
+  /** The lowest MTU the agents report, and how many report each (GET /overlay-master/mtu; mtu.ts). */
+  mtu(): MtuView {
+    return this.mtus.view(this.current);
   }
 
   /** Used and free agent subnets, VTEP and container addresses (GET /overlay-master/utilisation; utilisation.ts). */
@@ -183,7 +208,14 @@ export class StateReplica {
   private apply(change: StoredChange): void {
     this.current = change.revision;
     for (const event of this.pools.apply(change)) if (this.streams.clientCount > 0) this.streams.broadcast(poolFrame(event));
+    if (change.type !== 'config') {
+      const [ip, mtu] =
+        change.type === 'delete' ? [change.ip, undefined] : [change.record.ip, change.record.expired ? undefined : change.record.mtu];
+      const event = this.mtus.set(ip, mtu) ? this.mtus.event(this.current) : undefined;
+      if (event && this.streams.clientCount > 0) this.streams.broadcast(mtuFrame(event));
+    }
     if (change.type === 'config') {
+      this.onConfig?.(change.config);
       this.config = canonicalize(change.config);
       this.networkJson = JSON.stringify(this.config.network);
       for (const agent of this.agents.values()) agent.json = undefined;

@@ -6,7 +6,7 @@ import type { AgentNetworkConfig, ContainerInfo, ContainersReport, OverlayStatus
 import { OVERLAY_STATUSES } from '../api/types.js';
 import { VxnetError } from '../errors.js';
 import { formatCidr, formatIp, parseIp } from '../net/ip.js';
-import { isOverlayName } from '../net/link.js';
+import { isOverlayName, MIN_VXLAN_MTU } from '../net/link.js';
 import { specialRangeOf } from '../net/special-ranges.js';
 
 const show = (value: unknown): string => {
@@ -117,6 +117,8 @@ const statusSchema = z
         })
         .strict(),
     ),
+    // vxnet's addition: what the agent's underlay carries through the overlay (src/master/mtu.ts).
+    mtu: z.number().int().min(MIN_VXLAN_MTU).max(65535).optional(),
   })
   .strict();
 

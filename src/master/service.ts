@@ -125,7 +125,7 @@ export class MasterService {
     const history = historyOfChanges(changes, (ip) => byIp.get(ip), new Date((options.wallNow ?? Date.now)()).toISOString());
     if (changes.length > 0) await store.commit(changes, history).catch((e: unknown) => Promise.reject(storeError(e)));
     // A standby's replica follows this same store: its watchers stay connected through the promotion.
-    const reads = standbyReads ?? (await StateReplica.start(store, parsed.network, options.watch));
+    const reads = standbyReads ?? (await StateReplica.start(store, parsed.network, options.watch, snap));
     return new MasterService(store, parsed.network, allocator, records, reads, options, parsed);
   }
 
@@ -199,7 +199,8 @@ export class MasterService {
     return this.update(ip, access, (r) => {
       const status = { ...r.status };
       for (const o of report.overlays) status[o.name] = o.error !== undefined ? { status: o.status, error: o.error } : { status: o.status };
-      return { ...r, status };
+      // A report without `mtu` (an older agent) leaves the last one in place.
+      return { ...r, status, ...(report.mtu !== undefined && { mtu: report.mtu }) };
     });
   }
 

@@ -50,6 +50,8 @@ export interface AgentRecord {
   stranded?: ContainerInfo[];
   /** The agent's IPAM check summary per overlay: { [overlay]: { used, leaked, suspect, stranded } }. */
   ipam?: Record<string, { used: number; leaked: number; suspect: number; stranded: number }>;
+  /** What the agent's underlay carries through the overlay, from its status report (src/master/mtu.ts). */
+  mtu?: number;
 }
 
 /** An earlier allocation of an agent, held (quarantined) until `until` so no other agent gets it while the old host may still use it. */

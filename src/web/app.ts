@@ -20,6 +20,8 @@ import {
   type Utilisation,
 } from './model.js';
 import { refreshUtilisation } from './utilisation.js';
+import { refreshLeases } from './leases.js';
+import { changesLeases } from './leases-model.js';
 
 let state: MasterState | undefined;
 let containers: ListedContainer[] = [];
@@ -259,12 +261,14 @@ function onEvent(message: MessageEvent<string>): void {
   scheduleRender();
   void refreshContainers();
   void refreshUtilisation();
+  if (changesLeases(event)) void refreshLeases();
 }
 
 // Every (re)connection starts without `since`, so the first event is a resync.
 function watch(): void {
   const source = new EventSource('/overlay-master/watch');
-  for (const type of ['resync', 'put', 'delete']) source.addEventListener(type, onEvent);
+  // `expired` (vxnet's) changes no agent row (its `delete` came first) but refetches the lease tables.
+  for (const type of ['resync', 'put', 'delete', 'expired']) source.addEventListener(type, onEvent);
   source.onopen = () => setConnection('live', `Live${revision ? ` · revision ${revision}` : ''}`);
   source.onerror = () => {
     setConnection('lost', 'Connection to the master lost: reconnecting… (the tables show the last known state)');
@@ -291,6 +295,7 @@ async function start(): Promise<void> {
   }
   render();
   void refreshUtilisation();
+  void refreshLeases();
   watch();
 }
 

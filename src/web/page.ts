@@ -92,6 +92,22 @@ export const PAGE_HTML = `<!doctype html>
         <tbody></tbody>
       </table>
     </div>
+    <h3 id="h-held">Expired and quarantined agents</h3>
+    <div class="scroll">
+      <table id="held" aria-labelledby="h-held">
+        <thead><tr><th>Agent IP</th><th>State</th><th>Expired at</th><th>Quarantined until</th><th>VTEP</th><th>Subnets held</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+    <p id="held-empty" class="none">Loading…</p>
+    <h3 id="h-stranded">Stranded containers</h3>
+    <div class="scroll">
+      <table id="stranded" aria-labelledby="h-stranded">
+        <thead><tr><th>Agent</th><th>Container</th><th>Network</th><th>Address</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+    <p id="stranded-empty" class="none">Loading…</p>
   </section>
 </main>
 </body>
@@ -129,6 +145,8 @@ meter { width: 5rem; margin-left: .4rem; vertical-align: middle; }
 .overlay { display: block; }
 .use { display: inline-flex; gap: .4rem; align-items: center; } .use-warn { color: var(--warn); } .use-high, .use-full { color: var(--bad); font-weight: bold; }
 .disabled { color: var(--muted); font-style: italic; }
+.lease-expired { color: var(--bad); font-weight: bold; } .lease-quarantined { color: var(--warn); }
+.none { color: var(--muted); border: 1px dashed var(--line); padding: .6rem .8rem; border-radius: 4px; }
 .empty { color: var(--muted); border: 1px dashed var(--line); padding: .6rem .8rem; border-radius: 4px; }
 .summary { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0 0 .5rem; }
 .summary dt { color: var(--muted); } .summary dd { margin: 0; }

@@ -161,10 +161,12 @@ export class DockerEngine {
     const filters = encodeURIComponent(JSON.stringify({ type: ['network', 'container', 'daemon'] }));
     let delayMs = 250;
     while (!signal.aborted) {
+      let connected = false;
       try {
         const res = await this.eventsClient.request({ method: 'GET', path: `${API}/events?filters=${filters}`, signal });
         if (res.statusCode !== 200) throw new Error(`events: ${res.statusCode}`);
         delayMs = 250;
+        connected = true;
         onEvent(); // connected: the engine may be new or restarted
         for await (const chunk of res.body) {
           if ((chunk as Buffer).length > 0) onEvent();
@@ -173,7 +175,8 @@ export class DockerEngine {
         /* engine absent or gone: retried below */
       }
       if (signal.aborted) break;
-      onEvent(); // the stream ended: the engine stopped, or restarts
+      // The stream ended: the engine stopped, or restarts. A failed connect changes nothing (no engine stays no engine).
+      if (connected) onEvent();
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       delayMs = Math.min(delayMs * 2, 5_000);
     }

@@ -14,10 +14,19 @@ export class FakeHost implements Host {
   ipam: IpamFile[] = [];
   /** Changes made, as "verb argument" lines, in order. */
   readonly calls: string[] = [];
+  /** Checks that cost a process on a real host (`nft list tables`, `iptables -S DOCKER-USER`), counted. */
+  toolChecks = 0;
   /** Set to make every nft call fail. */
   nftError: Error | undefined;
+  /** What linkMtu answers, by link name (sysfs on a real host). */
+  readonly linkMtus = new Map<string, number>();
+
+  async linkMtu(dev: string): Promise<number | undefined> {
+    return this.linkMtus.get(dev);
+  }
 
   async nftTables(): Promise<Set<string>> {
+    this.toolChecks++;
     if (this.nftError) throw this.nftError;
     return new Set(this.nft.tables);
   }
@@ -72,6 +81,7 @@ export class FakeHost implements Host {
   }
 
   async syncDockerUser(subnets: NatSubnets): Promise<number[]> {
+    this.toolChecks++;
     if (JSON.stringify(this.dockerUser) === JSON.stringify(subnets)) return [];
     this.dockerUser = subnets;
     return [];

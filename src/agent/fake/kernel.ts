@@ -6,7 +6,7 @@
 import { applyOps } from '../apply.js';
 import type { OpFailure } from '../linux/execute.js';
 import { emptyObserved, type ObservedState, type Op } from '../model.js';
-import type { Kernel } from '../ports.js';
+import type { Kernel, KernelTable } from '../ports.js';
 
 const copy = (state: ObservedState): ObservedState => structuredClone(state);
 
@@ -15,7 +15,10 @@ export class RecordingKernel implements Kernel {
   state: ObservedState;
   /** Every `execute` call, in order. */
   readonly batches: Op[][] = [];
+  /** Full reads (`observe`). */
   observations = 0;
+  /** Partial re-reads (`read`), the tables of each. */
+  readonly reads: KernelTable[][] = [];
   /** Return an error text to make the kernel refuse an op (it is then not applied). */
   refuse: (op: Op) => string | undefined = () => undefined;
   /** Set to make `observe` throw (e.g. `ip` missing). */
@@ -29,6 +32,13 @@ export class RecordingKernel implements Kernel {
     this.observations++;
     if (this.observeError) throw this.observeError;
     return copy(this.state);
+  }
+
+  async read(tables: ReadonlySet<KernelTable>): Promise<Partial<Pick<ObservedState, KernelTable>>> {
+    this.reads.push([...tables].sort());
+    if (this.observeError) throw this.observeError;
+    const now = copy(this.state);
+    return Object.fromEntries([...tables].map((t) => [t, now[t]]));
   }
 
   async execute(ops: Op[]): Promise<OpFailure[]> {

@@ -6,6 +6,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import type { IpamFile } from '../containers.js';
 import { staleIpamDirs } from '../ipam-dirs.js';
+import { isInterfaceName } from '../names.js';
 
 const readOrUndefined = (path: string): Promise<string | undefined> => readFile(path, 'utf8').catch(() => undefined);
 
@@ -75,4 +76,11 @@ export async function readIpamFiles(ipamDir: string): Promise<IpamFile[]> {
     }
   }
   return files;
+}
+
+/** A link's MTU from sysfs (the agent's /sys is its network namespace's), or undefined for a bad name or no such link. */
+export async function linkMtu(dev: string): Promise<number | undefined> {
+  if (!isInterfaceName(dev)) return undefined;
+  const mtu = Number((await readOrUndefined(join('/sys/class/net', dev, 'mtu')))?.trim());
+  return Number.isInteger(mtu) && mtu > 0 ? mtu : undefined;
 }

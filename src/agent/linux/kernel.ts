@@ -4,9 +4,10 @@
 import type { Kernel } from '../ports.js';
 import type { Exec } from './exec.js';
 import { execute } from './execute.js';
-import { observe } from './observe.js';
+import { observe, readTables } from './observe.js';
 
 export const linuxKernel = (exec: Exec): Kernel => ({
   observe: () => observe(exec),
+  read: (tables) => readTables(exec, tables),
   execute: (ops) => execute(exec, ops),
 });

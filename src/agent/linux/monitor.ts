@@ -1,22 +1,36 @@
-// Wakes the loop when someone removes or changes what vxnet owns, so a
-// hand-deleted entry is back in milliseconds instead of at the next tick.
-// Best effort: if `ip monitor` cannot run, the periodic tick still repairs.
+// Tells the loop which of vxnet's tables someone removed or changed, so a
+// hand-deleted entry is back in milliseconds and only that table is re-read
+// (not the whole kernel). Best effort: if `ip monitor` cannot run, the slow
+// full re-read (--resync-ms) still repairs.
 
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { VTEP_NAME } from '../../api/types.js';
 import { ROUTE_PROTO } from '../model.js';
+import type { KernelTable } from '../ports.js';
+
+/** A table to re-read, or `links`: a link of vxnet's changed, so everything is re-read. */
+export type KernelChange = KernelTable | 'links';
 
 const OWNED_LINK = /^(?:Deleted )?\d+: (?:vtep1024|[md]-[A-Za-z0-9_.-]+)[@:]/;
 
-/** True for `ip -o monitor` lines that touch vxnet's links, VTEP entries or routes. */
-export function touchesOwned(line: string): boolean {
-  if (OWNED_LINK.test(line)) return true;
-  if (!line.startsWith('Deleted ')) return false;
-  return line.includes(`dev ${VTEP_NAME} `) || line.endsWith(`dev ${VTEP_NAME}`) || line.includes(` proto ${ROUTE_PROTO}`);
+/**
+ * What an `ip -o monitor link route neigh` line says changed among vxnet's
+ * links, VTEP entries and routes; [] for anything else. `ip monitor` prints a
+ * deleted FDB entry on the VTEP like a neighbour ("Deleted <dst> dev vtep1024
+ * lladdr <mac> …"), so such a line re-reads both tables.
+ */
+export function whatChanged(line: string): KernelChange[] {
+  if (OWNED_LINK.test(line)) return ['links'];
+  if (!line.startsWith('Deleted ')) return [];
+  if (line.includes(` proto ${ROUTE_PROTO} `) || line.endsWith(` proto ${ROUTE_PROTO}`)) return ['routes'];
+  if (!(line.includes(`dev ${VTEP_NAME} `) || line.endsWith(`dev ${VTEP_NAME}`))) return [];
+  // Someone else's route on the VTEP (the kernel's own, say): nothing of vxnet's.
+  if (/ (?:via|proto|table) /.test(line)) return [];
+  return ['neighbours', 'fdb'];
 }
 
-export function monitorKernel(onChange: () => void, signal: AbortSignal): void {
+export function monitorKernel(onChange: (changed: KernelChange[]) => void, signal: AbortSignal): void {
   // The parent-death signal ends the monitor even when the agent is SIGKILLed;
   // a leftover one would keep a deleted network namespace alive.
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'ip', '-o', 'monitor', 'link', 'route', 'neigh'], {
@@ -25,6 +39,7 @@ export function monitorKernel(onChange: () => void, signal: AbortSignal): void {
   child.on('error', () => {});
   signal.addEventListener('abort', () => child.kill(), { once: true });
   createInterface({ input: child.stdout }).on('line', (line) => {
-    if (touchesOwned(line)) onChange();
+    const changed = whatChanged(line);
+    if (changed.length > 0) onChange(changed);
   });
 }

@@ -120,6 +120,12 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return reply.header(REVISION_HEADER, String(from.revision)).send(from.utilisation());
   });
 
+  // The lowest MTU the agents report (vxnet's addition; src/master/mtu.ts).
+  app.get('/overlay-master/mtu', async (req, reply) => {
+    const from = reads(req);
+    return reply.header(REVISION_HEADER, String(from.revision)).send(from.mtu());
+  });
+
   app.get('/overlay-master/containers', async (req, reply) => {
     const from = reads(req);
     return reply.header(REVISION_HEADER, String(from.revision)).send(from.containers());
