@@ -260,7 +260,7 @@ function onEvent(message: MessageEvent<string>): void {
   setConnection('live', `Live · revision ${revision}`);
   scheduleRender();
   void refreshContainers();
-  void refreshUtilisation();
+  void refreshUtilisation(revision);
   if (changesLeases(event)) void refreshLeases();
 }
 

@@ -106,9 +106,14 @@ export function renderUtilisation(view: UtilisationView | undefined): void {
 }
 
 // Refetched after watch events, coalesced: one request in flight, one more queued at most.
+// Under constant change a large cluster's master reuses a view for a while (it
+// walks every agent), so an answer older than the newest event seen is asked for again a second later.
 let fetching = false;
 let again = false;
-export async function refreshUtilisation(): Promise<void> {
+let wanted = 0;
+let retry: ReturnType<typeof setTimeout> | undefined;
+export async function refreshUtilisation(atLeastRevision = 0): Promise<void> {
+  wanted = Math.max(wanted, atLeastRevision);
   if (fetching) {
     again = true;
     return;
@@ -118,7 +123,14 @@ export async function refreshUtilisation(): Promise<void> {
     do {
       again = false;
       const res = await fetch('/overlay-master/utilisation', { headers: { accept: 'application/json' }, cache: 'no-store' });
-      if (res.ok) renderUtilisation((await res.json()) as UtilisationView);
+      if (!res.ok) continue;
+      const view = (await res.json()) as UtilisationView;
+      renderUtilisation(view);
+      if (view.revision < wanted && retry === undefined)
+        retry = setTimeout(() => {
+          retry = undefined;
+          void refreshUtilisation();
+        }, 1_000);
     } while (again);
   } catch {
     // The watch's error handler reports a lost connection; the next event refetches.

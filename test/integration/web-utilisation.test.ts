@@ -65,7 +65,7 @@ describe('web page: utilisation', () => {
     expect((await call(master.url, 'PUT', '/overlay-master/agents/198.18.0.1/containers', { containers })).status).toBe(200);
     await page.goto(`${master.url}/#networks`);
     await expect
-      .poll(rows)
+      .poll(rows, { timeout: 15_000 })
       .toEqual([
         'VTEP | IPv4 | 198.19.0.0/29 | 3 / 6 used (50%), 3 free | —',
         'tiny | IPv4 | 10.1.0.0/22 /24 | 3 / 4 used (75%), 1 free | 1 / 750 used (0.1%), 749 free',
@@ -73,7 +73,7 @@ describe('web page: utilisation', () => {
     // A fourth agent fills the overlay: the row follows the watch and turns to the "full" style.
     expect((await call(master.url, 'POST', '/overlay-master/agents', { ip: '198.18.0.4' })).status).toBe(200);
     await expect
-      .poll(async () => (await rows())[1])
+      .poll(async () => (await rows())[1], { timeout: 15_000 })
       .toBe('tiny | IPv4 | 10.1.0.0/22 /24 | 4 / 4 used (100%), 0 free | 1 / 1000 used (0.1%), 999 free');
     expect(await page.locator('#utilisation tr[data-pool="tiny"] .use-full').count()).toBe(1);
     // Per agent, on the Agents view: each agent's subnet and its container addresses.
@@ -85,7 +85,7 @@ describe('web page: utilisation', () => {
           trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.trim()).join(' | ')),
         );
     await expect
-      .poll(async () => (await agentRows()).slice(0, 2))
+      .poll(async () => (await agentRows()).slice(0, 2), { timeout: 15_000 })
       .toEqual([
         '198.18.0.1 | tiny | 10.1.0.0/24 | 1 / 250 used (0.4%), 249 free',
         '198.18.0.2 | tiny | 10.1.1.0/24 | 0 / 250 used (0%), 250 free',
