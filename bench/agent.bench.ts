@@ -282,13 +282,15 @@ async function benchThroughput(underlayMtu: number): Promise<void> {
       over.push(await iperf(b, ipB, a, `${c.tmpDir}/iperf-o.log`));
     }
     const [u, o] = [median(under), median(over)];
-    const runs = over.map((x, i) => `${((100 * x) / under[i]!).toFixed(0)}`).join('/');
+    // Each overlay run is paired with the underlay run just before it: the median of those ratios is the figure.
+    const ratios = over.map((x, i) => x / under[i]!);
+    const ratio = median(ratios);
     results.push({
       name: `(d) iperf3 TCP container->container, underlay MTU ${underlayMtu} (container ${mtu}, vtep ${vtepMtu}), median of ${THROUGHPUT_RUNS} interleaved`,
-      value: `${o.toFixed(2)} Gbit/s`,
-      floor: `host->host underlay ${u.toFixed(2)} Gbit/s (${((100 * o) / u).toFixed(0)} %; per run ${runs} %)`,
+      value: `${o.toFixed(2)} Gbit/s, ${(100 * ratio).toFixed(0)} % of the underlay (median of per-run ratios ${ratios.map((r) => (100 * r).toFixed(0)).join('/')})`,
+      floor: `host->host underlay ${u.toFixed(2)} Gbit/s`,
       target: '>= 85 %',
-      pass: o >= 0.85 * u,
+      pass: ratio >= 0.85,
     });
   } finally {
     await c.teardown();
