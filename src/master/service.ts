@@ -13,7 +13,7 @@ import type { AgentRecord, Change, Store } from '../store/store.js';
 import type { AgentAccess, RegisterAccess } from './access.js';
 import { historyOfChanges } from './history-events.js';
 import { KeyedLock } from './keyed-lock.js';
-import { type ConfigChangeSummary, planConfigChange } from './reload.js';
+import { type ConfigChangeSummary, canonical, planConfigChange } from './reload.js';
 import { checkAgentAddress, checkContainers, containerAddresses, keepingHeldSubnets } from './request-checks.js';
 import type { ParsedRegister } from './requests.js';
 import { StateReplica } from './replica.js';
@@ -41,13 +41,6 @@ export interface MasterServiceOptions {
   wallNow?: () => number;
   /** Reads and checks the master's --config again (CONFIG_INVALID naming every issue), for a reload. */
   loadConfig?: () => Promise<NetworkConfig>;
-}
-
-/** Canonical JSON (sorted keys) so equal records compare equal whatever their key order. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
-  );
 }
 
 const storeError = (e: unknown): VxnetError =>
@@ -133,8 +126,9 @@ export class MasterService {
     return this.reads.revision;
   }
 
+  /** Live agents (expired ones are held apart), as a standby counts them. */
   get agentCount(): number {
-    return this.records.size;
+    return this.reads.agentCount;
   }
 
   usage(): PoolUsage[] {
