@@ -6,6 +6,8 @@ import { VTEP_NAME } from '../api/types.js';
 import { OWNER_ALIAS, type FdbSpec, type NeighbourSpec, type ObservedLink, type ObservedState, type Op } from './model.js';
 
 export function applyOps(state: ObservedState, ops: Op[]): ObservedState {
+  // An idle full pass plans no ops: no copy of 4,093 peers' tables.
+  if (ops.length === 0) return state;
   const links = new Map(state.links.map((l) => [l.name, { ...l, addresses: [...l.addresses] }]));
   const neighbours = new Map<string, NeighbourSpec>(state.neighbours.map((n) => [n.ip, n]));
   // By MAC, then destination: a MAC may (wrongly) point at several hosts.

@@ -29,7 +29,7 @@ import { dockerStep, type DockerPort } from './docker/sync.js';
 import type { OpFailure } from './linux/execute.js';
 import { findUnderlay } from './linux/parse.js';
 import type { MasterPort } from './master-client.js';
-import type { ObservedState } from './model.js';
+import type { DesiredState, ObservedState } from './model.js';
 import { plan } from './plan.js';
 import type { Clock, Host, Kernel, KernelTable } from './ports.js';
 import { Reporter } from './reporter.js';
@@ -110,6 +110,8 @@ export class AgentLoop {
   private wakeUp: () => void = () => {};
   /** The kernel state as of the last full observation plus the ops applied since. */
   private believed: ObservedState | undefined;
+  /** What the last full pass planned nothing from: the same (memoised) objects again need no plan. */
+  private idleFrom: { desired: DesiredState; observed: ObservedState } | undefined;
   private underlay: Underlay | undefined;
   private due: Due = { kernel: 'all', plan: true, host: true, tools: true };
   private nextTickAt = Number.NEGATIVE_INFINITY;
@@ -347,7 +349,10 @@ export class AgentLoop {
       const { desired, problems, warnings } = this.desiredOf(self);
       if (warnings.join('\n') !== this.lastWarnings) warnings.forEach((w) => this.deps.log(w));
       this.lastWarnings = warnings.join('\n');
-      const planned = plan(desired, observed, skipped);
+      const idle = this.idleFrom?.desired === desired && this.idleFrom.observed === observed && skipped.size === 0;
+      const planned = idle ? { ops: [], problems: [] } : plan(desired, observed, skipped);
+      const nothing = planned.ops.length === 0 && planned.problems.length === 0 && skipped.size === 0;
+      this.idleFrom = nothing ? { desired, observed } : undefined;
       [...problems, ...planned.problems].forEach((p) => fail(p.scope, p.message));
       let failures: OpFailure[] = [];
       if (planned.ops.length > 0) {

@@ -22,6 +22,13 @@ const converged = (peers: number[]): ObservedState => {
 };
 const kinds = (ops: Op[]): string[] => ops.map((o) => o.kind);
 
+describe('applyOps', () => {
+  it('returns the state itself when there is nothing to apply (an idle full pass copies no tables)', () => {
+    const state = converged([2, 3]);
+    expect(applyOps(state, [])).toBe(state);
+  });
+});
+
 describe('plan', () => {
   const cases: { description: string; peers: number[]; observed: () => ObservedState; expectKinds: string[] }[] = [
     {

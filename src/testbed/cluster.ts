@@ -268,6 +268,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         if (h.agent?.isRunning()) return h.agent;
         const argv = inNetns(h.ns, [
           'node',
+          // e.g. --cpu-prof for a bench (NODE_OPTIONS refuses it).
+          ...(process.env.VXNET_AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
           CLI,
           'agent',
           '--master',

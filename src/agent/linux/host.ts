@@ -2,6 +2,7 @@
 // forwarding sysctls, and the host-local IPAM store.
 
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IpamFile } from '../containers.js';
@@ -9,6 +10,25 @@ import { staleIpamDirs } from '../ipam-dirs.js';
 import { isInterfaceName } from '../names.js';
 
 const readOrUndefined = (path: string): Promise<string | undefined> => readFile(path, 'utf8').catch(() => undefined);
+
+/** A sysctl or sysfs file: a few bytes read on the loop, cheaper once a second than four thread-pool hops. */
+const readSmallOrUndefined = async (path: string): Promise<string | undefined> => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The kernel keeps a retransmit time in jiffies and rounds up (10 ms reads
+ * back as 12 at HZ=250): a value up to one jiffy (10 ms at HZ=100) above
+ * the wanted one is already set; writing it again would never stick.
+ */
+export const retransIsSet = (current: string, ms: number): boolean => {
+  const value = Number(current.trim());
+  return value >= ms && value < ms + 10;
+};
 
 /** Writes via a temp file and rename; returns false when the content was already there. */
 export async function writeFileIfChanged(path: string, dir: string, content: string): Promise<boolean> {
@@ -34,7 +54,7 @@ export async function removeConflists(dir: string, keep: ReadonlySet<string>): P
 
 /** Sets a forwarding sysctl of this network namespace to 1 when it is not. */
 export async function enableSysctl(path: '/proc/sys/net/ipv4/ip_forward' | '/proc/sys/net/ipv6/conf/all/forwarding'): Promise<void> {
-  if ((await readOrUndefined(path))?.trim() === '1') return;
+  if ((await readSmallOrUndefined(path))?.trim() === '1') return;
   await writeFile(path, '1\n');
 }
 
@@ -45,9 +65,9 @@ export async function enableSysctl(path: '/proc/sys/net/ipv4/ip_forward' | '/pro
 export async function setBridgeNeighbourRetrans(bridge: string, ms: number): Promise<void> {
   for (const family of ['ipv4', 'ipv6']) {
     const path = `/proc/sys/net/${family}/neigh/${bridge}/retrans_time_ms`;
-    const current = await readOrUndefined(path);
+    const current = await readSmallOrUndefined(path);
     if (current === undefined) continue; // no IPv6 on this host, or the bridge is being recreated
-    if (current.trim() !== String(ms)) await writeFile(path, `${ms}\n`);
+    if (!retransIsSet(current, ms)) await writeFile(path, `${ms}\n`);
   }
 }
 
@@ -81,6 +101,6 @@ export async function readIpamFiles(ipamDir: string): Promise<IpamFile[]> {
 /** A link's MTU from sysfs (the agent's /sys is its network namespace's), or undefined for a bad name or no such link. */
 export async function linkMtu(dev: string): Promise<number | undefined> {
   if (!isInterfaceName(dev)) return undefined;
-  const mtu = Number((await readOrUndefined(join('/sys/class/net', dev, 'mtu')))?.trim());
+  const mtu = Number((await readSmallOrUndefined(join('/sys/class/net', dev, 'mtu')))?.trim());
   return Number.isInteger(mtu) && mtu > 0 ? mtu : undefined;
 }

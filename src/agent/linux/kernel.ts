@@ -4,10 +4,13 @@
 import type { Kernel } from '../ports.js';
 import type { Exec } from './exec.js';
 import { execute } from './execute.js';
-import { observe, readTables } from './observe.js';
+import { type ObserveMemo, observe, readTables } from './observe.js';
 
-export const linuxKernel = (exec: Exec): Kernel => ({
-  observe: () => observe(exec),
-  read: (tables) => readTables(exec, tables),
-  execute: (ops) => execute(exec, ops),
-});
+export const linuxKernel = (exec: Exec): Kernel => {
+  const memo: ObserveMemo = {};
+  return {
+    observe: () => observe(exec, memo),
+    read: (tables) => readTables(exec, tables),
+    execute: (ops) => execute(exec, ops),
+  };
+};

@@ -1,22 +1,31 @@
 // Reads the host's kernel state with `ip -j` / `bridge -j`: all of it, or
 // only the tables `ip monitor` saw change.
 
+import { createHash } from 'node:crypto';
 import { VxnetError } from '../../errors.js';
 import { ROUTE_PROTO, type ObservedState } from '../model.js';
 import type { KernelTable } from '../ports.js';
 import type { Exec } from './exec.js';
 import { parseFdb, parseLinks, parseNeighbours, parseRoutes } from './parse.js';
 
-async function readJson(exec: Exec, file: string, args: string[]): Promise<unknown> {
+async function readText(exec: Exec, file: string, args: string[]): Promise<string> {
   const r = await exec(file, args);
   if (r.code !== 0) throw new VxnetError('KERNEL', `${file} ${args.join(' ')} failed: ${r.stderr.trim()}`);
-  const text = r.stdout.trim();
+  return r.stdout;
+}
+
+function parseJson(file: string, args: string[], stdout: string): unknown {
+  const text = stdout.trim();
   if (text === '') return [];
   try {
     return JSON.parse(text);
   } catch {
     throw new VxnetError('KERNEL', `${file} ${args.join(' ')} printed no JSON: ${text.slice(0, 200)}`);
   }
+}
+
+async function readJson(exec: Exec, file: string, args: string[]): Promise<unknown> {
+  return parseJson(file, args, await readText(exec, file, args));
 }
 
 /** The `ip -batch` line that reads each `ip` table. */
@@ -30,6 +39,10 @@ type IpTable = keyof typeof IP_LINES;
 /** One `ip -j -d -batch` for the `ip` tables asked for: one JSON answer per line. */
 async function readIp(exec: Exec, tables: IpTable[]): Promise<Map<IpTable, unknown>> {
   if (tables.length === 0) return new Map();
+  return parseIp(tables, await readIpText(exec, tables));
+}
+
+async function readIpText(exec: Exec, tables: IpTable[]): Promise<{ outputs: string[]; lines: string[] }> {
   const lines = tables.map((t) => IP_LINES[t]);
   const r = await exec('ip', ['-j', '-d', '-batch', '-'], `${lines.join('\n')}\n`);
   const outputs = r.stdout.split('\n').filter((l) => l.trim() !== '');
@@ -39,6 +52,10 @@ async function readIp(exec: Exec, tables: IpTable[]): Promise<Map<IpTable, unkno
       `ip -j -batch (${lines.join('; ')}) failed: ${r.stderr.trim() || `printed ${outputs.length} of ${lines.length} answers`}`,
     );
   }
+  return { outputs, lines };
+}
+
+function parseIp(tables: IpTable[], { outputs, lines }: { outputs: string[]; lines: string[] }): Map<IpTable, unknown> {
   return new Map(
     outputs.map((text, i) => {
       try {
@@ -64,13 +81,35 @@ export async function readTables(exec: Exec, tables: ReadonlySet<KernelTable>): 
   };
 }
 
-/** Two processes: one `ip -batch` for links, neighbours and routes (both families), one `bridge` for the FDB. */
-export async function observe(exec: Exec): Promise<ObservedState> {
-  const [ip, fdb] = await Promise.all([readIp(exec, ['links', 'neighbours', 'routes']), readJson(exec, 'bridge', ['-j', 'fdb', 'show'])]);
-  return {
-    links: parseLinks(ip.get('links')),
-    neighbours: parseNeighbours(ip.get('neighbours')),
-    fdb: parseFdb(fdb),
-    routes: parseRoutes(ip.get('routes')),
+/** The last full read, by a digest of what the tools printed (not the text: that is megabytes at 4,093 peers). */
+export interface ObserveMemo {
+  digest?: string;
+  state?: ObservedState;
+}
+
+const FULL: IpTable[] = ['links', 'neighbours', 'routes'];
+const FDB_ARGS = ['-j', 'fdb', 'show'];
+
+/**
+ * Two processes: one `ip -batch` for links, neighbours and routes (both
+ * families), one `bridge` for the FDB. Output identical to the last read's
+ * gives back the same state object, unparsed: an idle host's full re-read
+ * costs the two processes and a digest (the loop then skips its plan too).
+ */
+export async function observe(exec: Exec, memo: ObserveMemo = {}): Promise<ObservedState> {
+  const [ip, fdb] = await Promise.all([readIpText(exec, FULL), readText(exec, 'bridge', FDB_ARGS)]);
+  const hash = createHash('sha1');
+  for (const text of ip.outputs) hash.update(text).update('\n');
+  const digest = hash.update(fdb).digest('base64');
+  if (memo.state && memo.digest === digest) return memo.state;
+  const parsed = parseIp(FULL, ip);
+  const state: ObservedState = {
+    links: parseLinks(parsed.get('links')),
+    neighbours: parseNeighbours(parsed.get('neighbours')),
+    fdb: parseFdb(parseJson('bridge', FDB_ARGS, fdb)),
+    routes: parseRoutes(parsed.get('routes')),
   };
+  memo.digest = digest;
+  memo.state = state;
+  return state;
 }
