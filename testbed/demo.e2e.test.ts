@@ -1,5 +1,5 @@
 // `vxnet demo --no-wait` end to end: an all-ok matrix and nothing left behind.
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,12 +33,20 @@ describe('vxnet demo', () => {
 
   it('refuses to run without root, saying so (from a checkout only root can enter, too)', async () => {
     if (!existsSync('/usr/bin/setpriv')) return;
-    // The checkout may sit where uid 65534 cannot go (/root): show it the same files at a path it can reach.
+    // The checkout may sit where uid 65534 cannot go (under /root, or itself mode 700): show it what
+    // the CLI needs (dist, node_modules, package.json for the module type) at a path it can reach.
     const checkout = resolve(dirname(CLI), '..', '..');
     const view = mkdtempSync(join(tmpdir(), 'vxnet-nobody-'));
     chmodSync(view, 0o755);
+    const mounted: string[] = [];
     try {
-      await runOk(['mount', '--bind', checkout, view]);
+      for (const part of ['dist', 'node_modules', 'package.json']) {
+        const target = join(view, part);
+        if (part.endsWith('.json')) writeFileSync(target, '');
+        else mkdirSync(target);
+        await runOk(['mount', '--bind', join(checkout, part), target]);
+        mounted.push(target);
+      }
       const r = await run([
         'setpriv',
         '--reuid=65534',
@@ -52,8 +60,11 @@ describe('vxnet demo', () => {
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain('vxnet demo: must run as root');
     } finally {
-      await run(['umount', view]);
-      rmSync(view, { recursive: true, force: true });
+      // Never recursive: a mount still in place would delete the checkout's own files through it.
+      for (const target of mounted.reverse()) await run(['umount', target]);
+      for (const part of ['dist', 'node_modules']) if (existsSync(join(view, part))) rmdirSync(join(view, part));
+      rmSync(join(view, 'package.json'), { force: true });
+      rmdirSync(view);
     }
   });
 });

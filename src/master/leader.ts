@@ -9,6 +9,7 @@
 //             signal: stop writing, resign, close the store, stand by again.
 // The CLI picks the store and the leadership (src/cli/master.ts) and ends the process.
 
+import { canonicalize } from '../config/canonical.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError } from '../errors.js';
 import type { Leadership } from '../store/leadership.js';
@@ -87,13 +88,29 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
   let trouble: string | undefined;
   const view = { self: '', leader: () => leaderUrl, trouble: () => trouble };
   const role = new ElectedRole(view);
-  // The config the next term leads with: the newest of this master's file (read at start or on
-  // SIGHUP) and what a leader stored since (a reload elsewhere), so a takeover never undoes a reload.
-  let config = opts.config;
+  // What a term leads with. The store's config is what the cluster runs (a reload on any master
+  // changed it), so a takeover leads with it; this master's file only when the store holds none yet,
+  // or when a SIGHUP re-read it after the last stored change this master saw. A file that merely
+  // differs is named in the log, never applied by a takeover: a stale copy would undo a reload.
+  let file = opts.config;
+  let fileIsNews = false;
+  const leadWith = (stored: NetworkConfig | undefined): NetworkConfig => {
+    if (!stored || fileIsNews) return file;
+    if (JSON.stringify(canonicalize(file).network) !== JSON.stringify(stored))
+      say(
+        "this master's --config differs from the stored network config; leading with the stored one (the last applied): run `vxnet network reload` to apply the file",
+      );
+    return stored;
+  };
   opts.onHangup?.(() => {
     const leading = role.service();
     if (leading) void reloadOnHangup(leading, say);
-    else if (opts.loadConfig) void rereadOnStandby(opts.loadConfig, say).then((c) => (config = c ?? config));
+    else if (opts.loadConfig)
+      void rereadOnStandby(opts.loadConfig, say).then((c) => {
+        if (!c) return;
+        file = c;
+        fileIsNews = true;
+      });
   });
   const metrics = createMetrics(() => role.service());
   const app = buildMasterApp({
@@ -123,9 +140,10 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
         const refresh = () => leadership.leader().then((url) => (leaderUrl = url));
         await refresh();
         poll = setInterval(() => void refresh(), 500);
-        const reads = await StateReplica.start(store, config, opts.limits?.watch);
-        reads.onConfig = (stored) => {
-          config = stored;
+        const reads = await StateReplica.start(store, file, opts.limits?.watch);
+        // A config stored after a SIGHUP re-read supersedes that file.
+        reads.onConfig = () => {
+          fileIsNews = false;
         };
         role.standBy(reads);
         trouble = undefined;
@@ -141,7 +159,7 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
         await leadership.fence();
         service = await MasterService.start(
           store,
-          config,
+          leadWith(reads.storedNetwork),
           {
             storeArgs: opts.storeArgs,
             observer: metrics.observer,
@@ -169,7 +187,7 @@ export async function runLeaderMaster(opts: RunLeaderOptions): Promise<void> {
         const reads = role.reads();
         role.standBy(undefined);
         await service?.close().catch(() => undefined);
-        if (service) config = service.config; // what it reloaded, for the next term
+        if (service) fileIsNews = false; // applied (or superseded by a reload) while leading
         reads?.close();
         clearInterval(poll);
         await bounded(say, 'resign', term?.leadership.resign());

@@ -61,6 +61,14 @@ export class StateReplica {
   /** Told each network config the store commits after this replica started (a standby adopts the leader's reloads). */
   onConfig: ((config: NetworkConfig) => void) | undefined;
 
+  /** Whether the store holds a network config (else `storedNetwork` is undefined and the stand-in is served). */
+  private configStored = false;
+
+  /** The network config the store holds, or undefined before any leader stored one. */
+  get storedNetwork(): NetworkConfig | undefined {
+    return this.configStored ? this.config.network : undefined;
+  }
+
   private constructor(
     private readonly store: Store,
     revision: number,
@@ -99,6 +107,7 @@ export class StateReplica {
 
   private static follow(store: Store, config: NetworkConfig, options: WatchStreamsOptions, snap: Snapshot): StateReplica {
     const replica = new StateReplica(store, snap.revision, snap.config ?? config, snap.agents, options);
+    replica.configStored = snap.config !== undefined;
     // From the snapshot's revision: the store replays every change after it, so none slips in between.
     replica.stopWatch = store.watch(snap.revision, (change) => replica.apply(change));
     return replica;
@@ -232,9 +241,10 @@ export class StateReplica {
       if (event && this.streams.clientCount > 0) this.streams.broadcast(mtuFrame(event));
     }
     if (change.type === 'config') {
-      this.onConfig?.(change.config);
       this.config = canonicalize(change.config);
       this.networkJson = JSON.stringify(this.config.network);
+      this.configStored = true;
+      this.onConfig?.(this.config.network);
       for (const agent of this.agents.values()) agent.json = undefined;
       // Every agent's view may have changed: watchers start over.
       if (this.streams.clientCount > 0) this.streams.broadcast(this.resync());

@@ -274,7 +274,9 @@ export class EtcdStore implements Store {
       ops.push(client.delete().range(new Range(layout.log, layout.logEntry(end))));
     }
     // The allocation history: its own entry and its own retention, trimmed only as events are added.
-    let written: { unit: HistoryUnit; dropped: number } | undefined;
+    // `keepFrom`: the position the prune deletes below (what stays is known by position, not by count:
+    // the watch may have removed some of the pruned units already).
+    let written: { unit: HistoryUnit; keepFrom: string | undefined } | undefined;
     if (events.length > 0) {
       const prefix = String(first).padStart(16, '0');
       const next = this.historyUnits.filter((u) => u.pos.startsWith(prefix)).reduce((n, u) => Math.max(n, Number(u.pos.slice(17)) + 1), 0);
@@ -283,7 +285,7 @@ export class EtcdStore implements Store {
       const units = [...this.historyUnits, entry.unit];
       const dropped = Math.min(historyTrimCount(units, (this.options.wallClock ?? Date.now)(), this.retention), units.length - 1);
       if (dropped > 0) ops.push(client.delete().range(new Range(layout.history, layout.historyFrom(units[dropped]!.pos))));
-      written = { unit: entry.unit, dropped };
+      written = { unit: entry.unit, keepFrom: dropped > 0 ? units[dropped]!.pos : undefined };
     }
     let txn = this.revision === 0 ? client.if(layout.rev, 'Version', '==', 0) : client.if(layout.rev, 'Value', '==', String(this.revision));
     if (this.fence) txn = txn.and(this.fence.key, 'Create', '==', this.fence.createRevision);
@@ -339,9 +341,9 @@ export class EtcdStore implements Store {
     }
     this.report(chunk.length, all.length, started, true);
     if (written) {
-      const { unit, dropped } = written;
+      const { unit, keepFrom } = written;
       this.historyRev = Math.max(this.historyRev, Number(res.header.revision));
-      this.historyUnits = this.historyUnits.slice(dropped);
+      if (keepFrom !== undefined) this.historyUnits = this.historyUnits.filter((u) => u.pos >= keepFrom);
       if (!this.historyUnits.some((u) => u.key === unit.key)) this.historyUnits.push(unit);
     }
     // The etcd watch may have brought this batch already.
