@@ -19,6 +19,7 @@ import {
   type NetworkRow,
   type Utilisation,
 } from './model.js';
+import { coalesced } from './refetch.js';
 import { refreshUtilisation } from './utilisation.js';
 import { refreshLeases } from './leases.js';
 import { changesLeases } from './leases-model.js';
@@ -227,26 +228,10 @@ async function getJson<T>(path: string): Promise<T> {
 }
 
 // Container changes arrive as agent puts without the list: refetch, coalesced.
-let fetching = false;
-let again = false;
-async function refreshContainers(): Promise<void> {
-  if (fetching) {
-    again = true;
-    return;
-  }
-  fetching = true;
-  try {
-    do {
-      again = false;
-      containers = (await getJson<{ containers: ListedContainer[] }>('/overlay-master/containers')).containers;
-    } while (again);
-  } catch {
-    // The watch's error handler reports the lost connection; the next event refetches.
-  } finally {
-    fetching = false;
-  }
+const refreshContainers = coalesced(async () => {
+  containers = (await getJson<{ containers: ListedContainer[] }>('/overlay-master/containers')).containers;
   scheduleRender();
-}
+});
 
 function onEvent(message: MessageEvent<string>): void {
   let event: WatchEvent;

@@ -5,6 +5,7 @@
 
 import type { LeasesView } from '../api/types.js';
 import { formatTime, heldRows, nextRefreshMs, strandedRows } from './leases-model.js';
+import { coalesced } from './refetch.js';
 
 function el(tag: string, attrs: Record<string, string>, ...children: (Node | string)[]): HTMLElement {
   const node = document.createElement(tag);
@@ -62,30 +63,14 @@ export function renderLeases(view: LeasesView | undefined): void {
   );
 }
 
-// One request in flight, one more queued at most; a timer for the next quarantine end.
-let fetching = false;
-let again = false;
+// A timer for the next quarantine end (it sends no watch event).
 let timer: ReturnType<typeof setTimeout> | undefined;
-export async function refreshLeases(): Promise<void> {
-  if (fetching) {
-    again = true;
-    return;
-  }
-  fetching = true;
-  try {
-    do {
-      again = false;
-      const res = await fetch('/overlay-master/leases', { headers: { accept: 'application/json' }, cache: 'no-store' });
-      if (!res.ok) continue;
-      const view = (await res.json()) as LeasesView;
-      renderLeases(view);
-      clearTimeout(timer);
-      const wait = nextRefreshMs(view, Date.now());
-      timer = wait === undefined ? undefined : setTimeout(() => void refreshLeases(), wait);
-    } while (again);
-  } catch {
-    // The watch's error handler reports a lost connection; the next event refetches.
-  } finally {
-    fetching = false;
-  }
-}
+export const refreshLeases = coalesced(async () => {
+  const res = await fetch('/overlay-master/leases', { headers: { accept: 'application/json' }, cache: 'no-store' });
+  if (!res.ok) return;
+  const view = (await res.json()) as LeasesView;
+  renderLeases(view);
+  clearTimeout(timer);
+  const wait = nextRefreshMs(view, Date.now());
+  timer = wait === undefined ? undefined : setTimeout(() => void refreshLeases(), wait);
+});

@@ -4,6 +4,7 @@
 // rendering goes through text nodes only.
 
 import type { UseCount, UtilisationView } from '../api/types.js';
+import { coalesced } from './refetch.js';
 
 export interface UtilisationRow {
   pool: string;
@@ -105,36 +106,24 @@ export function renderUtilisation(view: UtilisationView | undefined): void {
     );
 }
 
-// Refetched after watch events, coalesced: one request in flight, one more queued at most.
-// Under constant change a large cluster's master reuses a view for a while (it
-// walks every agent), so an answer older than the newest event seen is asked for again a second later.
-let fetching = false;
-let again = false;
+// Refetched after watch events (coalesced). Under constant change a large cluster's master reuses a
+// view for a while (it walks every agent), so an answer older than the newest event seen is asked
+// for again a second later.
 let wanted = 0;
 let retry: ReturnType<typeof setTimeout> | undefined;
-export async function refreshUtilisation(atLeastRevision = 0): Promise<void> {
+const fetchUtilisation = coalesced(async () => {
+  const res = await fetch('/overlay-master/utilisation', { headers: { accept: 'application/json' }, cache: 'no-store' });
+  if (!res.ok) return;
+  const view = (await res.json()) as UtilisationView;
+  renderUtilisation(view);
+  if (view.revision < wanted && retry === undefined)
+    retry = setTimeout(() => {
+      retry = undefined;
+      void fetchUtilisation();
+    }, 1_000);
+});
+
+export function refreshUtilisation(atLeastRevision = 0): Promise<void> {
   wanted = Math.max(wanted, atLeastRevision);
-  if (fetching) {
-    again = true;
-    return;
-  }
-  fetching = true;
-  try {
-    do {
-      again = false;
-      const res = await fetch('/overlay-master/utilisation', { headers: { accept: 'application/json' }, cache: 'no-store' });
-      if (!res.ok) continue;
-      const view = (await res.json()) as UtilisationView;
-      renderUtilisation(view);
-      if (view.revision < wanted && retry === undefined)
-        retry = setTimeout(() => {
-          retry = undefined;
-          void refreshUtilisation();
-        }, 1_000);
-    } while (again);
-  } catch {
-    // The watch's error handler reports a lost connection; the next event refetches.
-  } finally {
-    fetching = false;
-  }
+  return fetchUtilisation();
 }

@@ -8,7 +8,7 @@ import { VxnetError } from '../../errors.js';
 import { CONTENT_SECURITY_POLICY, PAGE_CSS, PAGE_HTML } from '../../web/page.js';
 
 /** The browser modules; a fixed list, so no path from a URL reaches the file system. */
-const SCRIPTS = ['app.js', 'model.js', 'utilisation.js', 'leases.js', 'leases-model.js'] as const;
+const SCRIPTS = ['app.js', 'model.js', 'utilisation.js', 'leases.js', 'leases-model.js', 'refetch.js'] as const;
 
 function readScript(name: string): string | undefined {
   try {
