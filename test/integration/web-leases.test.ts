@@ -3,16 +3,13 @@
 // expires, and the open page lists it (from the watch stream, no reload);
 // when it comes back, its old allocation shows as quarantined and the
 // containers it reports on the old subnet as stranded.
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openChromium } from './fixtures/chromium.js';
 import type { LeasesView } from '../../src/api/types.js';
 import { call, cleanup, type MasterProcess, startMasterProcess, tempDir, writeConfig } from './fixtures/master/master-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const A = '198.18.0.1';
 const B = '198.18.0.2';
 /** Generous: expiry needs the TTL (3 s) plus a sweep, on a loaded machine. */
@@ -22,7 +19,7 @@ const beats: ReturnType<typeof setInterval>[] = [];
 let master: MasterProcess;
 let browser: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 /** Renews `ip`'s lease every 500 ms (a sixth of the TTL), as a live agent would. */
 function keepAlive(ip: string, epoch: number): void {
@@ -30,7 +27,6 @@ function keepAlive(ip: string, epoch: number): void {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (or run scripts/setup.sh)`);
   const dir = await tempDir('vxnet-web-leases-');
   dirs.push(dir);
   const config = await writeConfig(dir, 'config.json', {
@@ -51,25 +47,10 @@ beforeAll(async () => {
     '--agent-quarantine',
     '10m',
   ]);
-  const profile = await mkdtemp(join(tmpdir(), 'vxnet-web-leases-chromium-'));
-  dirs.push(profile);
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const opened = await openChromium({ width: 1280, height: 900 });
+  dirs.push(opened.profile);
+  ({ browser, page } = opened);
+  pageErrors = opened.pageErrors;
 });
 
 afterAll(async () => {

@@ -2,15 +2,12 @@
 // agents and containers are reported over HTTP exactly as agents do, then we
 // assert what a user sees. Tests run in order and share one master.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openChromium } from './fixtures/chromium.js';
 import { CLI, call, cleanup, startMaster, tempDir, writeConfig, type MasterProcess } from './fixtures/master/master-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const XSS_ID = '<img src=x onerror=alert(1)>';
 const FAILED_ERROR = 'vtep1024: RTNETLINK answers: Operation not permitted';
 
@@ -20,7 +17,7 @@ let browser: BrowserContext;
 let page: Page;
 let restarted: ChildProcess | undefined;
 const dialogs: string[] = [];
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 const config = {
   vtep_subnet: '198.19.0.0/20',
@@ -48,35 +45,13 @@ const rowsOf = (table: string): Promise<string[]> =>
     .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.trim()).join(' | ')));
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: the browser tests need Debian's chromium package (apt-get install chromium, or run scripts/setup.sh)`,
-    );
-  }
   const dir = await tempDir('vxnet-web-');
   dirs.push(dir);
   master = await startMaster({ data: join(dir, 'data'), config: await writeConfig(dir, 'config.json', config) });
-  const profile = await mkdtemp(join(tmpdir(), 'vxnet-web-chromium-'));
-  dirs.push(profile);
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 800 },
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
-  // Fail fast and clearly instead of waiting 30 s per step on a page that never filled.
-  page.setDefaultTimeout(10_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const opened = await openChromium();
+  dirs.push(opened.profile);
+  ({ browser, page } = opened);
+  pageErrors = opened.pageErrors;
   page.on('dialog', (d) => {
     dialogs.push(d.message());
     void d.dismiss();

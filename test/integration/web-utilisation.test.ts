@@ -1,23 +1,19 @@
 // The web page's utilisation table in real headless Chromium against a real
 // master: agents and containers reported over HTTP, then what a user sees,
 // and that it follows a registration live.
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openChromium } from './fixtures/chromium.js';
 import { call, cleanup, type MasterProcess, startMaster, tempDir, writeConfig } from './fixtures/master/master-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const dirs: string[] = [];
 let master: MasterProcess;
 let browser: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (or run scripts/setup.sh)`);
   const dir = await tempDir('vxnet-web-use-');
   dirs.push(dir);
   const config = await writeConfig(dir, 'config.json', {
@@ -26,25 +22,10 @@ beforeAll(async () => {
     overlays: [{ name: 'tiny', subnet: '10.1.0.0/22', prefix: 24 }],
   });
   master = await startMaster({ data: join(dir, 'data'), config });
-  const profile = await mkdtemp(join(tmpdir(), 'vxnet-web-use-chromium-'));
-  dirs.push(profile);
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 800 },
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const opened = await openChromium();
+  dirs.push(opened.profile);
+  ({ browser, page } = opened);
+  pageErrors = opened.pageErrors;
 });
 
 afterAll(async () => {
