@@ -16,11 +16,12 @@ const QUARANTINE = '6s';
 let c: Cluster;
 const stopped = new Set<Host>();
 
-const getJson = async <T>(path: string): Promise<T> => {
+const getJsonAt = async <T>(path: string): Promise<{ body: T; revision: string | null }> => {
   const res = await fetch(`${c.localMasterUrl}${path}`);
   if (!res.ok) throw new Error(`${path} answered ${res.status}`);
-  return (await res.json()) as T;
+  return { body: (await res.json()) as T, revision: res.headers.get('x-vxnet-revision') };
 };
+const getJson = async <T>(path: string): Promise<T> => (await getJsonAt<T>(path)).body;
 const subnetOf = (state: MasterState, ip: string): string | undefined =>
   state.agents.find((a) => a.ip === ip)?.overlays.find((o) => o.info.name === 'dcos-1')?.subnet;
 const agentState = async (h: Host): Promise<AgentOverlayState> =>
@@ -128,16 +129,25 @@ describe('agent leases', () => {
 
   it('over repeated freezes, no block is ever held twice and no running host routes as its own a subnet held by another', async () => {
     const targets = c.hosts.slice(1) as Host[];
-    const counts = { samples: 0, expiries: new Set<string>(), hostChecks: 0, freezes: 0 };
+    const counts = { samples: 0, unmatched: 0, expiries: new Set<string>(), hostChecks: 0, freezes: 0 };
     const violations: string[] = [];
     let running = true;
 
     /** Every block the master holds, with its holder (a live agent by IP, an expired or quarantined lease by IP@epoch). */
-    const sampleMaster = async (): Promise<Map<string, string>> => {
-      const [state, leases] = await Promise.all([
-        getJson<MasterState>('/overlay-master/state'),
-        getJson<LeasesView>('/overlay-master/leases'),
-      ]);
+    const sampleMaster = async (): Promise<Map<string, string> | undefined> => {
+      // Both answers must be of one store revision: a /state read before an
+      // expiry and a /leases read after it would list one lease twice.
+      let state: MasterState | undefined;
+      let leases: LeasesView | undefined;
+      for (let attempt = 0; attempt < 20 && state === undefined; attempt++) {
+        const [s, l] = await Promise.all([getJsonAt<MasterState>('/overlay-master/state'), getJsonAt<LeasesView>('/overlay-master/leases')]);
+        expect(s.revision).toMatch(/^\d+$/);
+        if (s.revision === l.revision) [state, leases] = [s.body, l.body];
+      }
+      if (state === undefined || leases === undefined) {
+        counts.unmatched++;
+        return undefined;
+      }
       const holders = new Map<string, string>();
       const hold = (block: string, holder: string) => {
         const other = holders.get(block);
@@ -168,8 +178,8 @@ describe('agent leases', () => {
       while (running) {
         const checked = c.hosts.filter((h) => !stopped.has(h));
         const routed = await Promise.all(checked.map(async (h) => ({ h, own: await ownRoutes(h) })));
-        const holders = await sampleMaster();
-        for (const { h, own } of routed) {
+        const holders = (await sampleMaster()) ?? new Map<string, string>();
+        for (const { h, own } of holders.size === 0 ? [] : routed) {
           // Still running and not frozen since the routes were read.
           if (stopped.has(h)) continue;
           counts.hostChecks++;
@@ -201,10 +211,11 @@ describe('agent leases', () => {
     await sampleMaster();
     console.log(
       `lease invariant: ${counts.freezes} freezes, ${counts.expiries.size} expiries, ${counts.samples} master samples, ` +
-        `${counts.hostChecks} host route checks, ${violations.length} violations`,
+        `${counts.hostChecks} host route checks, ${counts.unmatched} samples skipped (revisions kept moving), ${violations.length} violations`,
     );
     expect(violations).toEqual([]);
     expect(counts.expiries.size).toBeGreaterThan(0);
+    expect(counts.samples).toBeGreaterThan(10 * counts.unmatched);
   });
 });
 
