@@ -47,7 +47,8 @@ async function spawnServer(argv: string[]): Promise<Server> {
     child.stderr!.on('data', (d: Buffer) => (out += d));
     child.stdout!.on('data', (d: Buffer) => {
       out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      // A restarted master serves reads before it takes writes: either line gives its URL.
+      const m = /(?:listening on|serving reads on) (http:\/\/\S+)/.exec(out);
       if (m) ok(m[1]!);
     });
     child.once('exit', (code) => fail(new Error(`${argv.join(' ')} exited with ${code}: ${out}`)));

@@ -140,7 +140,10 @@ describe('agent leases', () => {
       let state: MasterState | undefined;
       let leases: LeasesView | undefined;
       for (let attempt = 0; attempt < 20 && state === undefined; attempt++) {
-        const [s, l] = await Promise.all([getJsonAt<MasterState>('/overlay-master/state'), getJsonAt<LeasesView>('/overlay-master/leases')]);
+        const [s, l] = await Promise.all([
+          getJsonAt<MasterState>('/overlay-master/state'),
+          getJsonAt<LeasesView>('/overlay-master/leases'),
+        ]);
         expect(s.revision).toMatch(/^\d+$/);
         if (s.revision === l.revision) [state, leases] = [s.body, l.body];
       }

@@ -5,7 +5,7 @@
 
 import type { CanonicalConfig } from '../config/canonical.js';
 import { VxnetError } from '../errors.js';
-import { type Family, formatCidr, formatIp } from '../net/ip.js';
+import { type Cidr, type Family, formatCidr, formatIp } from '../net/ip.js';
 import { vtepMac } from '../net/mac.js';
 import { type Claim, Claims } from './claims.js';
 import { type Lease, type OverlayLease, VTEP_FIX, leaseRefusal, missingOverlayFix, overlayFix } from './lease.js';
@@ -157,32 +157,13 @@ export class Allocator {
 
   /** The blocks of a stored lease. Throws RECONCILE_REFUSED naming agent, pool and value. */
   private check(agent: string, lease: Lease): Claim[] {
-    const claims: Claim[] = [];
     // Messages are made only for a refusal: a restart checks every stored lease (100,000 agents: 300,000 blocks).
-    const take = (claim: Claim, describe: () => [what: string, details: Record<string, unknown>]): void => {
-      const owner = this.claims.ownerOf(claim);
-      if (owner !== undefined && owner !== agent) {
-        const [what, details] = describe();
-        throw leaseRefusal(
-          agent,
-          what,
-          `which agent ${owner} holds too`,
-          'the store is inconsistent: delete one of the two agents',
-          details,
-        );
-      }
-      claims.push(claim);
-    };
-
     const index4 = this.vtep4.pool.indexOf(lease.vtepIp);
     if (index4 === undefined) {
       const ip4 = formatIp(lease.vtepIp);
       throw leaseRefusal(agent, `VTEP address "${ip4}"`, `which is not a usable address of ${this.vtep4.label}`, VTEP_FIX, { vtepIp: ip4 });
     }
-    take({ blocks: this.vtep4.pool.blocks, index: index4 }, () => {
-      const ip4 = formatIp(lease.vtepIp);
-      return [`VTEP address ${ip4}`, { vtepIp: ip4 }];
-    });
+    const claims: Claim[] = [{ blocks: this.vtep4.pool.blocks, index: index4 }];
     const expectedMac = vtepMac(this.oui, lease.vtepIp);
     if (lease.vtepMac.toLowerCase() !== expectedMac) {
       throw leaseRefusal(agent, `VTEP MAC ${lease.vtepMac}`, `but vtep_mac_oui ${this.oui} gives ${expectedMac}`, VTEP_FIX, {
@@ -196,38 +177,68 @@ export class Allocator {
         const problem = this.vtep6 ? `which is not a usable address of ${this.vtep6.label}` : 'but no vtep_subnet6 is configured';
         throw leaseRefusal(agent, `VTEP address "${ip6}"`, problem, VTEP_FIX, { vtepIp6: ip6 });
       }
-      take({ blocks: this.vtep6.pool.blocks, index: index6 }, () => [`VTEP address ${ip6}`, { vtepIp6: ip6 }]);
+      claims.push({ blocks: this.vtep6.pool.blocks, index: index6 });
     }
 
-    for (const [name, held] of Object.entries(lease.overlays)) {
+    for (const name in lease.overlays) {
+      const held = lease.overlays[name]!;
       const overlay = this.overlays.find((o) => o.name === name);
       for (const family of FAMILIES) {
         const cidr = held[family];
         if (cidr === undefined) continue;
-        const describe = (): [string, Record<string, unknown>] => {
-          const text = formatCidr(cidr);
-          return [`subnet "${text}" in overlay ${name}`, { overlay: name, subnet: text }];
-        };
-        if (!overlay) throw leaseRefusal(agent, ...withDetails(describe(), 'which is not in the config', missingOverlayFix(name)));
+        if (!overlay)
+          throw leaseRefusal(agent, ...withDetails(describeSubnet(name, cidr), 'which is not in the config', missingOverlayFix(name)));
         const pool = overlay[family]?.pool;
         if (!pool)
-          throw leaseRefusal(agent, ...withDetails(describe(), `but overlay ${name} has no ${family} configured`, overlayFix(name)));
+          throw leaseRefusal(
+            agent,
+            ...withDetails(describeSubnet(name, cidr), `but overlay ${name} has no ${family} configured`, overlayFix(name)),
+          );
         const found = pool.indexOf(cidr);
         if (!found.ok) {
           throw leaseRefusal(
             agent,
             ...withDetails(
-              describe(),
+              describeSubnet(name, cidr),
               `which does not fit the configured overlay: ${found.reason} (prefix ${pool.prefix})`,
               overlayFix(name),
             ),
           );
         }
-        take({ blocks: pool.blocks, index: found.index }, describe);
+        claims.push({ blocks: pool.blocks, index: found.index });
       }
+    }
+    // Held by another agent: the store is inconsistent (one lookup per block, the common case being none).
+    for (let i = 0; i < claims.length; i++) {
+      const owner = this.claims.ownerOf(claims[i]!);
+      if (owner !== undefined && owner !== agent) throw this.heldTwice(agent, owner, lease, i);
     }
     return claims;
   }
+
+  /** The refusal for the `position`-th block of check()'s claims, which `owner` holds too. */
+  private heldTwice(agent: string, owner: string, lease: Lease, position: number): VxnetError {
+    const described: [string, Record<string, unknown>][] = [];
+    const ip4 = formatIp(lease.vtepIp);
+    described.push([`VTEP address ${ip4}`, { vtepIp: ip4 }]);
+    if (lease.vtepIp6 !== undefined) {
+      const ip6 = formatIp(lease.vtepIp6);
+      described.push([`VTEP address ${ip6}`, { vtepIp6: ip6 }]);
+    }
+    for (const name in lease.overlays)
+      for (const family of FAMILIES) {
+        const cidr = lease.overlays[name]![family];
+        if (cidr !== undefined) described.push(describeSubnet(name, cidr));
+      }
+    const [what, details] = described[position]!;
+    return leaseRefusal(agent, what, `which agent ${owner} holds too`, 'the store is inconsistent: delete one of the two agents', details);
+  }
+}
+
+/** How a refusal names a subnet of a lease. */
+function describeSubnet(name: string, cidr: Cidr): [string, Record<string, unknown>] {
+  const text = formatCidr(cidr);
+  return [`subnet "${text}" in overlay ${name}`, { overlay: name, subnet: text }];
 }
 
 /** leaseRefusal's arguments after the agent, from a described block. */

@@ -110,4 +110,23 @@ describe('BlockSet', () => {
     expect(() => set.occupy(index)).toThrow(`block index ${index} is outside 0..7`);
     expect(() => set.release(index)).toThrow(RangeError);
   });
+
+  it('keeps who holds each block, until it is released', () => {
+    const set = new BlockSet(8n);
+    set.occupy(3n, 'agent-a');
+    expect(set.allocateNext('agent-b')).toBe(0n);
+    expect([set.ownerOf(3n), set.ownerOf(0n), set.ownerOf(1n)]).toEqual(['agent-a', 'agent-b', undefined]);
+    set.release(3n);
+    expect(set.ownerOf(3n)).toBeUndefined();
+  });
+
+  it('tells apart indices past 2^53 (an IPv6 pool of /64s in a /8), which a number would merge', () => {
+    const set = new BlockSet(1n << 56n);
+    const high = 1n << 54n;
+    expect(Number(high) === Number(high + 1n)).toBe(true);
+    set.occupy(high, 'a');
+    expect(set.has(high + 1n)).toBe(false);
+    expect(set.occupy(high + 1n, 'b')).toBe(true);
+    expect([set.ownerOf(high), set.ownerOf(high + 1n), set.used]).toEqual(['a', 'b', 2n]);
+  });
 });

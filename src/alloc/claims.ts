@@ -1,6 +1,7 @@
-// Who holds which block of every pool, and what each agent holds: the
-// allocator's bookkeeping in one place. Owners let reserving a stored lease
-// again tell "this agent again" (idempotent) from "another agent" (a corrupt store).
+// Who holds which block of every pool (each BlockSet keeps its owners), and
+// what each agent holds: the allocator's bookkeeping in one place. Owners let
+// reserving a stored lease again tell "this agent again" (idempotent) from
+// "another agent" (a corrupt store).
 
 import type { BlockSet } from './block-set.js';
 
@@ -11,11 +12,10 @@ export interface Claim {
 }
 
 export class Claims {
-  private readonly owners = new Map<BlockSet, Map<bigint, string>>();
   private readonly held = new Map<string, readonly Claim[]>();
 
   ownerOf({ blocks, index }: Claim): string | undefined {
-    return this.owners.get(blocks)?.get(index);
+    return blocks.ownerOf(index);
   }
 
   /**
@@ -26,19 +26,15 @@ export class Claims {
   set(agent: string, claims: readonly Claim[]): void {
     const before = this.held.get(agent);
     // Only an agent that held blocks can give any back (a restart takes 100,000 agents that held none).
-    const kept = new Map<BlockSet, Set<bigint>>();
-    if (before) for (const { blocks, index } of claims) kept.set(blocks, (kept.get(blocks) ?? new Set()).add(index));
-    for (const { blocks, index } of before ?? []) {
-      const owners = this.owners.get(blocks);
-      if (kept.get(blocks)?.has(index) || owners?.get(index) !== agent) continue;
-      owners.delete(index);
-      blocks.release(index);
+    if (before) {
+      const kept = new Map<BlockSet, Set<bigint>>();
+      for (const { blocks, index } of claims) kept.set(blocks, (kept.get(blocks) ?? new Set()).add(index));
+      for (const { blocks, index } of before) {
+        if (kept.get(blocks)?.has(index) || blocks.ownerOf(index) !== agent) continue;
+        blocks.release(index);
+      }
     }
-    for (const { blocks, index } of claims) {
-      blocks.occupy(index);
-      const owners = this.owners.get(blocks) ?? new Map<bigint, string>();
-      this.owners.set(blocks, owners.set(index, agent));
-    }
+    for (const { blocks, index } of claims) blocks.occupy(index, agent);
     if (claims.length > 0) this.held.set(agent, claims);
     else this.held.delete(agent);
   }

@@ -3,7 +3,7 @@
 // file of src/alloc that knows the record's shape; nothing else converts.
 
 import type { AgentNetworkConfig } from '../api/types.js';
-import { type Cidr, formatCidr, formatIp, parseCidr, parseIp } from '../net/ip.js';
+import { type Cidr, formatCidr, formatIp, type Ip, parseCidr, parseIp } from '../net/ip.js';
 import type { AgentRecord, OverlayAllocation, QuarantinedLease } from '../store/store.js';
 import { type Lease, type OverlayLease, VTEP_FIX, leaseRefusal, overlayFix } from './lease.js';
 
@@ -25,20 +25,23 @@ export function leaseFromRecord(record: Pick<AgentRecord, 'ip' | 'vtepIp' | 'vte
       throw leaseRefusal(agent, `subnet "${text}" in overlay ${name}`, problem ?? '', overlayFix(name), { overlay: name, subnet: text });
     return parsed.cidr;
   };
+  // Plain assignments, no object spreads: a restart converts every stored record.
   const overlays: Record<string, OverlayLease> = {};
-  for (const [name, held] of Object.entries(record.overlays)) {
-    overlays[name] = {
-      ...(held.subnet !== undefined && { subnet: subnet(name, held.subnet) }),
-      ...(held.subnet6 !== undefined && { subnet6: subnet(name, held.subnet6) }),
-      ...(held.error !== undefined && { error: held.error }),
-    };
+  for (const name in record.overlays) {
+    const held = record.overlays[name]!;
+    const overlay: { subnet?: Cidr; subnet6?: Cidr; error?: string } = {};
+    if (held.subnet !== undefined) overlay.subnet = subnet(name, held.subnet);
+    if (held.subnet6 !== undefined) overlay.subnet6 = subnet(name, held.subnet6);
+    if (held.error !== undefined) overlay.error = held.error;
+    overlays[name] = overlay;
   }
-  return {
+  const lease: { vtepIp: Ip; vtepIp6?: Ip; vtepMac: string; overlays: Record<string, OverlayLease> } = {
     vtepIp: vtep('vtepIp', record.vtepIp),
-    ...(record.vtepIp6 !== undefined && { vtepIp6: vtep('vtepIp6', record.vtepIp6) }),
     vtepMac: record.vtepMac,
     overlays,
   };
+  if (record.vtepIp6 !== undefined) lease.vtepIp6 = vtep('vtepIp6', record.vtepIp6);
+  return lease;
 }
 
 /** The record's allocation fields for a lease, as text. */

@@ -2,6 +2,7 @@
 // (SQLite, or etcd with its leadership), starts the master, reports errors and
 // ends the process.
 
+import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseListen } from '../api/listen.js';
 import type { ContainerInfo, EngineState, MasterState } from '../api/types.js';
@@ -139,7 +140,13 @@ async function runMasterCommand(opts: MasterFlags): Promise<void> {
       return;
     }
     store = await SqliteStore.open(opts.data!, { allowEmpty: opts.allowEmptyStore === true });
-    await runMaster({ ...common, store, storeArgs: `--data ${opts.data}`, where: `data ${opts.data}` });
+    await runMaster({
+      ...common,
+      store,
+      storeArgs: `--data ${opts.data}`,
+      where: `data ${opts.data}`,
+      stateCacheFile: join(opts.data!, 'state-cache'),
+    });
   } catch (e) {
     if (isVxnetError(e) && e.code === 'RECONCILE_REFUSED') {
       const where = opts.etcd !== undefined ? `the store in etcd (prefix ${opts.etcdPrefix})` : `the store in ${opts.data}`;

@@ -6,7 +6,7 @@ import type { AgentRecord } from '../store/store.js';
 import { MtuCounter } from './mtu.js';
 import { parseStatus } from './requests.js';
 import { MasterService } from './service.js';
-import type { WatchClient } from './watch-streams.js';
+import { frameRecorder } from './watch-recorder.test-helpers.js';
 
 const record = (ip: string, mtu?: number, expired = false): AgentRecord =>
   ({
@@ -64,8 +64,7 @@ const config: NetworkConfig = {
 const all = { allocate_subnet: true, mesos_bridge: true, docker_bridge: true };
 
 const recorder = () => {
-  const frames: string[] = [];
-  const client: WatchClient = { write: (f) => frames.push(String(f)) > 0, pendingBytes: 0, close: () => {} };
+  const { frames, client } = frameRecorder();
   const mtuEvents = () =>
     frames.filter((f) => f.startsWith('event: mtu\n')).map((f) => JSON.parse(f.slice(f.indexOf('data: ') + 6)) as MtuEvent);
   return { frames, client, mtuEvents };

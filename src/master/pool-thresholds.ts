@@ -67,26 +67,42 @@ export function poolsOf(config: CanonicalConfig): Map<string, PoolInfo> {
 
 type HeldLease = { vtepIp?: string; vtepIp6?: string; overlays: AgentRecord['overlays'] };
 
-/** The pools one lease holds a block of. */
-function leaseKeys(l: HeldLease): string[] {
-  const keys: string[] = [];
-  if (l.vtepIp) keys.push('vtep 4');
-  if (l.vtepIp6) keys.push('vtep 6');
-  for (const [name, a] of Object.entries(l.overlays)) {
-    if (a.subnet) keys.push(`overlay ${name} 4`);
-    if (a.subnet6) keys.push(`overlay ${name} 6`);
+/** One string per pool key, so 100,000 records share them instead of each holding its own copies. */
+const overlayKeys = new Map<string, [string, string]>();
+function overlayKeysOf(name: string): [string, string] {
+  let keys = overlayKeys.get(name);
+  if (keys === undefined) {
+    keys = [`overlay ${name} 4`, `overlay ${name} 6`];
+    overlayKeys.set(name, keys);
   }
   return keys;
 }
 
+/** Adds the pools one lease holds a block of to `keys`. */
+function addLeaseKeys(l: HeldLease, keys: string[]): void {
+  if (l.vtepIp) keys.push('vtep 4');
+  if (l.vtepIp6) keys.push('vtep 6');
+  for (const name in l.overlays) {
+    const a = l.overlays[name]!;
+    if (a.subnet) keys.push(overlayKeysOf(name)[0]);
+    if (a.subnet6) keys.push(overlayKeysOf(name)[1]);
+  }
+}
+
 /** The pools a record holds a block of, once per block: its own lease (expired or not) and its quarantined ones. */
 export function poolKeysOf(record: AgentRecord): string[] {
-  return [...leaseKeys(record), ...quarantinedKeysOf({ ...record, expired: undefined })];
+  const keys: string[] = [];
+  addLeaseKeys(record, keys);
+  for (const q of record.quarantine ?? []) addLeaseKeys(q, keys);
+  return keys;
 }
 
 /** The blocks of a record that are in quarantine: all of an expired record's, and its earlier leases'. */
 export function quarantinedKeysOf(record: AgentRecord): string[] {
-  return [...(record.expired ? leaseKeys(record) : []), ...(record.quarantine ?? []).flatMap(leaseKeys)];
+  const keys: string[] = [];
+  if (record.expired) addLeaseKeys(record, keys);
+  for (const q of record.quarantine ?? []) addLeaseKeys(q, keys);
+  return keys;
 }
 
 /** Counts held blocks per pool as changes arrive, and says which pools crossed a threshold. */

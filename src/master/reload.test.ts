@@ -6,7 +6,7 @@ import { MemoryStore } from '../store/memory/memory-store.js';
 import type { Store } from '../store/store.js';
 import { describeChange } from './reload.js';
 import { MasterService } from './service.js';
-import type { WatchClient } from './watch-streams.js';
+import { frameRecorder } from './watch-recorder.test-helpers.js';
 
 const a = { name: 'a', subnet: '44.128.0.0/23', prefix: 24 };
 const b = { name: 'b', subnet: '44.129.0.0/16', prefix: 24 };
@@ -115,8 +115,7 @@ describe('MasterService.reload', () => {
 
   it('sends watchers a resync carrying the new config', async () => {
     const { svc } = await cluster();
-    const frames: string[] = [];
-    const client: WatchClient = { write: (f) => frames.push(String(f)) > 0, pendingBytes: 0, close: () => {} };
+    const { frames, client } = frameRecorder();
     svc.reads.subscribe(client, svc.revision);
     await svc.reload(with_(a, b, c), { force: false });
     const resync = frames.map(String).find((f) => f.includes('event: resync'));

@@ -10,7 +10,9 @@ import { type CanonicalConfig, canonicalize } from '../config/canonical.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError } from '../errors.js';
 import type { AgentRecord, Snapshot, Store, StoredChange } from '../store/store.js';
-import { agentInfo } from './view.js';
+import { agentInfoJson } from './view.js';
+import { type BodyPart, buildStateBody } from './state-body.js';
+import type { StateCache } from './state-cache.js';
 import type { HistoryAnswer, UtilisationView } from '../api/types.js';
 import type { HistoryQuery } from '../store/store.js';
 import { PoolCounter, poolFrame } from './pool-thresholds.js';
@@ -23,22 +25,22 @@ import { expiredFrame, leasesView } from './lease-view.js';
 import type { LeasesView } from '../api/types.js';
 import {
   deleteFrame,
-  encodePieces,
   putFrame,
-  resyncPieces,
+  resyncFrameAround,
   type WatchClient,
   type WatcherKind,
   WatchStreams,
   type WatchStreamsOptions,
 } from './watch-streams.js';
 
+/** How many agents of a cached answer are rendered again to check it (replica.adoptStateCache). */
+const CACHE_SAMPLE = 64;
+
 /** A utilisation view is reused, while the state keeps changing, for this many times what it cost. */
 const UTILISATION_REUSE_FACTOR = 10;
 
-interface Agent {
+interface Agent extends BodyPart {
   record: AgentRecord;
-  /** AgentInfo JSON, made on first use (a restart answers sooner) and once per change. */
-  json: string | undefined;
 }
 
 export class StateReplica {
@@ -54,8 +56,8 @@ export class StateReplica {
   private networkJson: string;
   private current: number;
   private stopWatch: () => void = () => {};
-  /** The resync frame of the current revision, encoded once and shared by every watcher that gets it. */
-  private resyncCache: { revision: number; frame: Buffer } | undefined;
+  /** The state's bytes at `revision`, shared by GET /state and every watcher's resync (state-body.ts). */
+  private body: { revision: number; bytes: Buffer } | undefined;
   readonly streams: WatchStreams;
   private utilisationCache: { revision: number; at: number; cost: number; view: UtilisationView } | undefined;
   /** Told each network config the store commits after this replica started (a standby adopts the leader's reloads). */
@@ -81,7 +83,7 @@ export class StateReplica {
     this.networkJson = JSON.stringify(this.config.network);
     for (const record of records) {
       if (record.expired) this.expired.set(record.ip, record);
-      else this.agents.set(record.ip, { record, json: undefined });
+      else this.agents.set(record.ip, this.agentOf(record, undefined));
     }
     this.streams = new WatchStreams(options);
     this.pools = new PoolCounter(this.config, records);
@@ -125,7 +127,8 @@ export class StateReplica {
   /** The agent's AgentInfo as JSON, or undefined when it is not registered. */
   agentText(ip: string): string | undefined {
     const agent = this.agents.get(ip);
-    return agent && this.jsonOf(agent);
+    if (!agent) return undefined;
+    return agent.bytes ? agent.bytes.toString() : agent.render();
   }
 
   state(): MasterState {
@@ -133,18 +136,60 @@ export class StateReplica {
   }
 
   stateJson(): string {
-    return this.statePieces().join('');
+    return this.stateBytes().toString();
   }
 
-  /** The pieces whose concatenation is stateJson(), so a caller can encode them without one big string. */
-  statePieces(): string[] {
-    const pieces = [`{"network":${this.networkJson},"agents":[`];
+  /** GET /overlay-master/state's body: built once per revision, and only when asked. */
+  stateBytes(): Buffer {
+    if (this.body?.revision !== this.current)
+      this.body = { revision: this.current, bytes: buildStateBody(this.stateHead(), [...this.agents.values()]) };
+    return this.body.bytes;
+  }
+
+  /** The state's bytes with where each agent's are, for the next start of this master (state-cache.ts). */
+  stateCache(): StateCache {
+    const body = this.stateBytes();
+    const lengths = [...this.agents.values()].map((a) => a.bytes!.length);
+    return { revision: this.current, head: Buffer.byteLength(this.stateHead()), lengths, body };
+  }
+
+  /**
+   * Takes a cached answer as this revision's, each agent's bytes a view into
+   * it, when it is exactly this state's: same revision, same config echoed,
+   * the same agents in the same order. Returns whether it did.
+   */
+  adoptStateCache(cache: StateCache): boolean {
+    const head = Buffer.from(this.stateHead());
+    if (cache.revision !== this.current || cache.lengths.length !== this.agents.size || cache.head !== head.length) return false;
+    if (!cache.body.subarray(0, head.length).equals(head)) return false;
+    const views: Buffer[] = [];
+    let at = head.length;
     for (const agent of this.agents.values()) {
-      if (pieces.length > 1) pieces.push(',');
-      pieces.push(this.jsonOf(agent));
+      const view = cache.body.subarray(at, at + cache.lengths[views.length]!);
+      // Each agent's JSON begins with its own address: the cheap check that the order and set are this state's.
+      if (
+        !view
+          .subarray(0, 64)
+          .toString('latin1')
+          .startsWith(`{"ip":${JSON.stringify(agent.record.ip)},`)
+      )
+        return false;
+      views.push(view);
+      at += view.length + 1;
     }
-    pieces.push(']}');
-    return pieces;
+    // A sample rendered again must match byte for byte: an answer another vxnet version wrote is not this one's.
+    const agents = [...this.agents.values()];
+    const step = Math.max(1, Math.floor(agents.length / CACHE_SAMPLE));
+    for (let i = 0; i < agents.length; i += step) if (!views[i]!.equals(Buffer.from(agents[i]!.render()))) return false;
+    agents.forEach((agent, i) => {
+      agent.bytes = views[i];
+    });
+    this.body = { revision: this.current, bytes: cache.body };
+    return true;
+  }
+
+  private stateHead(): string {
+    return `{"network":${this.networkJson},"agents":[`;
   }
 
   /** Every container with its agent, and each agent's container engines (vxnet's addition to the DC/OS API). */
@@ -166,7 +211,7 @@ export class StateReplica {
    */
   subscribe(client: WatchClient, since: number | undefined, kind: WatcherKind = 'other'): () => void {
     const mtu = this.mtus.event(this.current);
-    return this.streams.add(client, [...(this.replay(since) ?? [this.resync()]), ...(mtu ? [mtuFrame(mtu)] : [])], kind);
+    return this.streams.add(client, [...(this.replay(since) ?? this.resync()), ...(mtu ? [mtuFrame(mtu)] : [])], kind);
   }
 
   /** Expired and quarantined allocations, and stranded containers (vxnet's addition). */
@@ -222,7 +267,7 @@ export class StateReplica {
             this.frameOf({ type: 'delete', ip: change.record.ip, revision: change.revision }, ''),
             expiredFrame(change.revision, change.record.ip, change.record.expired.at),
           );
-        else frames.push(this.frameOf(change, change.type === 'put' ? JSON.stringify(agentInfo(change.record, this.config)) : ''));
+        else frames.push(this.frameOf(change, change.type === 'put' ? agentInfoJson(change.record, this.config) : ''));
       })();
     } catch (e) {
       if (isVxnetError(e) && e.code === 'CONFLICT') return undefined; // no longer (or not yet) retained
@@ -245,9 +290,9 @@ export class StateReplica {
       this.networkJson = JSON.stringify(this.config.network);
       this.configStored = true;
       this.onConfig?.(this.config.network);
-      for (const agent of this.agents.values()) agent.json = undefined;
+      for (const agent of this.agents.values()) agent.bytes = undefined;
       // Every agent's view may have changed: watchers start over.
-      if (this.streams.clientCount > 0) this.streams.broadcast(this.resync());
+      if (this.streams.clientCount > 0) for (const part of this.resync()) this.streams.broadcast(part);
       return;
     }
     if (change.type === 'delete') {
@@ -268,8 +313,8 @@ export class StateReplica {
       return;
     }
     this.expired.delete(change.record.ip);
-    const json = JSON.stringify(agentInfo(change.record, this.config));
-    this.agents.set(change.record.ip, { record: change.record, json });
+    const json = agentInfoJson(change.record, this.config);
+    this.agents.set(change.record.ip, this.agentOf(change.record, json));
     if (this.streams.clientCount > 0) this.streams.broadcast(this.frameOf(change, json));
   }
 
@@ -277,14 +322,14 @@ export class StateReplica {
     return change.type === 'put' ? putFrame(change.revision, agentJson) : deleteFrame(change.revision, change.ip);
   }
 
-  private resync(): Buffer {
-    if (this.resyncCache?.revision !== this.current)
-      this.resyncCache = { revision: this.current, frame: encodePieces(resyncPieces(this.current, this.statePieces())) };
-    return this.resyncCache.frame;
+  /** The resync frame in three parts around the state's own bytes, never a copy of them. */
+  private resync(): Buffer[] {
+    const [before, after] = resyncFrameAround(this.current);
+    return [Buffer.from(before), this.stateBytes(), Buffer.from(after)];
   }
 
-  private jsonOf(agent: Agent): string {
-    agent.json ??= JSON.stringify(agentInfo(agent.record, this.config));
-    return agent.json;
+  /** An agent whose JSON is rendered on first use (a restart answers sooner), with the config of that moment. */
+  private agentOf(record: AgentRecord, json: string | undefined): Agent {
+    return { record, bytes: json === undefined ? undefined : Buffer.from(json), render: () => agentInfoJson(record, this.config) };
   }
 }

@@ -15,6 +15,47 @@ export interface MasterRole {
   notLeader(): VxnetError;
   /** The leader's URL when another master leads (for /healthz). */
   leader(): string | undefined;
+  /** A sole master that serves reads but takes no writes yet (for /healthz). */
+  readonly starting?: boolean;
+}
+
+/**
+ * A master with a store of its own (SQLite), from its start: reads come from
+ * the store at once, writes once the stored allocations are reserved (lead).
+ */
+export class SoleMasterRole implements MasterRole {
+  private leading: MasterService | undefined;
+
+  constructor(private readonly replica: StateReplica) {}
+
+  lead(service: MasterService): void {
+    this.leading = service;
+  }
+
+  get starting(): boolean {
+    return this.leading === undefined;
+  }
+
+  service(): MasterService | undefined {
+    return this.leading;
+  }
+
+  reads(): StateReplica {
+    return this.leading?.reads ?? this.replica;
+  }
+
+  notLeader(): VxnetError {
+    return this.leading
+      ? new VxnetError('NOT_LEADER', 'this master is stopping; retry in a few seconds')
+      : new VxnetError(
+          'NOT_LEADER',
+          `this master is starting: it reserves the stored allocations of ${this.replica.agentCount} agents before it takes writes; retry in a few seconds`,
+        );
+  }
+
+  leader(): undefined {
+    return undefined;
+  }
 }
 
 /** A master with a store of its own (SQLite): always the leader. */

@@ -7,7 +7,9 @@ import type { NetworkConfig } from '../config/types.js';
 import { VxnetError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { createMetrics } from './metrics.js';
-import { soleMaster } from './role.js';
+import { SoleMasterRole } from './role.js';
+import { StateReplica } from './replica.js';
+import { saveStateCache, takeStateCache } from './state-cache.js';
 import { buildMasterApp, listen, type MasterLimits, type MasterSecurity } from './server.js';
 import { reloadOnHangup } from './reload-hangup.js';
 import { MasterService } from './service.js';
@@ -33,6 +35,8 @@ export interface RunMasterOptions {
   say(text: string): void;
   /** Agent leases (`--agent-ttl`); off when absent. */
   leases?: LeaseSettings;
+  /** Where the /state answer is left at a clean stop for the next start (state-cache.ts); none when absent. */
+  stateCacheFile?: string;
 }
 
 /**
@@ -43,17 +47,18 @@ export interface RunMasterOptions {
 export async function runMaster(opts: RunMasterOptions): Promise<void> {
   let service: MasterService | undefined;
   const metrics = createMetrics(() => service);
-  service = await MasterService.start(opts.store, opts.config, {
-    storeArgs: opts.storeArgs,
-    observer: metrics.observer,
-    ...(opts.limits && { watch: opts.limits.watch }),
-    ...(opts.loadConfig && { loadConfig: opts.loadConfig }),
-    ...(opts.leases && { leases: opts.leases }),
-  });
-  const running = service;
-  opts.onHangup?.(() => void reloadOnHangup(running, opts.say));
+  // Reads first: the replica answers /state and the watch from the store while the
+  // service reserves every stored allocation (at 100,000 agents, seconds); writes wait for it.
+  const snap = await opts.store.snapshot();
+  const reads = await StateReplica.start(opts.store, opts.config, opts.limits?.watch, snap);
+  const cache = opts.stateCacheFile === undefined ? undefined : await takeStateCache(opts.stateCacheFile);
+  if (cache && !reads.adoptStateCache(cache))
+    opts.say(
+      `left ${opts.stateCacheFile} unused: it is not the state the store holds (revision ${snap.revision}); /state is rendered anew`,
+    );
+  const role = new SoleMasterRole(reads);
   const app = buildMasterApp({
-    role: soleMaster(service),
+    role,
     metrics,
     logLevel: opts.logLevel,
     listenHost: opts.listen.host,
@@ -61,14 +66,46 @@ export async function runMaster(opts: RunMasterOptions): Promise<void> {
     ...(opts.limits && { limits: opts.limits.http }),
   });
   const url = await listen(app, opts.listen.host, opts.listen.port, opts.security?.tls !== undefined).catch((e: NodeJS.ErrnoException) => {
+    reads.close();
     throw new VxnetError(
       'PRECONDITION',
       `cannot listen on ${opts.listen.host}:${opts.listen.port} (${e.code ?? e.message}); pick a free address with --listen HOST:PORT`,
     );
   });
+  if (snap.agents.length > 0)
+    process.stdout.write(
+      `vxnet master serving reads on ${url} while it reserves the stored allocations of ${snap.agents.length} agents (revision ${snap.revision})\n`,
+    );
+  try {
+    service = await MasterService.start(
+      opts.store,
+      opts.config,
+      {
+        storeArgs: opts.storeArgs,
+        observer: metrics.observer,
+        ...(opts.limits && { watch: opts.limits.watch }),
+        ...(opts.loadConfig && { loadConfig: opts.loadConfig }),
+        ...(opts.leases && { leases: opts.leases }),
+      },
+      reads,
+      snap,
+    );
+  } catch (e) {
+    // Refused (or the store failed): no write was ever taken; stop serving before the CLI reports it.
+    reads.close();
+    await app.close();
+    throw e;
+  }
+  role.lead(service);
+  const running = service;
+  opts.onHangup?.(() => void reloadOnHangup(running, opts.say));
   process.stdout.write(`vxnet master listening on ${url} (${service.agentCount} agents, revision ${service.revision}, ${opts.where})\n`);
   const signal = await opts.stop;
   opts.say(`${signal}: stopping`);
   await service.close();
   await app.close();
+  if (opts.stateCacheFile !== undefined && service.agentCount > 0)
+    await saveStateCache(opts.stateCacheFile, service.reads.stateCache()).catch((e: unknown) =>
+      opts.say(`could not leave the state for the next start in ${opts.stateCacheFile} (it will render it anew): ${String(e)}`),
+    );
 }

@@ -5,7 +5,7 @@ import { VxnetError } from '../errors.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import type { Change, Store } from '../store/store.js';
 import { MasterService } from './service.js';
-import type { WatchClient } from './watch-streams.js';
+import { frameRecorder } from './watch-recorder.test-helpers.js';
 
 const config: NetworkConfig = {
   vtep_subnet: '198.15.0.0/29',
@@ -23,8 +23,7 @@ const agentOf = (svc: MasterService, ip: string): AgentInfo | undefined => {
   return text === undefined ? undefined : (JSON.parse(text) as AgentInfo);
 };
 const recorder = () => {
-  const frames: string[] = [];
-  const client: WatchClient = { write: (f) => frames.push(f) > 0, pendingBytes: 0, close: () => {} };
+  const { frames, client } = frameRecorder();
   return { frames, client, events: () => frames.map((f) => /event: (\w+)/.exec(f)![1]) };
 };
 
@@ -145,8 +144,7 @@ describe('MasterService', () => {
 
   it('publishes every change to watchers in revision order', async () => {
     const svc = await start(new MemoryStore());
-    const frames: string[] = [];
-    const client: WatchClient = { write: (f) => frames.push(f) > 0, pendingBytes: 0, close: () => {} };
+    const { frames, client } = frameRecorder();
     svc.reads.subscribe(client, undefined);
     await Promise.all(['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((ip) => svc.register(reg(ip))));
     await svc.deleteAgents(['10.0.0.2']);

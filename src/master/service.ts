@@ -9,7 +9,7 @@ import { epochOf, leasesOfRecord, quarantineKey, registeredRecord } from '../all
 import { type CanonicalConfig, canonicalize } from '../config/canonical.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError, VxnetError } from '../errors.js';
-import type { AgentRecord, Change, Store } from '../store/store.js';
+import type { AgentRecord, Change, Snapshot, Store } from '../store/store.js';
 import type { AgentAccess, RegisterAccess } from './access.js';
 import { historyOfChanges } from './history-events.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -65,6 +65,26 @@ export function allocatorFor(config: CanonicalConfig, records: readonly AgentRec
   return allocator;
 }
 
+/** Records the allocator takes between two turns of the event loop at a start. */
+const ALLOCATOR_SLICE = 5_000;
+
+/**
+ * allocatorFor, giving the event loop back every ALLOCATOR_SLICE records: a
+ * master reserving 100,000 stored allocations (about a second) keeps
+ * answering reads from its replica meanwhile. Throws as allocatorFor.
+ */
+export async function allocatorInSlices(config: CanonicalConfig, records: readonly AgentRecord[]): Promise<Allocator> {
+  const allocator = new Allocator(config);
+  for (let i = 0; i < records.length; i++) {
+    for (const { key, lease } of leasesOfRecord(records[i]!)) allocator.occupy(key, lease);
+    if ((i + 1) % ALLOCATOR_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return allocator;
+}
+
+const sameRecords = (a: readonly AgentRecord[], b: readonly AgentRecord[]): boolean =>
+  a.length === b.length && a.every((r, i) => r === b[i]);
+
 /** The registration answer: the AgentInfo JSON with the agent's new credential added (the DC/OS shape otherwise unchanged). */
 const withCredential = (agentJson: string, secret: string): string => `{"credential":${JSON.stringify(secret)},${agentJson.slice(1)}`;
 
@@ -99,7 +119,9 @@ export class MasterService {
   /**
    * Eager recovery: snapshot, reconcile against `config`, reserve every stored
    * allocation, record the config. `standbyReads`, the replica this master
-   * served reads from as a standby on `store`, is kept. Throws RECONCILE_REFUSED (with every
+   * served reads from while standing by or starting on `store`, is kept;
+   * `taken`, the snapshot it was started from, saves reading the store again
+   * when nothing was committed since. Throws RECONCILE_REFUSED (with every
    * refusal's message) when the store contradicts the config.
    */
   static async start(
@@ -107,12 +129,23 @@ export class MasterService {
     config: NetworkConfig,
     options: MasterServiceOptions,
     standbyReads?: StateReplica,
+    taken?: Snapshot,
   ): Promise<MasterService> {
-    const snap = await store.snapshot();
+    const snap = taken && standbyReads?.revision === taken.revision ? taken : await store.snapshot();
     // Parsed once here; stored and shown as its text (`network`).
     const parsed = canonicalize(config);
+    // Reserved in slices first, so reads keep being answered; a refusal is kept for planConfigChange, whose
+    // own checks of the config come first and list every refusal at once.
+    const prebuilt = await allocatorInSlices(parsed, snap.agents).then(
+      (allocator) => () => allocator,
+      (e: unknown) => () => {
+        throw e;
+      },
+    );
+    const reserve = (next: CanonicalConfig, records: readonly AgentRecord[]): Allocator =>
+      next === parsed && sameRecords(records, snap.agents) ? prebuilt() : allocatorFor(next, records);
     // The rules of a reload without force (reload.ts): existing agents get added or re-enabled overlays now.
-    const { allocator, records, changes } = planConfigChange(snap, parsed, { storeArgs: options.storeArgs, allocatorFor });
+    const { allocator, records, changes } = planConfigChange(snap, parsed, { storeArgs: options.storeArgs, allocatorFor: reserve });
     // Before the service exists, so not through commitInOrder: the history is derived the same way.
     const byIp = new Map(snap.agents.map((r) => [r.ip, r]));
     const history = historyOfChanges(changes, (ip) => byIp.get(ip), new Date((options.wallNow ?? Date.now)()).toISOString());

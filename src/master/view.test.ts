@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalize } from '../config/canonical.js';
 import type { NetworkConfig } from '../config/types.js';
 import type { AgentRecord } from '../store/store.js';
-import { agentInfo, masterState } from './view.js';
+import { agentInfo, agentInfoJson, masterState } from './view.js';
 
 const seedText: NetworkConfig = {
   vtep_subnet: '198.15.0.0/20',
@@ -90,5 +90,43 @@ describe('agentInfo', () => {
     expect(o.backend.vxlan).toMatchObject({ vtep_ip6: 'fd03::1/64', vtep_mtu: 1450 });
     expect(o.mesos_bridge).toEqual({ name: 'm-v6', ip6: 'fd01:b:0:0:1::/81' });
     expect(o.docker_bridge).toEqual({ name: 'd-v6', ip6: 'fd01:b::1:8000:0:0/81' });
+  });
+});
+
+describe('agentInfoJson', () => {
+  const dual = canonicalize({
+    ...seedText,
+    vtep_subnet6: 'fd03::/64',
+    vtep_mtu: 1450,
+    overlays: [
+      { name: 'dcos', subnet: '44.128.0.0/16', prefix: 24 },
+      { name: 'both', subnet: '10.1.0.0/16', prefix: 24, subnet6: 'fd01:b::/64', prefix6: 80 },
+      { name: 'off', subnet: '10.2.0.0/16', prefix: 24, enabled: false },
+    ],
+  });
+  const base = seedRecord('10.0.0.1', 1, 1);
+  const cases: [string, AgentRecord, ReturnType<typeof canonicalize>][] = [
+    ['the seed agent', base, seedConfig],
+    ['no mesos bridge', { ...base, networkConfig: { ...all, mesos_bridge: false } }, seedConfig],
+    ['no bridges at all', { ...base, networkConfig: { ...all, mesos_bridge: false, docker_bridge: false } }, seedConfig],
+    ['an allocation error with quotes and non-ASCII', { ...base, overlays: { dcos: { error: 'no "free" /24 — full' } } }, seedConfig],
+    ['a failed report', { ...base, status: { dcos: { status: 'STATUS_FAILED', error: 'bridge\nfailed' } } }, seedConfig],
+    ['no subnets asked for', { ...base, networkConfig: { ...all, allocate_subnet: false }, overlays: {} }, dual],
+    [
+      'dual stack, IPv6 VTEP, a disabled overlay still held',
+      {
+        ...base,
+        vtepIp6: 'fd03::1',
+        overlays: {
+          dcos: { subnet: '44.128.0.0/24' },
+          both: { subnet: '10.1.3.0/24', subnet6: 'fd01:b:0:0:1::/80' },
+          off: { subnet: '10.2.0.0/24' },
+        },
+      },
+      dual,
+    ],
+  ];
+  it.each(cases)('is JSON.stringify(agentInfo(...)) byte for byte: %s', (_, record, config) => {
+    expect(agentInfoJson(record, config)).toBe(JSON.stringify(agentInfo(record, config)));
   });
 });

@@ -89,6 +89,75 @@ export function agentInfo(record: AgentRecord, config: CanonicalConfig): AgentIn
   return { ip: record.ip, overlays: listedOverlays(record, config).map((o) => overlayInfo(record, o, backend)) };
 }
 
+/** JSON of each overlay's config, made once per config (a reload makes new objects). */
+const overlayJson = new WeakMap<OverlayConfig, string>();
+
+function overlayConfigJson(overlay: OverlayConfig): string {
+  const known = overlayJson.get(overlay);
+  if (known !== undefined) return known;
+  const json = JSON.stringify(overlay);
+  overlayJson.set(overlay, json);
+  return json;
+}
+
+/**
+ * A JSON string literal, as JSON.stringify writes it. Addresses, names and
+ * MACs need no escaping, so they skip JSON.stringify's per-call cost; anything
+ * that does (quotes, backslashes, control characters, surrogates) goes through it.
+ */
+function quoted(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text);
+  }
+  return `"${text}"`;
+}
+
+function vxlanJson(vxlan: AgentOverlayInfo['backend']['vxlan']): string {
+  let json = `{"vni":${vxlan.vni},"vtep_name":${quoted(vxlan.vtep_name)},"vtep_ip":${quoted(vxlan.vtep_ip)},"vtep_mac":${quoted(vxlan.vtep_mac)}`;
+  if (vxlan.vtep_ip6 !== undefined) json += `,"vtep_ip6":${quoted(vxlan.vtep_ip6)}`;
+  if (vxlan.vtep_mtu !== undefined) json += `,"vtep_mtu":${JSON.stringify(vxlan.vtep_mtu)}`;
+  return `${json}}`;
+}
+
+function stateJson(state: AgentOverlayInfo['state']): string {
+  return `{"status":${quoted(state.status)}${state.error === undefined ? '' : `,"error":${quoted(state.error)}`}}`;
+}
+
+function bridgeJson(prefix: 'm' | 'd', name: string, v4: Halves, v6: Halves): string | undefined {
+  const ip = v4 === undefined ? undefined : prefix === 'm' ? v4.mesos : v4.docker;
+  const ip6 = v6 === undefined ? undefined : prefix === 'm' ? v6.mesos : v6.docker;
+  if (ip === undefined && ip6 === undefined) return undefined;
+  return `{"name":${quoted(`${prefix}-${name}`)}${ip === undefined ? '' : `,"ip":${quoted(ip)}`}${ip6 === undefined ? '' : `,"ip6":${quoted(ip6)}`}}`;
+}
+
+/**
+ * `JSON.stringify(agentInfo(record, config))`, written directly: a restart
+ * renders every agent for the first GET /state (100,000 agents: about half the
+ * time of building the objects and stringifying them). Same keys, same order.
+ */
+export function agentInfoJson(record: AgentRecord, config: CanonicalConfig): string {
+  const backend = `{"vxlan":${vxlanJson(vxlanBackend(record, config))}}`;
+  const { mesos_bridge: mesos, docker_bridge: docker } = record.networkConfig;
+  const overlays: string[] = [];
+  for (const overlay of listedOverlays(record, config)) {
+    const alloc: OverlayAllocation = record.overlays[overlay.name] ?? {};
+    let json = `{"info":${overlayConfigJson(overlay)},"backend":${backend},"state":${stateJson(overlayState(record, overlay.name))}`;
+    if (alloc.subnet !== undefined) json += `,"subnet":${quoted(alloc.subnet)}`;
+    if (alloc.subnet6 !== undefined) json += `,"subnet6":${quoted(alloc.subnet6)}`;
+    if (mesos || docker) {
+      const v4 = alloc.subnet === undefined ? undefined : bridgeHalves(alloc.subnet);
+      const v6 = alloc.subnet6 === undefined ? undefined : bridgeHalves(alloc.subnet6);
+      const mesosBridge = mesos ? bridgeJson('m', overlay.name, v4, v6) : undefined;
+      const dockerBridge = docker ? bridgeJson('d', overlay.name, v4, v6) : undefined;
+      if (mesosBridge) json += `,"mesos_bridge":${mesosBridge}`;
+      if (dockerBridge) json += `,"docker_bridge":${dockerBridge}`;
+    }
+    overlays.push(`${json}}`);
+  }
+  return `{"ip":${quoted(record.ip)},"overlays":[${overlays.join(',')}]}`;
+}
+
 /** DC/OS MasterState: the config echoed, agents in registration order. */
 export function masterState(config: CanonicalConfig, records: Iterable<AgentRecord>): MasterState {
   const sorted = [...records].sort((a, b) => a.seq - b.seq);

@@ -36,24 +36,13 @@ export const putFrame = (revision: number, agentJson: string): string =>
 export const deleteFrame = (revision: number, ip: string): string =>
   frame('delete', revision, `{"type":"delete","revision":${revision},"ip":${JSON.stringify(ip)}}`);
 
-export const resyncFrame = (revision: number, stateJson: string): string => resyncPieces(revision, [stateJson]).join('');
+export const resyncFrame = (revision: number, stateJson: string): string => resyncFrameAround(revision).join(stateJson);
 
-/** The resync frame as pieces around the state's own, to be encoded without one multi-MB string. */
-export const resyncPieces = (revision: number, statePieces: readonly string[]): string[] => [
+/** The resync frame's text before and after the state, so the state's bytes are sent as they are. */
+export const resyncFrameAround = (revision: number): [string, string] => [
   `id: ${revision}\nevent: resync\ndata: {"type":"resync","revision":${revision},"state":`,
-  ...statePieces,
   '}\n\n',
 ];
-
-/** UTF-8 of the joined pieces, written straight into one buffer (no multi-MB temporary strings). */
-export function encodePieces(pieces: readonly string[]): Buffer {
-  let total = 0;
-  for (const p of pieces) total += Buffer.byteLength(p);
-  const body = Buffer.allocUnsafe(total);
-  let offset = 0;
-  for (const p of pieces) offset += body.write(p, offset);
-  return body;
-}
 
 export const DEFAULT_MAX_PENDING_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_WATCHERS = 2_000;

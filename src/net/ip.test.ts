@@ -112,7 +112,15 @@ describe('parseIp / formatIp round trip', () => {
     { description: 'IPv4 octet over 255', input: '256.1.1.1' },
     { description: 'IPv4 with three octets', input: '1.2.3' },
     { description: 'IPv4 with a leading zero (octal ambiguity)', input: '01.2.3.4' },
+    { description: 'IPv4 with five octets', input: '1.2.3.4.5' },
+    { description: 'IPv4 with an empty octet', input: '1..3.4' },
+    { description: 'IPv4 with a leading dot', input: '.1.2.3' },
+    { description: 'IPv4 with a trailing dot', input: '1.2.3.4.' },
+    { description: 'IPv4 with a four-digit octet', input: '1.2.3.0004' },
+    { description: 'IPv4 with a leading zero in the last octet', input: '1.2.3.04' },
+    { description: 'IPv4 with a sign', input: '1.2.3.+4' },
     { description: 'surrounding space', input: ' 1.2.3.4' },
+    { description: 'trailing space', input: '1.2.3.4 ' },
     { description: 'empty text', input: '' },
     { description: 'nine IPv6 groups', input: '1:2:3:4:5:6:7:8:9' },
     { description: 'eight groups plus "::"', input: '1:2:3:4:5:6:7:8::' },
@@ -141,6 +149,9 @@ describe('parseCidr', () => {
     { description: 'IPv6 host bits are reported', input: 'fd00::1/64', base: 'fd00::', aligned: false },
     { description: 'an aligned network', input: '192.168.128.0/17', base: '192.168.128.0', aligned: true },
     { description: 'a /0', input: '::/0', base: '::', aligned: true },
+    { description: 'an IPv4 /0 keeps no bit', input: '255.1.2.3/0', base: '0.0.0.0', aligned: false },
+    { description: 'an IPv4 /32 keeps every bit', input: '255.255.255.255/32', base: '255.255.255.255', aligned: true },
+    { description: 'the top bit of an IPv4 /1', input: '200.0.0.1/1', base: '128.0.0.0', aligned: false },
   ])('$description: $input', ({ input, base, aligned }) => {
     const r = parseCidr(input);
     expect(r.ok && formatIp({ family: r.cidr.family, value: r.cidr.base })).toBe(base);

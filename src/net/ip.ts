@@ -19,15 +19,38 @@ export interface Cidr {
 
 export const familyBits = (family: Family): number => (family === 4 ? 32 : 128);
 
-const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/**
+ * A dotted quad as a 32-bit number, or -1: four decimal parts of 0..255,
+ * no leading zeros (an "010" is octal to some tools). One pass, no regex or
+ * bigint: a master restart parses several addresses per stored agent.
+ */
+function ipv4Value(text: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else return -1;
+  }
+  return digits === 0 || dots !== 3 ? -1 : value * 256 + part;
+}
 
 /** Parses a dotted-quad or IPv6 text address; returns undefined when it is not one. */
 export function parseIp(text: string): Ip | undefined {
   if (typeof text !== 'string') return undefined;
-  if (IPV4_RE.test(text)) {
-    const value = text.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
-    return { family: 4, value };
-  }
+  const v4 = ipv4Value(text);
+  if (v4 >= 0) return { family: 4, value: BigInt(v4) };
   if (text.includes(':')) return parseIpv6(text);
   return undefined;
 }
@@ -67,8 +90,8 @@ function parseIpv6(text: string): Ip | undefined {
 /** Formats an address canonically (RFC 5952 for IPv6: lowercase, longest zero run compressed). */
 export function formatIp(ip: Ip): string {
   if (ip.family === 4) {
-    const v = ip.value;
-    return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
+    const v = Number(ip.value);
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
   }
   // RFC 5952 section 5: IPv4-mapped addresses keep the dotted quad.
   if (ip.value >> 32n === 0xffffn) return `::ffff:${formatIp({ family: 4, value: ip.value & 0xffffffffn })}`;
@@ -107,15 +130,32 @@ export function parseCidr(text: string): CidrParse {
   const ip = parseIp(text.slice(0, slash));
   if (!ip) return { ok: false, reason: `"${text.slice(0, slash)}" is not an IPv4 or IPv6 address` };
   const lenText = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(lenText)) return { ok: false, reason: `"${lenText}" is not a prefix length` };
+  if (!isPrefixText(lenText)) return { ok: false, reason: `"${lenText}" is not a prefix length` };
   // "/08" is read as 8 by some tools and refused or read as octal by others: say which was meant.
   if (lenText.length > 1 && lenText.startsWith('0'))
     return { ok: false, reason: `prefix length "${lenText}" has a leading zero: write /${Number(lenText)}` };
   const length = Number(lenText);
   const bits = familyBits(ip.family);
   if (length > bits) return { ok: false, reason: `prefix length ${length} exceeds ${bits} for IPv${ip.family}` };
-  const base = ip.value & netmask(ip.family, length);
+  const base = ip.family === 4 ? BigInt(ipv4Base(Number(ip.value), length)) : ip.value & netmask(ip.family, length);
   return { ok: true, cidr: { family: ip.family, base, length }, aligned: base === ip.value };
+}
+
+/** An IPv4 address with its host bits cleared, in numbers (no bigint: a restart parses every stored subnet). */
+function ipv4Base(value: number, length: number): number {
+  const hostBits = 32 - length;
+  // `>>> 32` shifts by 0 in JavaScript, so a /0 is its own case.
+  return hostBits >= 32 ? 0 : (value >>> hostBits) * 2 ** hostBits;
+}
+
+/** One to three decimal digits. */
+function isPrefixText(text: string): boolean {
+  if (text.length < 1 || text.length > 3) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** Parses a CIDR that must be valid; throws otherwise. For values already validated. */

@@ -12,7 +12,7 @@ import { parseHeartbeat } from '../lease-requests.js';
 import { parseReloadRequest, reloadAnswer } from '../reload-request.js';
 import type { MasterRole } from '../role.js';
 import type { MasterService } from '../service.js';
-import { encodePieces, type WatchClient, type WatcherKind } from '../watch-streams.js';
+import type { WatchClient, WatcherKind } from '../watch-streams.js';
 import type { MasterAuth } from './auth.js';
 
 type IpParams = { Params: { ip: string } };
@@ -56,13 +56,10 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     }
   });
 
-  // The state as bytes, rebuilt only after a change: a GET is then one socket write.
-  let stateCache: { from: StateReplica; revision: number; body: Buffer } | undefined;
+  // The state as bytes, rebuilt only after a change (the replica keeps them): a GET is then one socket write.
   app.get('/overlay-master/state', async (req, reply) => {
     const from = reads(req);
-    if (stateCache?.from !== from || stateCache.revision !== from.revision)
-      stateCache = { from, revision: from.revision, body: encodePieces(from.statePieces()) };
-    return reply.header(REVISION_HEADER, String(stateCache.revision)).type(JSON_TYPE).send(stateCache.body);
+    return reply.header(REVISION_HEADER, String(from.revision)).type(JSON_TYPE).send(from.stateBytes());
   });
 
   app.get<IpParams>('/overlay-master/agents/:ip', async (req, reply) => {
@@ -150,6 +147,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     if (service && trouble !== undefined)
       return reply.code(503).send({ status: 'degraded', reason: trouble, agents: service.agentCount, revision: service.revision });
     if (service) return { status: 'ok', agents: service.agentCount, revision: service.revision };
+    if (role.starting && from) return reply.code(503).send({ status: 'starting', agents: from.agentCount, revision: from.revision });
     return { status: 'standby', leader: role.leader() ?? null, ...(from && { agents: from.agentCount, revision: from.revision }) };
   });
 

@@ -1,0 +1,100 @@
+// A sole master from its start: reads are answered from the store before the
+// stored allocations are reserved; writes are refused with a retryable 503
+// until the service leads.
+import { afterEach, describe, expect, it } from 'vitest';
+import { canonicalize } from '../../config/canonical.js';
+import { DEFAULT_NETWORK_CONFIG } from '../../config/types.js';
+import { MemoryStore } from '../../store/memory/memory-store.js';
+import { createMetrics } from '../metrics.js';
+import { StateReplica } from '../replica.js';
+import { SoleMasterRole } from '../role.js';
+import { buildMasterApp } from '../server.js';
+import { MasterService, allocatorFor, allocatorInSlices } from '../service.js';
+
+const register = (ip: string) => ({
+  method: 'POST' as const,
+  url: '/overlay-master/agents',
+  payload: { ip, network_config: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true } },
+});
+
+describe('a sole master while it starts', () => {
+  const closing: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const close of closing.splice(0)) await close();
+  });
+
+  it('answers /state from the store, refuses writes with a retryable 503 that says why, then takes them once it leads', async () => {
+    const store = new MemoryStore();
+    const first = await MasterService.start(store, DEFAULT_NETWORK_CONFIG, { storeArgs: '--data /d' });
+    await first.register({ ip: '10.0.0.1', networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true } });
+    const before = first.reads.stateJson();
+    await first.close();
+
+    const snap = await store.snapshot();
+    const reads = await StateReplica.start(store, DEFAULT_NETWORK_CONFIG, {}, snap);
+    const role = new SoleMasterRole(reads);
+    const app = buildMasterApp({ role, metrics: createMetrics(() => role.service()), logLevel: 'silent' });
+    closing.push(() => app.close());
+    await app.ready();
+
+    const state = await app.inject({ method: 'GET', url: '/overlay-master/state' });
+    expect(state.statusCode).toBe(200);
+    expect(state.json()).toEqual(JSON.parse(before));
+    const refused = await app.inject(register('10.0.0.2'));
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json().error).toMatchObject({ code: 'NOT_LEADER', message: expect.stringContaining('is starting') });
+    const health = await app.inject({ method: 'GET', url: '/healthz' });
+    expect([health.statusCode, health.json().status]).toEqual([503, 'starting']);
+
+    const service = await MasterService.start(store, DEFAULT_NETWORK_CONFIG, { storeArgs: '--data /d' }, reads, snap);
+    closing.unshift(() => service.close());
+    role.lead(service);
+    expect(service.reads).toBe(reads);
+    expect((await app.inject(register('10.0.0.2'))).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json().status).toBe('ok');
+    expect((await app.inject({ method: 'GET', url: '/overlay-master/state' })).json().agents).toHaveLength(2);
+  });
+});
+
+describe('allocatorInSlices', () => {
+  const config = canonicalize({
+    vtep_subnet: '198.18.0.0/16',
+    vtep_mac_oui: '70:B3:D5:00:00:00',
+    overlays: [{ name: 'a', subnet: '10.0.0.0/8', prefix: 24 }],
+  });
+
+  it('holds what allocatorFor holds, and lets other work run between its slices', async () => {
+    const store = new MemoryStore();
+    const svc = await MasterService.start(store, config.network, { storeArgs: '--data /d' });
+    const all = { allocate_subnet: true, mesos_bridge: true, docker_bridge: true };
+    for (let i = 0; i < 12_000; i += 1_000)
+      await Promise.all(
+        Array.from({ length: 1_000 }, (_, j) => svc.register({ ip: `172.16.${(i + j) >> 8}.${(i + j) & 255}`, networkConfig: all })),
+      );
+    await svc.close();
+    const { agents } = await store.snapshot();
+
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    const sliced = await allocatorInSlices(config, agents);
+    clearInterval(ticking);
+    const whole = allocatorFor(config, agents);
+    expect(sliced.usage()).toEqual(whole.usage());
+    for (const r of agents) expect(sliced.leaseOf(r.ip)).toEqual(whole.leaseOf(r.ip));
+    expect(turns).toBeGreaterThan(0);
+  });
+
+  it('refuses a store where two agents hold one block, as allocatorFor does', async () => {
+    const store = new MemoryStore();
+    const svc = await MasterService.start(store, config.network, { storeArgs: '--data /d' });
+    const all = { allocate_subnet: true, mesos_bridge: true, docker_bridge: true };
+    await svc.register({ ip: '172.16.0.1', networkConfig: all });
+    await svc.register({ ip: '172.16.0.2', networkConfig: all });
+    await svc.close();
+    const [a, b] = (await store.snapshot()).agents;
+    const twice = [a!, { ...b!, overlays: a!.overlays }];
+    expect(() => allocatorFor(config, twice)).toThrow('agent 172.16.0.1 holds too');
+    await expect(allocatorInSlices(config, twice)).rejects.toThrow('agent 172.16.0.1 holds too');
+  });
+});
