@@ -33,6 +33,13 @@ import {
   type WatchStreamsOptions,
 } from './watch-streams.js';
 
+/** Whether `bytes` begin with the ASCII `text` (no string made: adoptStateCache checks every agent). */
+function startsWith(bytes: Buffer, text: string): boolean {
+  if (bytes.length < text.length) return false;
+  for (let i = 0; i < text.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
 /** How many agents of a cached answer are rendered again to check it (replica.adoptStateCache). */
 const CACHE_SAMPLE = 64;
 
@@ -124,6 +131,12 @@ export class StateReplica {
     return this.agents.size;
   }
 
+  /** The record of `ip` as this replica holds it, once it has applied revision `atLeast` (expired agents too). */
+  storedRecord(ip: string, atLeast: number): AgentRecord | undefined {
+    if (this.current < atLeast) return undefined;
+    return this.agents.get(ip)?.record ?? this.expired.get(ip);
+  }
+
   /** The agent's AgentInfo as JSON, or undefined when it is not registered. */
   agentText(ip: string): string | undefined {
     const agent = this.agents.get(ip);
@@ -167,13 +180,7 @@ export class StateReplica {
     for (const agent of this.agents.values()) {
       const view = cache.body.subarray(at, at + cache.lengths[views.length]!);
       // Each agent's JSON begins with its own address: the cheap check that the order and set are this state's.
-      if (
-        !view
-          .subarray(0, 64)
-          .toString('latin1')
-          .startsWith(`{"ip":${JSON.stringify(agent.record.ip)},`)
-      )
-        return false;
+      if (!startsWith(view, `{"ip":${JSON.stringify(agent.record.ip)},`)) return false;
       views.push(view);
       at += view.length + 1;
     }

@@ -5,6 +5,7 @@ import { VxnetError } from '../errors.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import type { Change, Store } from '../store/store.js';
 import { MasterService } from './service.js';
+import type { AgentRecord } from '../store/store.js';
 import { frameRecorder } from './watch-recorder.test-helpers.js';
 
 const config: NetworkConfig = {
@@ -116,6 +117,17 @@ describe('MasterService', () => {
     store.failing = false;
     expect(agentOf(svc, '10.0.0.1')).toBeUndefined();
     expect((await parsed(svc.register(reg('10.0.0.2')))).overlays[0]!.subnet).toBe('44.128.0.0/24');
+  });
+
+  it('holds one copy of each committed record, shared with its replica', async () => {
+    const svc = await start(new MemoryStore());
+    await svc.register(reg('10.0.0.1'));
+    await svc.reportStatus('10.0.0.1', { overlays: [{ name: 'a', status: 'STATUS_OK' }] });
+    const own = (svc as unknown as { records: Map<string, AgentRecord> }).records.get('10.0.0.1');
+    expect(own).toBeDefined();
+    expect(own).toBe(svc.reads.storedRecord('10.0.0.1', svc.revision));
+    expect(own!.status.a).toEqual({ status: 'STATUS_OK' });
+    await svc.close();
   });
 
   it('frees deleted agents so a re-registration gets identical values', async () => {

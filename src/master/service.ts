@@ -389,12 +389,29 @@ export class MasterService {
     const outcome = await committed;
     await previous;
     try {
-      if ('revision' in outcome) apply(outcome.revision);
+      if ('revision' in outcome) {
+        apply(outcome.revision);
+        this.shareWithReads(changes, outcome.revision);
+      }
     } finally {
       done();
     }
     if ('error' in outcome) throw outcome.error;
     return outcome.revision;
+  }
+
+  /**
+   * Holds the replica's copy of each record just committed instead of its
+   * own, once the replica has applied the commit (SQLite: at once; etcd: when
+   * its watch catches up, else the own copy stays): one copy of every record,
+   * not two (100,000 agents: about 100 MB). Records are never changed in place.
+   */
+  private shareWithReads(changes: readonly Change[], revision: number): void {
+    for (const change of changes) {
+      if (change.type !== 'put' || this.records.get(change.record.ip) !== change.record) continue;
+      const stored = this.reads.storedRecord(change.record.ip, revision);
+      if (stored) this.records.set(change.record.ip, stored);
+    }
   }
 
   private applyPut(record: AgentRecord): void {

@@ -21,13 +21,17 @@ function parse(where: string, text: unknown, fix: string): unknown {
   }
 }
 
-/** An agent record stored under `key` (its IP). */
-export function readRecord(where: string, key: string, text: unknown, fix: string): AgentRecord {
-  const record = parse(where, text, fix);
+/** An agent record stored under `key` (its IP); `where` is made only for an error (a restart reads every row). */
+export function readRecord(where: () => string, key: string, text: unknown, fix: string): AgentRecord {
+  let record: unknown;
+  try {
+    record = typeof text === 'string' ? JSON.parse(text) : undefined;
+  } catch {}
+  if (record === undefined) parse(where(), text, fix); // throws, saying why
   const problem = recordProblem('record', record);
-  if (problem) throw damaged(where, `${problem.path} is ${shown(problem.value, 80)} but ${problem.rule}`, fix);
+  if (problem) throw damaged(where(), `${problem.path} is ${shown(problem.value, 80)} but ${problem.rule}`, fix);
   const ip = (record as AgentRecord).ip;
-  if (ip !== key) throw damaged(where, `record.ip is ${JSON.stringify(ip)} but the row is keyed ${JSON.stringify(key)}`, fix);
+  if (ip !== key) throw damaged(where(), `record.ip is ${JSON.stringify(ip)} but the row is keyed ${JSON.stringify(key)}`, fix);
   return record as AgentRecord;
 }
 

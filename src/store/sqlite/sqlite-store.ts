@@ -118,7 +118,7 @@ export class SqliteStore implements Store {
         ...(config !== undefined && { config: readConfig(`${this.file}, meta row "config"`, config, fix) }),
         agents: this.sql.agentRows
           .all()
-          .map((row) => readRecord(`${this.file}, agents row ${JSON.stringify(row.ip)}`, row.ip, row.record, fix)),
+          .map((row) => readRecord(() => `${this.file}, agents row ${JSON.stringify(row.ip)}`, row.ip, row.record, fix)),
       };
     });
   }
