@@ -1,5 +1,6 @@
 // The agent's level-triggered loop. Watch events only update what the master
-// says and wake the loop. Passes plan against a belief of the kernel (the
+// says and wake the loop (the echo of a report, which changes only an
+// agent's `state`, does neither: peers.ts). Passes plan against a belief of the kernel (the
 // last full observation plus the ops applied since, plus the tables re-read
 // since). What a pass reads depends on what woke it: a watch event reads
 // nothing; an `ip monitor` event re-reads only the table it names; a tick
@@ -33,6 +34,7 @@ import type { DesiredState, ObservedState } from './model.js';
 import { plan } from './plan.js';
 import type { Clock, Host, Kernel, KernelTable } from './ports.js';
 import { Reporter } from './reporter.js';
+import { afterResync, changesProgramming } from './peers.js';
 import { parseSelf, type Self, type SelfOptions } from './self.js';
 import { clusterMtuOf, describeMtu, type MtuFlag, ownMtuOf } from './mtu.js';
 import { SHARED, StatusTracker } from './status.js';
@@ -101,7 +103,7 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message 
 export class AgentLoop {
   /** This agent's allocation, parsed when the master sends it. */
   private self: Self | undefined;
-  private readonly peers = new Map<string, AgentInfo>();
+  private peers = new Map<string, AgentInfo>();
   private synced = false;
   private needsRegistration = true;
   private readonly status: StatusTracker;
@@ -120,7 +122,7 @@ export class AgentLoop {
   private failing = false;
   /** Counts changes to `peers`, for the desired-state cache. */
   private peersVersion = 0;
-  private desiredCache: { key: { self: Self; version: number; underlay: string }; result: DesiredResult } | undefined;
+  private desiredCache: { key: { own: Self['own']; version: number; underlay: string }; result: DesiredResult } | undefined;
   /** vxnet's bridges as the last full pass desired them. */
   private bridges: string[] = [];
   /** Docker's containers as the last Docker step found them. */
@@ -179,13 +181,24 @@ export class AgentLoop {
     if (this.failing || now - this.lastFullAt >= (this.options.resyncMs ?? RESYNC_MS)) this.due.kernel = 'all';
   }
 
-  private setMe(info: AgentInfo): void {
-    if (info === this.self?.info) return;
-    if (!this.self || allocationKey(this.self.info) !== allocationKey(info)) {
+  /** True when what this host programs may have changed (not for the echo of its own status report). */
+  private setMe(info: AgentInfo): boolean {
+    if (info === this.self?.info) return false;
+    const allocated = !this.self || allocationKey(this.self.info) !== allocationKey(info);
+    if (allocated) {
       this.status.reset(info.overlays.filter(isEnabled).map((o) => o.info.name));
       this.due.kernel = 'all';
     }
-    this.self = parseSelf(info, this.selfOptions());
+    const own = this.self?.own;
+    this.self = this.parsed(info);
+    return allocated || this.self.own !== own;
+  }
+
+  /** `parseSelf`, keeping the old `own` when it is the same: the desired state is cached by it. */
+  private parsed(info: AgentInfo): Self {
+    const self = parseSelf(info, this.selfOptions());
+    const own = this.self?.own;
+    return own && JSON.stringify(own) === JSON.stringify(self.own) ? { ...self, own } : self;
   }
 
   private selfOptions(): SelfOptions {
@@ -199,7 +212,7 @@ export class AgentLoop {
     this.mtu[key] = value;
     const before = this.self?.mtu;
     if (!this.self) return false;
-    this.self = parseSelf(this.self.info, this.selfOptions());
+    this.self = this.parsed(this.self.info);
     if (before?.container === this.self.mtu.container && before.vxlan === this.self.mtu.vxlan) return false;
     this.deps.log(describeMtu(this.self.mtu));
     return true;
@@ -207,21 +220,28 @@ export class AgentLoop {
 
   /** Event types this agent does not know are ignored: the stream may grow. */
   onWatchEvent(event: WatchEvent): void {
+    // Whether a peer's programming changed (peers.ts): a report's echo changes nothing.
+    let peersChanged: boolean;
     switch (event.type) {
-      case 'resync':
-        this.peers.clear();
-        for (const agent of event.state.agents) this.peers.set(agent.ip, agent);
+      case 'resync': {
+        const next = afterResync(this.peers, event.state.agents, this.options.ip);
+        this.peers = next.peers;
+        peersChanged = next.changed || !this.synced;
         // Without the config (a malformed frame) nothing is removed for lack of it.
         this.configured = Array.isArray(event.state.network?.overlays)
           ? new Set(event.state.network.overlays.map((o) => o.name))
           : undefined;
         this.synced = true;
         break;
-      case 'put':
-        this.peers.set(event.agent.ip, event.agent);
+      }
+      case 'put': {
+        const ip = event.agent.ip;
+        peersChanged = ip !== this.options.ip && changesProgramming(this.peers.get(ip), event.agent);
+        if (peersChanged || ip === this.options.ip) this.peers.set(ip, event.agent);
         break;
+      }
       case 'delete':
-        this.peers.delete(event.ip);
+        peersChanged = this.peers.delete(event.ip) && event.ip !== this.options.ip;
         break;
       case 'mtu':
         // Bridges, conflists and Docker networks: a full pass.
@@ -231,10 +251,11 @@ export class AgentLoop {
         return;
     }
     const mine = this.peers.get(this.options.ip);
-    if (mine) this.setMe(mine);
-    else if (this.synced && this.self) this.needsRegistration = true; // deleted at the master
+    const meChanged = mine ? this.setMe(mine) : false;
+    if (!mine && this.synced && this.self) this.needsRegistration = true; // deleted at the master
+    if (peersChanged) this.peersVersion++;
+    if (!peersChanged && !meChanged && !this.needsRegistration) return;
     this.due.plan = true;
-    this.peersVersion++;
     this.wake();
   }
 
@@ -328,9 +349,9 @@ export class AgentLoop {
 
   /** The desired state, worked out again only when the master's view or the underlay changed (not on every full pass). */
   private desiredOf(self: Self): DesiredResult {
-    const key = { self, version: this.peersVersion, underlay: JSON.stringify(this.underlay ?? null) };
+    const key = { own: self.own, version: this.peersVersion, underlay: JSON.stringify(this.underlay ?? null) };
     const c = this.desiredCache;
-    if (c && c.key.self === key.self && c.key.version === key.version && c.key.underlay === key.underlay) return c.result;
+    if (c && c.key.own === key.own && c.key.version === key.version && c.key.underlay === key.underlay) return c.result;
     const result = desiredFrom(self.own, [...this.peers.values()], this.underlay, this.options);
     this.desiredCache = { key, result };
     return result;

@@ -19,6 +19,7 @@ import { linuxKernel } from '../agent/linux/kernel.js';
 import { monitorKernel } from '../agent/linux/monitor.js';
 import { applyNft, nftTables } from '../agent/linux/nft.js';
 import { AgentLoop } from '../agent/loop.js';
+import { keepYoungGenerationSmall } from '../agent/heap.js';
 import { MasterClient } from '../agent/master-client.js';
 import { type CheckedFlags, checkAgentFlags, checkCniBinDir, checkIpOnHost, type RawAgentFlags } from '../agent/options.js';
 import { systemClock, type Host } from '../agent/ports.js';
@@ -142,6 +143,7 @@ function ipamCollector(flags: CheckedFlags, opts: AgentCliOptions, loop: AgentLo
 }
 
 async function runAgent(opts: AgentCliOptions): Promise<void> {
+  keepYoungGenerationSmall(); // src/agent/heap.ts: issue 10 (i)
   const { flags, errors } = checkAgentFlags(opts);
   if (errors.length === 0 && flags) errors.push(...(await preconditions(flags.ip, opts.cniBinDir)));
   const token = opts.tokenFile === undefined ? undefined : await readToken(opts.tokenFile).catch((e: Error) => e);

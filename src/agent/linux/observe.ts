@@ -56,15 +56,15 @@ async function readIpText(exec: Exec, tables: IpTable[]): Promise<{ outputs: str
 }
 
 function parseIp(tables: IpTable[], { outputs, lines }: { outputs: string[]; lines: string[] }): Map<IpTable, unknown> {
-  return new Map(
-    outputs.map((text, i) => {
-      try {
-        return [tables[i]!, JSON.parse(text) as unknown];
-      } catch {
-        throw new VxnetError('KERNEL', `ip ${lines[i]} printed no JSON: ${text.slice(0, 200)}`);
-      }
-    }),
-  );
+  return new Map(tables.map((t, i) => [t, parseIpLine({ outputs, lines }, i)]));
+}
+
+function parseIpLine({ outputs, lines }: { outputs: string[]; lines: string[] }, i: number): unknown {
+  try {
+    return JSON.parse(outputs[i]!) as unknown;
+  } catch {
+    throw new VxnetError('KERNEL', `ip ${lines[i]} printed no JSON: ${outputs[i]!.slice(0, 200)}`);
+  }
 }
 
 /** Only these tables: at most one `ip -batch` and one `bridge` process. */
@@ -81,35 +81,42 @@ export async function readTables(exec: Exec, tables: ReadonlySet<KernelTable>): 
   };
 }
 
-/** The last full read, by a digest of what the tools printed (not the text: that is megabytes at 4,093 peers). */
+/**
+ * The last full read, per table: a digest of what the tool printed for the
+ * big tables (not the text: that is megabytes at 4,093 peers), and the parsed
+ * links as JSON (their output changes by itself: a bridge's `gc_timer`).
+ */
 export interface ObserveMemo {
-  digest?: string;
+  keys?: Record<keyof ObservedState, string>;
   state?: ObservedState;
 }
 
 const FULL: IpTable[] = ['links', 'neighbours', 'routes'];
 const FDB_ARGS = ['-j', 'fdb', 'show'];
+const digest = (text: string): string => createHash('sha1').update(text).digest('base64');
 
 /**
  * Two processes: one `ip -batch` for links, neighbours and routes (both
- * families), one `bridge` for the FDB. Output identical to the last read's
- * gives back the same state object, unparsed: an idle host's full re-read
- * costs the two processes and a digest (the loop then skips its plan too).
+ * families), one `bridge` for the FDB. A table whose output is identical to
+ * the last read's keeps its parsed array; when every table is unchanged the
+ * same state object comes back: an idle host's full re-read costs the two
+ * processes, the few links' parse and three digests (the loop then skips its
+ * plan too).
  */
 export async function observe(exec: Exec, memo: ObserveMemo = {}): Promise<ObservedState> {
   const [ip, fdb] = await Promise.all([readIpText(exec, FULL), readText(exec, 'bridge', FDB_ARGS)]);
-  const hash = createHash('sha1');
-  for (const text of ip.outputs) hash.update(text).update('\n');
-  const digest = hash.update(fdb).digest('base64');
-  if (memo.state && memo.digest === digest) return memo.state;
-  const parsed = parseIp(FULL, ip);
+  const links = parseLinks(parseIpLine(ip, 0));
+  const keys = { links: JSON.stringify(links), neighbours: digest(ip.outputs[1]!), routes: digest(ip.outputs[2]!), fdb: digest(fdb) };
+  const last = memo.state;
+  const kept = (t: keyof ObservedState): boolean => last !== undefined && memo.keys?.[t] === keys[t];
+  if (last && kept('links') && kept('neighbours') && kept('routes') && kept('fdb')) return last;
   const state: ObservedState = {
-    links: parseLinks(parsed.get('links')),
-    neighbours: parseNeighbours(parsed.get('neighbours')),
-    fdb: parseFdb(parseJson('bridge', FDB_ARGS, fdb)),
-    routes: parseRoutes(parsed.get('routes')),
+    links: last && kept('links') ? last.links : links,
+    neighbours: last && kept('neighbours') ? last.neighbours : parseNeighbours(parseIpLine(ip, 1)),
+    fdb: last && kept('fdb') ? last.fdb : parseFdb(parseJson('bridge', FDB_ARGS, fdb)),
+    routes: last && kept('routes') ? last.routes : parseRoutes(parseIpLine(ip, 2)),
   };
-  memo.digest = digest;
+  memo.keys = keys;
   memo.state = state;
   return state;
 }
