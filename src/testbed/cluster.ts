@@ -27,8 +27,11 @@ import {
   type PodmanEngine,
 } from './engines.js';
 
-/** The compiled CLI, from src/testbed (tsx) and dist/testbed alike. */
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/**
+ * The compiled CLI, from src/testbed (tsx) and dist/testbed alike; VXNET_CLI
+ * pins another build (a long bench in a tree where others rebuild dist/).
+ */
+export const CLI = process.env.VXNET_CLI || fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 export const AGENT_PORT = 5051;
 
 export interface ClusterOptions {
