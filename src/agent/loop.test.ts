@@ -1,5 +1,6 @@
 // The loop's rules, on fakes: a recording kernel built on the planner's ops,
 // an in-memory host, a fake master and a clock that moves only when told.
+import { whatChanged } from './linux/monitor.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentInfo } from '../api/types.js';
 import { FakeClock } from './fake/clock.js';
@@ -71,7 +72,7 @@ function startAgent(overrides: Partial<AgentOptions> = {}, docker?: DockerPort) 
   const host = new FakeHost();
   const master = new FakeMaster(() => ME);
   const logs: string[] = [];
-  let monitorWake: (changed: (KernelTable | 'links')[]) => void = () => {};
+  let monitorWake: (changed: (KernelTable | 'links')[], line?: string) => void = () => {};
   const loop = new AgentLoop(
     { ...options, ...overrides },
     {
@@ -101,6 +102,8 @@ function startAgent(overrides: Partial<AgentOptions> = {}, docker?: DockerPort) 
     loop,
     /** `ip monitor` saw these change (default: a link of vxnet's). */
     monitorWake: (changed: (KernelTable | 'links')[] = ['links']) => monitorWake(changed),
+    /** `ip monitor` printed this line (what the real monitor hands on: whatChanged's tables and the line). */
+    monitorLine: (line: string) => monitorWake(whatChanged(line), line),
     /** Moves time on tick by tick, letting each pass finish. */
     async ticks(n: number): Promise<void> {
       for (let i = 0; i < n; i++) {
@@ -204,6 +207,34 @@ describe('AgentLoop', () => {
     a.monitorWake(['links']);
     await settle();
     expect(a.kernel.observations).toBe(2);
+  });
+
+  it('reads nothing again for its own deletions on ip monitor, but does for one of an entry it still wants', async () => {
+    const a = startAgent();
+    await settle();
+    await a.resync([ME, agent(2), agent(3)]);
+    const gone = agent(3);
+    const peer = (info: AgentInfo) => info.overlays[0]!.backend.vxlan;
+    await a.send({ type: 'delete', ip: gone.ip });
+    expect(
+      a.kernel.batches
+        .at(-1)!
+        .map((op) => op.kind)
+        .sort(),
+    ).toEqual(['fdb-del', 'neigh-del', 'route-del']);
+    const reads = a.kernel.reads.length;
+    const observations = a.kernel.observations;
+    a.monitorLine(`Deleted ${routeTo(gone)} via ${peer(gone).vtep_ip.split('/')[0]} dev vtep1024 proto 177 onlink `);
+    a.monitorLine(`Deleted ${peer(gone).vtep_ip.split('/')[0]} dev vtep1024 lladdr ${peer(gone).vtep_mac} PERMANENT `);
+    a.monitorLine(`Deleted ${gone.ip} dev vtep1024 lladdr ${peer(gone).vtep_mac} NOARP PERMANENT `);
+    await settle();
+    expect([a.kernel.reads.length, a.kernel.observations]).toEqual([reads, observations]);
+    // Someone else deletes a live peer's route: that is drift, re-read and repaired.
+    a.kernel.state.routes = a.kernel.state.routes.filter((r) => r.dst !== routeTo(agent(2)));
+    a.monitorLine(`Deleted ${routeTo(agent(2))} via ${peer(agent(2)).vtep_ip.split('/')[0]} dev vtep1024 proto 177 onlink `);
+    await settle();
+    expect(a.kernel.reads.at(-1)).toEqual(['routes']);
+    expect(a.kernel.state.routes.map((r) => r.dst)).toContain(routeTo(agent(2)));
   });
 
   it('an idle tick re-checks the host files but reads no kernel table and runs no tool; those wait for --resync-ms', async () => {

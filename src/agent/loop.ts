@@ -29,6 +29,7 @@ import { type DesiredResult, desiredFrom, isEnabled, type Underlay } from './des
 import { dockerStep, type DockerPort } from './docker/sync.js';
 import type { OpFailure } from './linux/execute.js';
 import { findUnderlay } from './linux/parse.js';
+import { deletedEntry, removalsOf } from './linux/monitor.js';
 import type { MasterPort } from './master-client.js';
 import type { DesiredState, ObservedState } from './model.js';
 import { plan } from './plan.js';
@@ -60,7 +61,7 @@ export interface AgentDeps {
   master: MasterPort;
   log: (message: string) => void;
   /** Calls back with the tables that changed under vxnet's feet (`links`: re-read all); optional, full passes repair anyway. */
-  monitor?: (onChange: (changed: (KernelTable | 'links')[]) => void, signal: AbortSignal) => void;
+  monitor?: (onChange: (changed: (KernelTable | 'links')[], line: string) => void, signal: AbortSignal) => void;
   /** The Docker engine whose networks the agent keeps; undefined with --no-docker. */
   docker?: DockerPort;
   /** The IPAM collector's last counts per overlay (ipam-gc/), sent with the containers report. */
@@ -116,6 +117,8 @@ export class AgentLoop {
   private idleFrom: { desired: DesiredState; observed: ObservedState } | undefined;
   private underlay: Underlay | undefined;
   private due: Due = { kernel: 'all', plan: true, host: true, tools: true };
+  /** What the last batch deleted, as `ip monitor` names it: its echo on the monitor is not drift. */
+  private removing = new Set<string>();
   private nextTickAt = Number.NEGATIVE_INFINITY;
   private lastFullAt = Number.NEGATIVE_INFINITY;
   /** The last recorded pass had errors or left an overlay resting: every tick is a full pass until it heals. */
@@ -167,8 +170,14 @@ export class AgentLoop {
     this.wake();
   }
 
-  /** `ip monitor` saw vxnet's tables change: re-read just those (a link: everything). */
-  private kernelChanged(changed: (KernelTable | 'links')[]): void {
+  /**
+   * `ip monitor` saw vxnet's tables change: re-read just those (a link:
+   * everything), unless the line is one of the deletions the agent itself
+   * made last (a peer that left would otherwise cost every host three re-reads).
+   */
+  private kernelChanged(changed: (KernelTable | 'links')[], line = ''): void {
+    const entry = deletedEntry(line);
+    if (entry !== undefined && this.removing.has(entry)) return;
     const tables = this.due.kernel;
     if (changed.includes('links')) this.due.kernel = 'all';
     else if (tables !== 'all') for (const t of changed) if (t !== 'links') tables.add(t);
@@ -262,7 +271,7 @@ export class AgentLoop {
   /** Runs until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     void this.deps.master.watch((e) => this.onWatchEvent(e), signal);
-    this.deps.monitor?.((changed) => this.kernelChanged(changed), signal);
+    this.deps.monitor?.((changed, line) => this.kernelChanged(changed, line), signal);
     // Engine events (networks, containers, the daemon itself coming and going) need a look at Docker, not at the kernel.
     void this.deps.docker?.followEvents(() => {
       this.due.tools = this.due.host = true;
@@ -342,6 +351,7 @@ export class AgentLoop {
     const planned = plan(desired, believed, this.status.skipped(this.deps.clock.now()));
     if (planned.ops.length === 0) return;
     this.attempts++;
+    this.removing = removalsOf(planned.ops);
     const failures = await this.deps.kernel.execute(planned.ops);
     this.believed = applyOps(believed, planned.ops);
     if (failures.length > 0) this.wakeFull(); // record the errors with a full look at the kernel
@@ -378,6 +388,7 @@ export class AgentLoop {
       let failures: OpFailure[] = [];
       if (planned.ops.length > 0) {
         this.attempts++;
+        this.removing = removalsOf(planned.ops);
         failures = await this.deps.kernel.execute(planned.ops);
         failures.forEach((f) => fail(f.op.scope, `${f.op.kind}: ${f.error}`));
       }

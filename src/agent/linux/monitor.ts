@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { VTEP_NAME } from '../../api/types.js';
-import { ROUTE_PROTO } from '../model.js';
+import { type Op, ROUTE_PROTO } from '../model.js';
 import type { KernelTable } from '../ports.js';
 
 /** A table to re-read, or `links`: a link of vxnet's changed, so everything is re-read. */
@@ -30,7 +30,34 @@ export function whatChanged(line: string): KernelChange[] {
   return ['neighbours', 'fdb'];
 }
 
-export function monitorKernel(onChange: (changed: KernelChange[]) => void, signal: AbortSignal): void {
+/** A route's destination as both `ip monitor` and the planner write it (a host route without its /32 or /128). */
+const routeKey = (dst: string): string => `route ${dst.replace(/\/(?:32|128)$/, '')}`;
+
+/**
+ * Which entry a "Deleted ..." line of whatChanged names: `route <dst>`, or
+ * `vtep <address>` (a neighbour's or an FDB entry's, printed alike); undefined
+ * for any other line. Matched against removalsOf, so the agent's own
+ * deletions do not make it re-read the tables it just changed.
+ */
+export function deletedEntry(line: string): string | undefined {
+  const changed = whatChanged(line);
+  if (changed.length === 0 || changed.includes('links')) return undefined;
+  const dst = line.slice('Deleted '.length).split(' ', 1)[0]!;
+  return changed.includes('routes') ? routeKey(dst) : `vtep ${dst}`;
+}
+
+/** The entries `ops` delete, as deletedEntry names them. */
+export function removalsOf(ops: readonly Op[]): Set<string> {
+  const keys = new Set<string>();
+  for (const op of ops) {
+    if (op.kind === 'route-del') keys.add(routeKey(op.dst));
+    else if (op.kind === 'neigh-del') keys.add(`vtep ${op.ip}`);
+    else if (op.kind === 'fdb-del') keys.add(`vtep ${op.dst}`);
+  }
+  return keys;
+}
+
+export function monitorKernel(onChange: (changed: KernelChange[], line: string) => void, signal: AbortSignal): void {
   // The parent-death signal ends the monitor even when the agent is SIGKILLed;
   // a leftover one would keep a deleted network namespace alive.
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'ip', '-o', 'monitor', 'link', 'route', 'neigh'], {
@@ -40,6 +67,6 @@ export function monitorKernel(onChange: (changed: KernelChange[]) => void, signa
   signal.addEventListener('abort', () => child.kill(), { once: true });
   createInterface({ input: child.stdout }).on('line', (line) => {
     const changed = whatChanged(line);
-    if (changed.length > 0) onChange(changed);
+    if (changed.length > 0) onChange(changed, line);
   });
 }
