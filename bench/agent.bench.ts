@@ -10,19 +10,9 @@ import { plan } from '../src/agent/plan.js';
 import { applyOps } from '../src/agent/apply.js';
 import type { ObservedState } from '../src/agent/model.js';
 import { benchDockerPeer, type BenchResult } from './docker-peer.js';
-import {
-  inNetns,
-  makeRunPrefix,
-  ping,
-  run,
-  runOk,
-  runNames,
-  startCluster,
-  startProcess,
-  stopProcess,
-  waitFor,
-  type Cluster,
-} from '../src/testbed/index.js';
+import { iperfRun } from './iperf.js';
+import { cpuSample, perGB } from './softirq.js';
+import { makeRunPrefix, ping, run, runOk, runNames, startCluster, waitFor, type Cluster } from '../src/testbed/index.js';
 
 const results: BenchResult[] = [];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -243,15 +233,11 @@ async function benchConvergence(): Promise<void> {
 }
 
 // --- (d) TCP throughput --------------------------------------------------------
-async function iperf(serverNs: string, serverIp: string, clientNs: string, logFile: string): Promise<number> {
-  const server = startProcess('iperf3-server', inNetns(serverNs, ['iperf3', '-s', '-1', '-B', serverIp, '-p', '5201']), logFile);
-  try {
-    await new Promise((r) => setTimeout(r, 500));
-    const out = await runOk(inNetns(clientNs, ['iperf3', '-c', serverIp, '-p', '5201', '-t', '4', '-J']), { timeoutMs: 30_000 });
-    return (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e9;
-  } finally {
-    await stopProcess(server);
-  }
+/** Gbit/s, and the machine's softirq CPU-seconds per GB moved (bench/softirq.ts). */
+async function iperf(serverNs: string, serverIp: string, clientNs: string, logFile: string): Promise<{ gbps: number; softirq: number }> {
+  const s0 = cpuSample();
+  const r = await iperfRun({ serverNs, serverIp, clientNs, seconds: 4, logFile });
+  return { gbps: r.gbps, softirq: perGB(s0, cpuSample(), r.bytes).softirq };
 }
 
 /** Interleaved pairs (underlay, overlay) per MTU: the machine's noise hits both paths alike, and medians drop outliers. */
@@ -277,9 +263,15 @@ async function benchThroughput(underlayMtu: number): Promise<void> {
     const vtepMtu = (await runOk(['ip', '-n', h1.ns, '-o', 'link', 'show', 'vtep1024'])).match(/mtu (\d+)/)?.[1];
     const under: number[] = [];
     const over: number[] = [];
+    const softU: number[] = [];
+    const softO: number[] = [];
     for (let i = 0; i < THROUGHPUT_RUNS; i++) {
-      under.push(await iperf(h2.ns, h2.ip, h1.ns, `${c.tmpDir}/iperf-u.log`));
-      over.push(await iperf(b, ipB, a, `${c.tmpDir}/iperf-o.log`));
+      const x = await iperf(h2.ns, h2.ip, h1.ns, `${c.tmpDir}/iperf-u.log`);
+      const y = await iperf(b, ipB, a, `${c.tmpDir}/iperf-o.log`);
+      under.push(x.gbps);
+      over.push(y.gbps);
+      softU.push(x.softirq);
+      softO.push(y.softirq);
     }
     const [u, o] = [median(under), median(over)];
     // Each overlay run is paired with the underlay run just before it: the median of those ratios is the figure.
@@ -291,6 +283,14 @@ async function benchThroughput(underlayMtu: number): Promise<void> {
       floor: `host->host underlay ${u.toFixed(2)} Gbit/s`,
       target: '>= 85 %',
       pass: ratio >= 0.85,
+    });
+    results.push({
+      name: `(d) softirq CPU-seconds per GB moved (whole machine, /proc/stat), underlay MTU ${underlayMtu}, median of ${THROUGHPUT_RUNS}`,
+      value: `overlay ${median(softO).toFixed(3)} s/GB`,
+      floor: `underlay ${median(softU).toFixed(3)} s/GB`,
+      target: 'none (reported)',
+      pass: true,
+      info: true,
     });
   } finally {
     await c.teardown();

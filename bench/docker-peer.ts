@@ -28,6 +28,7 @@ import {
   type Cluster,
   type Host,
 } from '../src/testbed/index.js';
+import { cpuSample, perGB } from './softirq.js';
 
 export interface BenchResult {
   name: string;
@@ -72,7 +73,11 @@ function busyJiffies(): number {
 }
 
 /** One iperf3 run; CPU is sampled around the client only (the server waits idle until then). */
-async function iperfOnce(p: Path, logFile: string, hz: number): Promise<{ gbps: number; bytes: number; cpuS: number }> {
+async function iperfOnce(
+  p: Path,
+  logFile: string,
+  hz: number,
+): Promise<{ gbps: number; bytes: number; cpuS: number; softirqPerGB: number }> {
   const server = startProcess(`iperf3-${p.key}`, inNetns(p.serverNs, ['iperf3', '-s', '-1', '-B', p.serverIp, '-p', '5201']), logFile);
   try {
     await waitFor(
@@ -84,12 +89,13 @@ async function iperfOnce(p: Path, logFile: string, hz: number): Promise<{ gbps: 
       { timeoutMs: 10_000, intervalMs: 20 },
     );
     const j0 = busyJiffies();
+    const s0 = cpuSample();
     const out = await runOk(inNetns(p.clientNs, ['iperf3', '-c', p.serverIp, '-p', '5201', '-t', String(IPERF_SECONDS), '-J']), {
       timeoutMs: 60_000,
     });
     const j1 = busyJiffies();
     const r = (JSON.parse(out) as { end: { sum_received: { bytes: number; bits_per_second: number } } }).end.sum_received;
-    return { gbps: r.bits_per_second / 1e9, bytes: r.bytes, cpuS: (j1 - j0) / hz };
+    return { gbps: r.bits_per_second / 1e9, bytes: r.bytes, cpuS: (j1 - j0) / hz, softirqPerGB: perGB(s0, cpuSample(), r.bytes).softirq };
   } finally {
     await stopProcess(server);
   }
@@ -216,25 +222,29 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
       { key: 'underlay', label: `underlay ${h1.ip}->${h2.ip}`, clientNs: h1.ns, serverNs: h2.ns, serverIp: h2.ip },
     ];
     const noDocker = `Docker overlay: unavailable (${swarmWhy ?? ''})`;
+    if (process.env.DEVICES) await logDevices(h1, log);
 
     // --- (e) throughput -------------------------------------------------------
     if (sections.includes('e')) {
       log(`(e) iperf3 -t ${IPERF_SECONDS}, ${REPS} interleaved repetitions of ${paths.map((p) => p.key).join(', ')}...`);
-      const tput = new Map<PathKey, { gbps: number[]; cpuPerGB: number[] }>(paths.map((p) => [p.key, { gbps: [], cpuPerGB: [] }]));
+      const tput = new Map<PathKey, { gbps: number[]; cpuPerGB: number[]; softirqPerGB: number[] }>(
+        paths.map((p) => [p.key, { gbps: [], cpuPerGB: [], softirqPerGB: [] }]),
+      );
       for (let r = 0; r < REPS; r++) {
         for (const p of rotate(paths, r)) {
           const x = await iperfOnce(p, `${c.tmpDir}/iperf-${p.key}-${r}.log`, hz);
           tput.get(p.key)!.gbps.push(x.gbps);
           tput.get(p.key)!.cpuPerGB.push(x.cpuS / (x.bytes / 1e9));
+          tput.get(p.key)!.softirqPerGB.push(x.softirqPerGB);
         }
       }
       const m = (k: PathKey) => {
         const t = tput.get(k);
-        return t ? { gbps: median(t.gbps), cpu: median(t.cpuPerGB) } : undefined;
+        return t ? { gbps: median(t.gbps), cpu: median(t.cpuPerGB), softirq: median(t.softirqPerGB) } : undefined;
       };
       for (const p of paths)
         log(
-          `  ${p.label}: Gbit/s [${fmt(tput.get(p.key)!.gbps, 2)}] median ${m(p.key)!.gbps.toFixed(2)}; CPU s/GB [${fmt(tput.get(p.key)!.cpuPerGB, 2)}] median ${m(p.key)!.cpu.toFixed(2)}`,
+          `  ${p.label}: Gbit/s [${fmt(tput.get(p.key)!.gbps, 2)}] median ${m(p.key)!.gbps.toFixed(2)}; CPU s/GB [${fmt(tput.get(p.key)!.cpuPerGB, 2)}] median ${m(p.key)!.cpu.toFixed(2)}; softirq s/GB [${fmt(tput.get(p.key)!.softirqPerGB, 3)}] median ${m(p.key)!.softirq.toFixed(3)}`,
         );
       const v = m('vxnet')!;
       const u = m('underlay')!;
@@ -250,6 +260,14 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
         name: '(e) CPU seconds per GB moved (all CPUs, non-idle, whole machine)',
         value: `vxnet ${v.cpu.toFixed(2)} s/GB`,
         floor: `underlay ${u.cpu.toFixed(2)} s/GB; ${d ? `Docker overlay ${d.cpu.toFixed(2)} s/GB` : noDocker}`,
+        target: 'none (reported)',
+        pass: true,
+        info: true,
+      });
+      results.push({
+        name: '(e) softirq CPU-seconds per GB moved (whole machine, /proc/stat)',
+        value: `vxnet ${v.softirq.toFixed(3)} s/GB`,
+        floor: `underlay ${u.softirq.toFixed(3)} s/GB; ${d ? `Docker overlay ${d.softirq.toFixed(3)} s/GB` : noDocker}`,
         target: 'none (reported)',
         pass: true,
         info: true,
@@ -490,4 +508,49 @@ async function firstPingCni(c: Cluster, from: Ctr, h: Host, logFile: string): Pr
     await stopProcess(pinger);
     await c.removeContainer(h, name).catch(() => undefined);
   }
+}
+
+const OFFLOADS =
+  /^(rx-checksumming|tx-checksum-ip-generic|generic-receive-offload|rx-gro-list|rx-udp-gro-forwarding|tx-udp_tnl[^:]*|tcp-segmentation-offload):/;
+
+/** `ip -d link` and the offloads that matter of a device, from argv prefix `enter` (a namespace). */
+async function describeDevice(enter: string[], dev: string): Promise<string> {
+  const link = (await run([...enter, 'ip', '-d', 'link', 'show', dev])).stdout.trim();
+  const k = (await run([...enter, 'ethtool', '-k', dev])).stdout;
+  const offloads = k
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => OFFLOADS.test(l))
+    .join('; ');
+  return `${link}\n      ${offloads}`;
+}
+
+/**
+ * DEVICES=1: vxnet's and the swarm overlay's devices on host 1 side by side
+ * (the swarm's vxlan device and bridge live in a namespace of dockerd's,
+ * `<exec-root>/netns/1-<network id>`, seen only in the engine's mount
+ * namespace), and each host namespace's nftables/iptables rules.
+ */
+async function logDevices(h: Host, log: (s: string) => void): Promise<void> {
+  const host = ['ip', 'netns', 'exec', h.ns];
+  log('  --- vxnet devices (host 1)');
+  for (const dev of ['vtep1024', 'ul0']) log(`    ${await describeDevice(host, dev)}`);
+  const mnt = h.engines?.mnt.file;
+  const execRoot = h.docker?.execRoot;
+  if (mnt && execRoot) {
+    const inMnt = ['nsenter', `--mount=${mnt}`, '--'];
+    const ls = await run([...inMnt, 'ls', join(execRoot, 'netns')]);
+    for (const f of ls.stdout.split('\n').filter((x) => /^1-/.test(x))) {
+      const enter = [...inMnt, 'nsenter', `--net=${join(execRoot, 'netns', f)}`, '--'];
+      const links = JSON.parse((await run([...enter, 'ip', '-j', '-d', 'link', 'show'])).stdout || '[]') as {
+        ifname: string;
+        linkinfo?: { info_kind?: string };
+      }[];
+      log(`  --- swarm overlay namespace ${f}: ${links.map((l) => `${l.ifname}(${l.linkinfo?.info_kind ?? '-'})`).join(' ')}`);
+      for (const l of links.filter((x) => ['vxlan', 'bridge', 'veth'].includes(x.linkinfo?.info_kind ?? '')))
+        log(`    ${await describeDevice(enter, l.ifname)}`);
+      log(`    nft in ${f}: ${(await run([...enter, 'nft', 'list', 'ruleset'])).stdout.trim() || '(none)'}`);
+    }
+  }
+  log(`  --- host 1 nft ruleset:\n${(await run([...host, 'nft', 'list', 'ruleset'])).stdout}`);
 }
