@@ -33,11 +33,17 @@ import {
   type WatchStreamsOptions,
 } from './watch-streams.js';
 
-/** Whether `bytes` begin with the ASCII `text` (no string made: adoptStateCache checks every agent). */
-function startsWith(bytes: Buffer, text: string): boolean {
-  if (bytes.length < text.length) return false;
-  for (let i = 0; i < text.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
-  return true;
+const IP_OPEN = Buffer.from('{"ip":"');
+
+/**
+ * Whether an agent's JSON bytes begin with `{"ip":"<ip>",` (an address needs
+ * no escaping). No string is made: adoptStateCache checks every agent.
+ */
+function startsWithIp(bytes: Buffer, ip: string): boolean {
+  const at = IP_OPEN.length;
+  if (bytes.length < at + ip.length + 2 || bytes.compare(IP_OPEN, 0, at, 0, at) !== 0) return false;
+  for (let i = 0; i < ip.length; i++) if (bytes[at + i] !== ip.charCodeAt(i)) return false;
+  return bytes[at + ip.length] === 0x22 && bytes[at + ip.length + 1] === 0x2c; // ",
 }
 
 /** How many agents of a cached answer are rendered again to check it (replica.adoptStateCache). */
@@ -180,7 +186,7 @@ export class StateReplica {
     for (const agent of this.agents.values()) {
       const view = cache.body.subarray(at, at + cache.lengths[views.length]!);
       // Each agent's JSON begins with its own address: the cheap check that the order and set are this state's.
-      if (!startsWith(view, `{"ip":${JSON.stringify(agent.record.ip)},`)) return false;
+      if (!startsWithIp(view, agent.record.ip)) return false;
       views.push(view);
       at += view.length + 1;
     }
