@@ -16,6 +16,7 @@ import {
   writeFileIfChanged,
 } from '../agent/linux/host.js';
 import { linuxKernel } from '../agent/linux/kernel.js';
+import { persistentBatches } from '../agent/linux/batch-process.js';
 import { monitorKernel } from '../agent/linux/monitor.js';
 import { applyNft, nftTables } from '../agent/linux/nft.js';
 import { AgentLoop } from '../agent/loop.js';
@@ -162,6 +163,8 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
     credentials: fileCredentialStore(resolve(opts.stateDir)),
     log,
   });
+  // Kernel changes go to `ip`/`bridge -batch` processes that stay running (linux/batch-process.ts).
+  const batches = persistentBatches(execFileArgv);
   const loop = new AgentLoop(
     {
       ip: flags.ip,
@@ -176,7 +179,7 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
       resyncMs: flags.resyncMs,
     },
     {
-      kernel: linuxKernel(execFileArgv),
+      kernel: linuxKernel(batches),
       host: linuxHost(execFileArgv),
       clock: systemClock,
       master,
@@ -202,6 +205,7 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
   void collector.run(stop.signal);
   await loop.run(stop.signal);
+  await batches.close();
   await app.close();
   await docker?.close();
   log('stopped; data plane left in place');
