@@ -69,6 +69,8 @@ export class StateReplica {
   private networkJson: string;
   private current: number;
   private stopWatch: () => void = () => {};
+  /** Answers that walk every agent, by the revision they were made at (atThisRevision). */
+  private readonly walks = new Map<string, { revision: number; value: unknown }>();
   /** The state's bytes at `revision`, shared by GET /state and every watcher's resync (state-body.ts). */
   private body: { revision: number; bytes: Buffer } | undefined;
   readonly streams: WatchStreams;
@@ -207,15 +209,30 @@ export class StateReplica {
 
   /** Every container with its agent, and each agent's container engines (vxnet's addition to the DC/OS API). */
   containers(): { containers: (ContainerInfo & { agent: string })[]; engines: { agent: string; docker?: EngineState }[] } {
-    const records = [...this.agents.values()].map((a) => a.record).sort((a, b) => a.seq - b.seq);
-    const containers = records.flatMap((r) => r.containers.map((c) => ({ agent: r.ip, ...c })));
-    const engines = records.map((r) => ({ agent: r.ip, ...(r.engines?.docker && { docker: r.engines.docker }) }));
-    return { containers, engines };
+    return this.atThisRevision('containers', () => {
+      const records = [...this.agents.values()].map((a) => a.record).sort((a, b) => a.seq - b.seq);
+      const containers = records.flatMap((r) => r.containers.map((c) => ({ agent: r.ip, ...c })));
+      const engines = records.map((r) => ({ agent: r.ip, ...(r.engines?.docker && { docker: r.engines.docker }) }));
+      return { containers, engines };
+    });
   }
 
   /** The agents' IPAM check counts per overlay and their totals (GET /overlay-master/ipam; ipam-summary.ts). */
   ipam(): IpamSummary {
-    return ipamSummary([...this.agents.values()].map((a) => a.record).sort((a, b) => a.seq - b.seq));
+    return this.atThisRevision('ipam', () => ipamSummary([...this.agents.values()].map((a) => a.record).sort((a, b) => a.seq - b.seq)));
+  }
+
+  /**
+   * An answer that walks every agent, made once per revision: a client that
+   * asks again and again while nothing changes costs one walk, not one per
+   * request. Answers are serialised, never changed, by their callers.
+   */
+  private atThisRevision<T>(name: 'containers' | 'ipam' | 'leases', make: () => T): T {
+    const cached = this.walks.get(name);
+    if (cached?.revision === this.current) return cached.value as T;
+    const value = make();
+    this.walks.set(name, { revision: this.current, value });
+    return value;
   }
 
   /**
@@ -229,7 +246,7 @@ export class StateReplica {
 
   /** Expired and quarantined allocations, and stranded containers (vxnet's addition). */
   leases(): LeasesView {
-    return leasesView([...this.expired.values(), ...[...this.agents.values()].map((a) => a.record)]);
+    return this.atThisRevision('leases', () => leasesView([...this.expired.values(), ...[...this.agents.values()].map((a) => a.record)]));
   }
 
   /** The lowest MTU the agents report, and how many report each (GET /overlay-master/mtu; mtu.ts). */

@@ -130,6 +130,19 @@ describe('MasterService', () => {
     await svc.close();
   });
 
+  it('walks every agent for /containers, /ipam and /leases once per revision, and again after a change', async () => {
+    const svc = await start(new MemoryStore());
+    await svc.register(reg('10.0.0.1'));
+    const containers = svc.reads.containers();
+    const [ipam, leases] = [svc.reads.ipam(), svc.reads.leases()];
+    expect([svc.reads.containers(), svc.reads.ipam(), svc.reads.leases()]).toEqual([containers, ipam, leases]);
+    expect(svc.reads.containers()).toBe(containers);
+    await svc.reportContainers('10.0.0.1', { containers: [{ id: 'c1', network: 'a', ip: '44.128.0.2', interface: 'eth0' }] });
+    expect(svc.reads.containers()).not.toBe(containers);
+    expect(svc.reads.containers().containers.map((c) => c.id)).toEqual(['c1']);
+    await svc.close();
+  });
+
   it('frees deleted agents so a re-registration gets identical values', async () => {
     const svc = await start(new MemoryStore());
     const before = await parsed(svc.register(reg('10.0.0.1')));
