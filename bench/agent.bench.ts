@@ -11,7 +11,6 @@ import { applyOps } from '../src/agent/apply.js';
 import type { ObservedState } from '../src/agent/model.js';
 import { benchDockerPeer, type BenchResult } from './docker-peer.js';
 import { iperfRun } from './iperf.js';
-import { cpuSample, perGB } from './softirq.js';
 import { makeRunPrefix, ping, run, runOk, runNames, startCluster, waitFor, type Cluster } from '../src/testbed/index.js';
 
 const results: BenchResult[] = [];
@@ -235,9 +234,8 @@ async function benchConvergence(): Promise<void> {
 // --- (d) TCP throughput --------------------------------------------------------
 /** Gbit/s, and the machine's softirq CPU-seconds per GB moved (bench/softirq.ts). */
 async function iperf(serverNs: string, serverIp: string, clientNs: string, logFile: string): Promise<{ gbps: number; softirq: number }> {
-  const s0 = cpuSample();
   const r = await iperfRun({ serverNs, serverIp, clientNs, seconds: 4, logFile });
-  return { gbps: r.gbps, softirq: perGB(s0, cpuSample(), r.bytes).softirq };
+  return { gbps: r.gbps, softirq: r.perGB.softirq };
 }
 
 /** Interleaved pairs (underlay, overlay) per MTU: the machine's noise hits both paths alike, and medians drop outliers. */

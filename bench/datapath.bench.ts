@@ -12,7 +12,6 @@
 //   EXPERIMENTS=notrack,gro-list   MTUS=1500,9000   RUNS=5
 import { VXLAN_PORT } from '../src/api/types.js';
 import { type Cluster, type Host, ping, run, runOk, startCluster, startProcess, waitFor } from '../src/testbed/index.js';
-import { cpuSample, type CpuSample, perGB } from './softirq.js';
 import { iperfRun } from './iperf.js';
 
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -252,10 +251,8 @@ async function measure(e: Env, which: 'underlay' | 'overlay') {
   const [h1, h2] = e.h;
   const p =
     which === 'underlay' ? { serverNs: h2.ns, serverIp: h2.ip, clientNs: h1.ns } : { serverNs: e.b, serverIp: e.ipB, clientNs: e.a };
-  const s0: CpuSample = cpuSample();
   const r = await iperfRun({ ...p, seconds: 3, logFile: `${e.c.tmpDir}/iperf.log` });
-  const d = perGB(s0, cpuSample(), r.bytes);
-  return { gbps: r.gbps, softirq: d.softirq, busy: d.busy };
+  return { gbps: r.gbps, softirq: r.perGB.softirq, busy: r.perGB.busy };
 }
 
 type M = Awaited<ReturnType<typeof measure>>;

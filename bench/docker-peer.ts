@@ -28,7 +28,7 @@ import {
   type Cluster,
   type Host,
 } from '../src/testbed/index.js';
-import { cpuSample, perGB } from './softirq.js';
+import { iperfRun } from './iperf.js';
 
 export interface BenchResult {
   name: string;
@@ -65,42 +65,6 @@ const fmt = (xs: number[], d = 1) => xs.map((x) => x.toFixed(d)).join(', ');
 const rotate = <T>(xs: T[], k: number): T[] => xs.map((_, i) => xs[(i + k) % xs.length]!);
 const nowMs = () => performance.timeOrigin + performance.now();
 
-/** Non-idle jiffies of all CPUs together (first line of /proc/stat). */
-function busyJiffies(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
-  return user + nice + system + irq + softirq + (steal ?? 0); // guest time is already inside user
-}
-
-/** One iperf3 run; CPU is sampled around the client only (the server waits idle until then). */
-async function iperfOnce(
-  p: Path,
-  logFile: string,
-  hz: number,
-): Promise<{ gbps: number; bytes: number; cpuS: number; softirqPerGB: number }> {
-  const server = startProcess(`iperf3-${p.key}`, inNetns(p.serverNs, ['iperf3', '-s', '-1', '-B', p.serverIp, '-p', '5201']), logFile);
-  try {
-    await waitFor(
-      `iperf3 server on ${p.serverIp}`,
-      async () => {
-        if (!server.isRunning()) throw new Error(`iperf3 server exited: ${server.log().slice(-500)}`);
-        return (await run(inNetns(p.serverNs, ['ss', '-ltnH', 'sport = :5201']))).stdout.includes('5201');
-      },
-      { timeoutMs: 10_000, intervalMs: 20 },
-    );
-    const j0 = busyJiffies();
-    const s0 = cpuSample();
-    const out = await runOk(inNetns(p.clientNs, ['iperf3', '-c', p.serverIp, '-p', '5201', '-t', String(IPERF_SECONDS), '-J']), {
-      timeoutMs: 60_000,
-    });
-    const j1 = busyJiffies();
-    const r = (JSON.parse(out) as { end: { sum_received: { bytes: number; bits_per_second: number } } }).end.sum_received;
-    return { gbps: r.bits_per_second / 1e9, bytes: r.bytes, cpuS: (j1 - j0) / hz, softirqPerGB: perGB(s0, cpuSample(), r.bytes).softirq };
-  } finally {
-    await stopProcess(server);
-  }
-}
-
 /** p50 of the per-reply RTTs of one `ping -c 50 -i 0.01`. */
 async function pingP50(p: Path, count = 50): Promise<number> {
   const r = await run(inNetns(p.clientNs, ['ping', '-n', '-c', String(count), '-i', '0.01', '-W', '1', p.serverIp]), { timeoutMs: 30_000 });
@@ -133,7 +97,6 @@ interface FirstPing {
 }
 
 export async function benchDockerPeer(sections: string[], results: BenchResult[], log: (s: string) => void): Promise<void> {
-  const hz = Number((await runOk(['getconf', 'CLK_TCK'])).trim()) || 100;
   const c: Cluster = await startCluster({ hosts: 2, docker: true });
   const attached: string[] = [];
   const made: { host: Host; name: string }[] = [];
@@ -232,10 +195,10 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
       );
       for (let r = 0; r < REPS; r++) {
         for (const p of rotate(paths, r)) {
-          const x = await iperfOnce(p, `${c.tmpDir}/iperf-${p.key}-${r}.log`, hz);
+          const x = await iperfRun({ ...p, seconds: IPERF_SECONDS, logFile: `${c.tmpDir}/iperf-${p.key}-${r}.log` });
           tput.get(p.key)!.gbps.push(x.gbps);
-          tput.get(p.key)!.cpuPerGB.push(x.cpuS / (x.bytes / 1e9));
-          tput.get(p.key)!.softirqPerGB.push(x.softirqPerGB);
+          tput.get(p.key)!.cpuPerGB.push(x.perGB.busy);
+          tput.get(p.key)!.softirqPerGB.push(x.perGB.softirq);
         }
       }
       const m = (k: PathKey) => {

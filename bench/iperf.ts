@@ -1,6 +1,8 @@
 // One iperf3 TCP run between two network namespaces: a one-shot server, the
-// client with -J; bytes received and Gbit/s.
+// client with -J; bytes received, Gbit/s, and the machine's CPU-seconds per GB
+// moved, sampled around the client only (the server waits idle until then).
 import { inNetns, run, runOk, startProcess, stopProcess, waitFor } from '../src/testbed/index.js';
+import { cpuSample, perGB } from './softirq.js';
 
 export interface IperfPath {
   serverNs: string;
@@ -10,7 +12,7 @@ export interface IperfPath {
   logFile: string;
 }
 
-export async function iperfRun(p: IperfPath): Promise<{ gbps: number; bytes: number }> {
+export async function iperfRun(p: IperfPath): Promise<{ gbps: number; bytes: number; perGB: { softirq: number; busy: number } }> {
   const server = startProcess('iperf3-server', inNetns(p.serverNs, ['iperf3', '-s', '-1', '-B', p.serverIp, '-p', '5201']), p.logFile);
   try {
     await waitFor(
@@ -21,11 +23,13 @@ export async function iperfRun(p: IperfPath): Promise<{ gbps: number; bytes: num
       },
       { timeoutMs: 10_000, intervalMs: 20 },
     );
+    const before = cpuSample();
     const out = await runOk(inNetns(p.clientNs, ['iperf3', '-c', p.serverIp, '-p', '5201', '-t', String(p.seconds), '-J']), {
       timeoutMs: 60_000,
     });
+    const after = cpuSample();
     const r = (JSON.parse(out) as { end: { sum_received: { bytes: number; bits_per_second: number } } }).end.sum_received;
-    return { gbps: r.bits_per_second / 1e9, bytes: r.bytes };
+    return { gbps: r.bits_per_second / 1e9, bytes: r.bytes, perGB: perGB(before, after, r.bytes) };
   } finally {
     await stopProcess(server);
   }
