@@ -1,6 +1,7 @@
 // Shared test data: agents as the master describes them (the seed's example).
 
 import type { AgentInfo, AgentOverlayInfo } from '../api/types.js';
+import type { AgentOptions } from './loop.js';
 
 export function overlayInfo(index: number, overrides: Partial<AgentOverlayInfo> = {}): AgentOverlayInfo {
   return {
@@ -18,3 +19,34 @@ export const agent = (index: number, overrides: Partial<AgentOverlayInfo> = {}):
   ip: `198.18.0.${index}`,
   overlays: [overlayInfo(index, overrides)],
 });
+
+/** The agent the loop tests run as. */
+export const ME = agent(1);
+
+/** The loop's options in the loop tests, as `vxnet agent` would give them for ME. */
+export const loopOptions = (overrides: Partial<AgentOptions> = {}): AgentOptions => ({
+  ip: ME.ip,
+  stateDir: '/state',
+  cniConfDir: '/cni',
+  mtu: 1420,
+  vxlanPort: 64000,
+  networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true },
+  maxAttempts: 4,
+  tickMs: 1000,
+  ...overrides,
+});
+
+/** ME's underlay device as the kernel shows it. */
+export const underlayDevice = (mtu = 1500) => ({
+  name: 'eth0',
+  kind: 'device',
+  mtu,
+  mac: '02:00:00:00:00:01',
+  up: true,
+  addresses: [`${ME.ip}/24`],
+});
+
+/** The fakes answer at once, so each step of a pass is a microtask: `turns` macrotask turns let passes finish. */
+export const settle = async (turns: number): Promise<void> => {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+};

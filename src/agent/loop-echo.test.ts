@@ -6,7 +6,9 @@ import { FakeClock } from './fake/clock.js';
 import { FakeHost } from './fake/host.js';
 import { RecordingKernel } from './fake/kernel.js';
 import { FakeMaster } from './fake/master.js';
-import { agent } from './fixtures.test-helpers.js';
+import { agent, loopOptions, ME, settle as settleTurns, underlayDevice } from './fixtures.test-helpers.js';
+
+const settle = () => settleTurns(5);
 import { AgentLoop } from './loop.js';
 import * as planner from './plan.js';
 
@@ -16,11 +18,6 @@ vi.mock('./plan.js', async (actual) => {
 });
 const plans = vi.mocked(planner.plan);
 
-const ME = agent(1);
-const underlay = { name: 'eth0', kind: 'device', mtu: 1500, mac: '02:00:00:00:00:01', up: true, addresses: [`${ME.ip}/24`] };
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
 const failed = (index: number) => agent(index, { state: { status: 'STATUS_FAILED', error: 'bridge m-dcos: exists' } });
 
 const stops: (() => Promise<void>)[] = [];
@@ -29,21 +26,9 @@ afterEach(async () => {
 });
 
 function start() {
-  const kernel = new RecordingKernel({ links: [underlay], neighbours: [], fdb: [], routes: [] });
+  const kernel = new RecordingKernel({ links: [underlayDevice()], neighbours: [], fdb: [], routes: [] });
   const master = new FakeMaster(() => ME);
-  const loop = new AgentLoop(
-    {
-      ip: ME.ip,
-      stateDir: '/state',
-      cniConfDir: '/cni',
-      mtu: 1420,
-      vxlanPort: 64000,
-      networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true },
-      maxAttempts: 4,
-      tickMs: 1000,
-    },
-    { kernel, host: new FakeHost(), clock: new FakeClock(), master, log: () => {} },
-  );
+  const loop = new AgentLoop(loopOptions(), { kernel, host: new FakeHost(), clock: new FakeClock(), master, log: () => {} });
   const abort = new AbortController();
   const done = loop.run(abort.signal);
   stops.push(async () => {

@@ -6,15 +6,12 @@ import { FakeClock } from './fake/clock.js';
 import { FakeHost } from './fake/host.js';
 import { RecordingKernel } from './fake/kernel.js';
 import { FakeMaster } from './fake/master.js';
-import { agent } from './fixtures.test-helpers.js';
+import { loopOptions, ME, settle as settleTurns, underlayDevice } from './fixtures.test-helpers.js';
 import { AgentLoop } from './loop.js';
 import type { Op } from './model.js';
 
-const ME = agent(1);
-const underlay = { name: 'eth0', kind: 'device', mtu: 9000, mac: '02:00:00:00:00:01', up: true, addresses: [`${ME.ip}/24`] };
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
+const underlay = underlayDevice(9000);
+const settle = () => settleTurns(5);
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -27,19 +24,7 @@ function start(mtu: number | 'auto') {
   const master = new FakeMaster(() => ME);
   const clock = new FakeClock();
   const logs: string[] = [];
-  const loop = new AgentLoop(
-    {
-      ip: ME.ip,
-      stateDir: '/state',
-      cniConfDir: '/cni',
-      mtu,
-      vxlanPort: 64000,
-      networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true },
-      maxAttempts: 4,
-      tickMs: 1000,
-    },
-    { kernel, host, clock, master, log: (m) => logs.push(m) },
-  );
+  const loop = new AgentLoop(loopOptions({ mtu }), { kernel, host, clock, master, log: (m) => logs.push(m) });
   const abort = new AbortController();
   const done = loop.run(abort.signal);
   stops.push(async () => {

@@ -7,7 +7,7 @@ import { FakeClock } from './fake/clock.js';
 import { FakeHost } from './fake/host.js';
 import { RecordingKernel } from './fake/kernel.js';
 import { FakeMaster } from './fake/master.js';
-import { agent } from './fixtures.test-helpers.js';
+import { agent, loopOptions, ME, settle as settleTurns, underlayDevice } from './fixtures.test-helpers.js';
 import { AgentLoop, type AgentOptions } from './loop.js';
 import type { Op } from './model.js';
 import type { KernelTable } from './ports.js';
@@ -17,24 +17,9 @@ import type { DockerPort } from './docker/sync.js';
 const TICK = 1000;
 /** The full re-read's period in these tests: five ticks. */
 const RESYNC = 5 * TICK;
-const ME = agent(1);
-const options: AgentOptions = {
-  ip: ME.ip,
-  stateDir: '/state',
-  cniConfDir: '/cni',
-  mtu: 1420,
-  vxlanPort: 64000,
-  networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true },
-  maxAttempts: 4,
-  tickMs: TICK,
-  resyncMs: RESYNC,
-};
-const underlay = { name: 'eth0', kind: 'device', mtu: 1500, mac: '02:00:00:00:00:01', up: true, addresses: [`${ME.ip}/24`] };
-
-/** The fakes answer at once, so every step of a pass is a microtask: one macrotask turn lets it finish. */
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-};
+const options: AgentOptions = loopOptions({ tickMs: TICK, resyncMs: RESYNC });
+const underlay = underlayDevice();
+const settle = () => settleTurns(3);
 
 const routeTo = (peer: AgentInfo): string => peer.overlays[0]!.subnet!;
 const isRouteTo =
