@@ -11,6 +11,7 @@ import { applyOps } from '../src/agent/apply.js';
 import type { ObservedState } from '../src/agent/model.js';
 import { benchDockerPeer, type BenchResult } from './docker-peer.js';
 import { iperfRun } from './iperf.js';
+import { followWatch } from './watch-stream.js';
 import { makeRunPrefix, ping, run, runOk, runNames, startCluster, waitFor, type Cluster } from '../src/testbed/index.js';
 
 const results: BenchResult[] = [];
@@ -142,28 +143,11 @@ async function benchProgramming(prefix: string): Promise<void> {
 }
 
 // --- (a) convergence on 10 hosts ----------------------------------------------
+/** When the master's watch first showed a `put` of each of `ips`. */
 async function firstPutTimes(url: string, ips: Set<string>, seen: Map<string, number>, signal: AbortSignal): Promise<void> {
-  const res = await fetch(`${url}/overlay-master/watch`, { signal });
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let buf = '';
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buf += decoder.decode(value, { stream: true });
-      for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
-        const block = buf.slice(0, cut);
-        buf = buf.slice(cut + 2);
-        const data = block.split('\n').find((l) => l.startsWith('data: '));
-        if (!block.includes('event: put') || !data) continue;
-        const ip = (JSON.parse(data.slice(6)) as { agent?: AgentInfo }).agent?.ip;
-        if (ip && ips.has(ip) && !seen.has(ip)) seen.set(ip, performance.now());
-      }
-    }
-  } catch {
-    /* aborted */
-  }
+  await followWatch(url, signal, (ev, at) => {
+    if (ev.type === 'put' && ips.has(ev.agent.ip) && !seen.has(ev.agent.ip)) seen.set(ev.agent.ip, at.mono);
+  }).catch(() => undefined);
 }
 
 async function benchConvergence(): Promise<void> {

@@ -24,6 +24,7 @@ import type { AgentInfo } from '../src/api/types.js';
 import { convergedAt, peerMatches, spread, type LineMatch, type PeerMarks, type Spread } from '../src/testbed/converge.js';
 import { batchWriters, watchKernels, type BatchWriters, type KernelWatch } from '../src/testbed/kernel-watch.js';
 import { pool, run, runOk, sleep, startCluster, waitFor, type Cluster } from '../src/testbed/index.js';
+import { followWatch } from './watch-stream.js';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 50);
 const REPS = Math.min(99, Number(process.env.BENCH_REPS ?? 20));
@@ -39,36 +40,10 @@ const median = (xs: number[]): number => {
 /** First time (epoch ms) the master's watch said something about each IP since the last mark. */
 function watchClient(url: string, signal: AbortSignal): { seen: Map<string, number>; ready: Promise<void> } {
   const seen = new Map<string, number>();
-  let opened: () => void = () => {};
-  const ready = new Promise<void>((r) => {
-    opened = r;
-  });
-  void (async () => {
-    try {
-      const res = await fetch(`${url}/overlay-master/watch`, { signal });
-      opened();
-      const reader = res.body!.getReader();
-      const decoder = new TextDecoder();
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        const now = Date.now();
-        buf += decoder.decode(value, { stream: true });
-        for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
-          const block = buf.slice(0, cut);
-          buf = buf.slice(cut + 2);
-          const data = block.split('\n').find((l) => l.startsWith('data: '));
-          if (!data) continue;
-          const ev = JSON.parse(data.slice(6)) as { type: string; ip?: string; agent?: AgentInfo };
-          const ip = ev.type === 'put' ? ev.agent?.ip : ev.type === 'delete' ? ev.ip : undefined;
-          if (ip && !seen.has(ip)) seen.set(ip, now);
-        }
-      }
-    } catch {
-      /* aborted at the end */
-    }
-  })();
+  const ready = followWatch(url, signal, (ev, at) => {
+    const ip = ev.type === 'put' ? ev.agent.ip : ev.type === 'delete' ? ev.ip : undefined;
+    if (ip && !seen.has(ip)) seen.set(ip, at.wall);
+  }).catch(() => undefined);
   return { seen, ready };
 }
 

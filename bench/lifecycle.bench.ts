@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { AgentInfo, MasterState, WatchEvent } from '../src/api/types.js';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from '../src/config/types.js';
 import { type Cluster, type Host, inNetns, peerEntries, run, runOk, startCluster, waitFor } from '../src/testbed/index.js';
+import { followWatch } from './watch-stream.js';
 
 const RUNS = Number(process.env.RUNS ?? 5);
 const TRACE = process.env.TRACE === '1';
@@ -121,38 +122,15 @@ class HostEvents {
 type Frame = { at: number; ev: WatchEvent };
 
 /** Follows the master's watch stream; `next(pred)` resolves with the first later frame matching it. */
-function followWatch(url: string, signal: AbortSignal) {
+function watchFrames(url: string, signal: AbortSignal) {
   const waiting = new Set<{ pred: (ev: WatchEvent) => boolean; resolve: (f: Frame) => void }>();
-  void (async () => {
-    const res = await fetch(`${url}/overlay-master/watch`, { signal });
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buf = '';
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        const at = performance.now();
-        buf += decoder.decode(value, { stream: true });
-        for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
-          const data = buf
-            .slice(0, cut)
-            .split('\n')
-            .find((l) => l.startsWith('data: '));
-          buf = buf.slice(cut + 2);
-          if (!data) continue;
-          const ev = JSON.parse(data.slice(6)) as WatchEvent;
-          for (const w of [...waiting])
-            if (w.pred(ev)) {
-              waiting.delete(w);
-              w.resolve({ at, ev });
-            }
-        }
+  followWatch(url, signal, (ev, at) => {
+    for (const w of [...waiting])
+      if (w.pred(ev)) {
+        waiting.delete(w);
+        w.resolve({ at: at.mono, ev });
       }
-    } catch {
-      /* aborted */
-    }
-  })();
+  }).catch(() => undefined);
   return {
     next: (pred: (ev: WatchEvent) => boolean): Promise<Frame> => new Promise((resolve) => waiting.add({ pred, resolve })),
   };
@@ -210,7 +188,7 @@ async function main(): Promise<void> {
   };
   try {
     await c.waitAllOk(60_000);
-    const watch = followWatch(c.localMasterUrl, abort.signal);
+    const watch = watchFrames(c.localMasterUrl, abort.signal);
     const [h1, , h3] = c.hosts as [Host, Host, Host];
     const peersOf3 = events.filter((e) => e.h !== h3);
     const state = async (): Promise<MasterState> => c.state();
