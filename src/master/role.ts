@@ -58,13 +58,12 @@ export class SoleMasterRole implements MasterRole {
   }
 }
 
-/** A master with a store of its own (SQLite): always the leader. */
-export const soleMaster = (service: MasterService): MasterRole => ({
-  service: () => service,
-  reads: () => service.reads,
-  notLeader: () => new VxnetError('NOT_LEADER', 'this master is stopping; retry in a few seconds'),
-  leader: () => undefined,
-});
+/** A sole master whose service already leads (built before its HTTP app). */
+export function soleMaster(service: MasterService): SoleMasterRole {
+  const role = new SoleMasterRole(service.reads);
+  role.lead(service);
+  return role;
+}
 
 export interface StandbyView {
   /** This master's URL. */
