@@ -211,7 +211,8 @@ describe('several masters on etcd', () => {
           (r) => r.json(),
           () => undefined,
         );
-        if ((health as { leader?: string })?.leader === standby.url) break;
+        const h = health as { status?: string; leader?: string } | undefined;
+        if (h?.status === 'standby' && h.leader === standby.url) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(health).toMatchObject({ status: 'standby', leader: standby.url });

@@ -49,7 +49,11 @@ async function until<T>(what: string, check: () => Promise<T | undefined>): Prom
   }
 }
 
-const state = async (m: EtcdMaster): Promise<MasterState> => (await call<MasterState>(m.url, 'GET', '/overlay-master/state')).body;
+const state = async (m: EtcdMaster): Promise<MasterState> => {
+  const r = await call<MasterState>(m.url, 'GET', '/overlay-master/state');
+  if (r.status !== 200) throw new Error(`GET ${m.url}/overlay-master/state: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+};
 const overlaysOf = (s: MasterState): string[] => s.network.overlays.map((o) => o.name);
 const subnetsOf = (s: MasterState, ip: string): Record<string, string | undefined> =>
   Object.fromEntries(s.agents.find((a) => a.ip === ip)!.overlays.map((o) => [o.info.name, o.subnet]));
@@ -70,9 +74,9 @@ describe('network reload with several masters', () => {
     expect((await call(leader.url, 'POST', '/overlay-master/agents', { ip: '10.0.0.1' }, { authorization: `Bearer ${JOIN}` })).status).toBe(
       200,
     );
-    await until('the standby to know the leader', async () => {
-      const h = (await call(standby.url, 'GET', '/healthz')).body as { leader?: string };
-      return h.leader === leader.url || undefined;
+    await until('the standby to serve reads and know the leader', async () => {
+      const h = (await call(standby.url, 'GET', '/healthz')).body as { status?: string; leader?: string };
+      return (h.status === 'standby' && h.leader === leader.url) || undefined;
     });
 
     // The operator edits every master's file, then reloads.

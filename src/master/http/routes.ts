@@ -148,7 +148,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       return reply.code(503).send({ status: 'degraded', reason: trouble, agents: service.agentCount, revision: service.revision });
     if (service) return { status: 'ok', agents: service.agentCount, revision: service.revision };
     if (role.starting && from) return reply.code(503).send({ status: 'starting', agents: from.agentCount, revision: from.revision });
-    return { status: 'standby', leader: role.leader() ?? null, ...(from && { agents: from.agentCount, revision: from.revision }) };
+    // A standby still opening the store serves no read yet: not ready for a load balancer.
+    if (!from) return reply.code(503).send({ status: 'starting', leader: role.leader() ?? null });
+    return { status: 'standby', leader: role.leader() ?? null, agents: from.agentCount, revision: from.revision };
   });
 
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));

@@ -7,7 +7,7 @@ import { DEFAULT_NETWORK_CONFIG } from '../../config/types.js';
 import { MemoryStore } from '../../store/memory/memory-store.js';
 import { createMetrics } from '../metrics.js';
 import { StateReplica } from '../replica.js';
-import { SoleMasterRole } from '../role.js';
+import { ElectedRole, SoleMasterRole } from '../role.js';
 import { buildMasterApp } from '../server.js';
 import { MasterService, allocatorFor, allocatorInSlices } from '../service.js';
 
@@ -54,6 +54,32 @@ describe('a sole master while it starts', () => {
     expect((await app.inject(register('10.0.0.2'))).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json().status).toBe('ok');
     expect((await app.inject({ method: 'GET', url: '/overlay-master/state' })).json().agents).toHaveLength(2);
+  });
+});
+
+describe('a standby on a shared store', () => {
+  it('answers /healthz 503 starting until it serves reads, then 200 standby naming the leader', async () => {
+    const store = new MemoryStore();
+    const role = new ElectedRole({ self: 'http://b:5050', leader: () => 'http://a:5050', trouble: () => undefined });
+    const app = buildMasterApp({ role, metrics: createMetrics(() => role.service()), logLevel: 'silent' });
+    await app.ready();
+    try {
+      const opening = await app.inject({ method: 'GET', url: '/healthz' });
+      expect([opening.statusCode, opening.json()]).toEqual([503, { status: 'starting', leader: 'http://a:5050' }]);
+      expect((await app.inject({ method: 'GET', url: '/overlay-master/state' })).statusCode).toBe(503);
+
+      const reads = await StateReplica.start(store, DEFAULT_NETWORK_CONFIG, {});
+      role.standBy(reads);
+      const ready = await app.inject({ method: 'GET', url: '/healthz' });
+      expect([ready.statusCode, ready.json()]).toEqual([
+        200,
+        { status: 'standby', leader: 'http://a:5050', agents: 0, revision: reads.revision },
+      ]);
+      expect((await app.inject({ method: 'GET', url: '/overlay-master/state' })).statusCode).toBe(200);
+      reads.close();
+    } finally {
+      await app.close();
+    }
   });
 });
 
