@@ -230,6 +230,31 @@ describe('occupy', () => {
     expect(reg(a, '10.0.0.2').overlays['dcos-2']).toEqual({ subnet: '192.168.128.0/24' });
   });
 
+  it('leaseOf gives back exactly what is held: listed overlays with and without subnets, an error, and IPv6 indices past 2^53', () => {
+    const a = allocator({ ...DUAL_STACK, overlays: [...DUAL_STACK.overlays, { name: 'off', subnet: '45.0.0.0/16', prefix: 24 }] });
+    const stored: Allocation = {
+      vtepIp: '198.15.0.9',
+      // Index 2^64 - 17 of fd03::/64: no number can hold it.
+      vtepIp6: 'fd03::ffff:ffff:ffff:fff0',
+      vtepMac: '70:b3:d5:0f:00:09',
+      overlays: { dual: { subnet: '44.128.7.0/24', error: 'no free /64 left in overlay dual' }, six: {} },
+    };
+    occupy(a, '10.0.0.1', stored);
+    expect(allocationOf(a.leaseOf('10.0.0.1')!)).toEqual(stored);
+    expect([used(a, 'vtep', 6), used(a, 'dual'), used(a, 'six', 6), used(a, 'off')]).toEqual([1, 1, 0, 0]);
+    // Registering again keeps every block and fills the gaps lowest first.
+    expect(reg(a, '10.0.0.1').overlays).toEqual({
+      dual: { subnet: '44.128.7.0/24', subnet6: 'fd01:0:0:ff00::/64' },
+      six: { subnet6: 'fd02::/64' },
+      off: { subnet: '45.0.0.0/24' },
+    });
+    expect(reg(a, '10.0.0.1').vtepIp6).toBe('fd03::ffff:ffff:ffff:fff0');
+    a.release('10.0.0.1');
+    expect(a.leaseOf('10.0.0.1')).toBeUndefined();
+    expect(a.usage().map((u) => u.used)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(reg(a, '10.0.0.2').vtepIp6).toBe('fd03::1');
+  });
+
   const base = (): { a: Allocator; victim: Allocation } => {
     const a = allocator(SEED_EXAMPLE);
     const other = reg(a, '10.0.0.1');

@@ -7,7 +7,7 @@ import type { CanonicalConfig } from '../config/canonical.js';
 import { VxnetError } from '../errors.js';
 import { type Cidr, type Family, formatCidr, formatIp } from '../net/ip.js';
 import { vtepMac } from '../net/mac.js';
-import { type Claim, Claims } from './claims.js';
+import type { BlockSet } from './block-set.js';
 import { type Lease, type OverlayLease, VTEP_FIX, leaseRefusal, missingOverlayFix, overlayFix } from './lease.js';
 import { SubnetPool } from './subnet-pool.js';
 import { VtepPool } from './vtep-pool.js';
@@ -26,11 +26,32 @@ export interface PoolUsage {
   total: number;
 }
 
-/** A pool and how messages name it, e.g. "vtep_subnet 198.15.0.0/20". */
+/** A pool, how messages name it (e.g. "vtep_subnet 198.15.0.0/20"), and its slot in a Held. */
 interface Named<P> {
   pool: P;
   label: string;
+  slot: number;
 }
+
+/** One block of one pool: the pool's slot and the block's index in it. */
+interface Claim {
+  readonly slot: number;
+  readonly index: bigint;
+}
+
+/**
+ * What one agent holds, one entry per pool (its slot): a block index (a
+ * number while it is a safe integer, else a bigint), NONE, or, in an
+ * overlay's slots, UNLISTED when the lease does not list that overlay. A
+ * restart holds 100,000 of these; an array of small integers is a fraction of
+ * the Lease objects it stands for (issue 10 (c)), which leaseOf() rebuilds.
+ */
+type Held = (number | bigint)[];
+const NONE = -1;
+const UNLISTED = -2;
+const isBlock = (key: number | bigint): boolean => typeof key === 'bigint' || key >= 0;
+const keyOf = (index: bigint): number | bigint => (index <= MAX_SAFE ? Number(index) : index);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 interface OverlayPools {
   name: string;
@@ -46,18 +67,27 @@ export class Allocator {
   private readonly vtep4: Named<VtepPool>;
   private readonly vtep6: Named<VtepPool> | undefined;
   private readonly overlays: OverlayPools[];
-  private readonly claims = new Claims();
-  private readonly leases = new Map<string, Lease>();
+  /** Every pool's blocks, by slot: vtep4, vtep6, then each overlay's subnet and subnet6 (those configured). Each knows its owners. */
+  private readonly slots: BlockSet[] = [];
+  private readonly held = new Map<string, Held>();
+  /** Why an overlay got no subnet (it was full), by agent and overlay: rare, so kept apart from Held. */
+  private readonly errors = new Map<string, Record<string, string>>();
+  /** The Held of a lease that holds nothing and lists no overlay; copied by slice(), which makes exact-size arrays. */
+  private readonly nothing: Held = [];
 
   constructor(config: CanonicalConfig) {
     this.oui = config.oui;
-    this.vtep4 = { pool: new VtepPool(config.vtep4), label: `vtep_subnet ${formatCidr(config.vtep4)}` };
-    this.vtep6 = config.vtep6 && { pool: new VtepPool(config.vtep6), label: `vtep_subnet6 ${formatCidr(config.vtep6)}` };
+    const named = <P extends { blocks: BlockSet }>(pool: P, label: string, empty: number): Named<P> => {
+      this.nothing.push(empty);
+      return { pool, label, slot: this.slots.push(pool.blocks) - 1 };
+    };
+    this.vtep4 = named(new VtepPool(config.vtep4), `vtep_subnet ${formatCidr(config.vtep4)}`, NONE);
+    this.vtep6 = config.vtep6 && named(new VtepPool(config.vtep6), `vtep_subnet6 ${formatCidr(config.vtep6)}`, NONE);
     this.overlays = config.overlays.map((o) => ({
       name: o.name,
       enabled: o.enabled,
-      ...(o.v4 && { subnet: { pool: new SubnetPool(o.v4.subnet, o.v4.prefix), label: `overlay ${o.name} ${formatCidr(o.v4.subnet)}` } }),
-      ...(o.v6 && { subnet6: { pool: new SubnetPool(o.v6.subnet, o.v6.prefix), label: `overlay ${o.name} ${formatCidr(o.v6.subnet)}` } }),
+      ...(o.v4 && { subnet: named(new SubnetPool(o.v4.subnet, o.v4.prefix), `overlay ${o.name} ${formatCidr(o.v4.subnet)}`, UNLISTED) }),
+      ...(o.v6 && { subnet6: named(new SubnetPool(o.v6.subnet, o.v6.prefix), `overlay ${o.name} ${formatCidr(o.v6.subnet)}`, UNLISTED) }),
     }));
   }
 
@@ -78,7 +108,7 @@ export class Allocator {
    * a full overlay only sets that overlay's `error`.
    */
   register(agent: string, allocateSubnet: boolean): Lease {
-    const base = this.leases.get(agent);
+    const base = this.leaseOf(agent);
     // Only peek at free blocks until everything is known, so a throw reserves nothing.
     const vtepIp = base?.vtepIp ?? freeVtep(this.vtep4);
     const vtepIp6 = this.vtep6 && (base?.vtepIp6 ?? freeVtep(this.vtep6));
@@ -94,13 +124,37 @@ export class Allocator {
 
   /** Frees everything the agent holds. Idempotent. */
   release(agent: string): void {
-    this.claims.set(agent, []);
-    this.leases.delete(agent);
+    const before = this.held.get(agent);
+    if (before) this.releaseHeld(agent, before);
+    this.held.delete(agent);
+    this.errors.delete(agent);
   }
 
-  /** What the agent holds, if anything. */
+  /** What the agent holds, if anything (rebuilt from its Held). */
   leaseOf(agent: string): Lease | undefined {
-    return this.leases.get(agent);
+    const held = this.held.get(agent);
+    if (!held) return undefined;
+    const vtepIp = this.vtep4.pool.addressOf(BigInt(held[this.vtep4.slot]!));
+    const key6 = this.vtep6 && held[this.vtep6.slot]!;
+    const vtepIp6 = this.vtep6 && key6 !== undefined && isBlock(key6) ? this.vtep6.pool.addressOf(BigInt(key6)) : undefined;
+    const errors = this.errors.get(agent);
+    const overlays: Record<string, OverlayLease> = {};
+    for (const overlay of this.overlays) {
+      const entry: { subnet?: Cidr; subnet6?: Cidr; error?: string } = {};
+      let listed = false;
+      for (const family of FAMILIES) {
+        const target = overlay[family];
+        const key = target && held[target.slot]!;
+        if (key === undefined || key === UNLISTED) continue;
+        listed = true;
+        if (isBlock(key)) entry[family] = target!.pool.blockOf(BigInt(key));
+      }
+      if (!listed) continue;
+      const error = errors?.[overlay.name];
+      if (error !== undefined) entry.error = error;
+      overlays[overlay.name] = entry;
+    }
+    return { vtepIp, ...(vtepIp6 && { vtepIp6 }), vtepMac: vtepMac(this.oui, vtepIp), overlays };
   }
 
   usage(): PoolUsage[] {
@@ -136,20 +190,53 @@ export class Allocator {
     return [...vteps, ...subnets];
   }
 
-  private hold(agent: string, lease: Lease, claims: Claim[]): void {
-    this.claims.set(agent, claims);
-    this.leases.set(agent, lease);
+  /**
+   * Makes `agent` hold exactly `claims`, the blocks of `lease`: frees what it
+   * no longer holds, takes what is new. The caller has checked that no other
+   * agent holds any of them.
+   */
+  private hold(agent: string, lease: Lease, claims: readonly Claim[]): void {
+    const next = this.nothing.slice();
+    let errors: Record<string, string> | undefined;
+    for (const overlay of this.overlays) {
+      const listed = lease.overlays[overlay.name];
+      if (!listed) continue;
+      for (const family of FAMILIES) {
+        const target = overlay[family];
+        if (target) next[target.slot] = NONE;
+      }
+      if (listed.error !== undefined) (errors ??= {})[overlay.name] = listed.error;
+    }
+    for (const { slot, index } of claims) next[slot] = keyOf(index);
+    const before = this.held.get(agent);
+    // Only an agent that held blocks can give any back (a restart takes 100,000 agents that held none).
+    if (before) this.releaseHeld(agent, before, next);
+    for (const { slot, index } of claims) this.slots[slot]!.occupy(index, agent);
+    this.held.set(agent, next);
+    if (errors) this.errors.set(agent, errors);
+    else this.errors.delete(agent);
+  }
+
+  /** Frees the blocks of `before` that `agent` still owns and `next` does not hold. */
+  private releaseHeld(agent: string, before: Held, next?: Held): void {
+    for (let slot = 0; slot < before.length; slot++) {
+      const key = before[slot]!;
+      if (!isBlock(key) || next?.[slot] === key) continue;
+      const index = BigInt(key);
+      const blocks = this.slots[slot]!;
+      if (blocks.ownerOf(index) === agent) blocks.release(index);
+    }
   }
 
   /** The blocks of a lease this allocator made: no checks needed. */
   private claimsOf(lease: Lease): Claim[] {
-    const out: Claim[] = [{ blocks: this.vtep4.pool.blocks, index: this.vtep4.pool.indexOf(lease.vtepIp)! }];
-    if (this.vtep6 && lease.vtepIp6) out.push({ blocks: this.vtep6.pool.blocks, index: this.vtep6.pool.indexOf(lease.vtepIp6)! });
+    const out: Claim[] = [{ slot: this.vtep4.slot, index: this.vtep4.pool.indexOf(lease.vtepIp)! }];
+    if (this.vtep6 && lease.vtepIp6) out.push({ slot: this.vtep6.slot, index: this.vtep6.pool.indexOf(lease.vtepIp6)! });
     for (const overlay of this.overlays) {
       for (const family of FAMILIES) {
         const cidr = lease.overlays[overlay.name]?.[family];
-        const pool = overlay[family]?.pool;
-        if (cidr && pool) out.push({ blocks: pool.blocks, index: (pool.indexOf(cidr) as { index: bigint }).index });
+        const target = overlay[family];
+        if (cidr && target) out.push({ slot: target.slot, index: (target.pool.indexOf(cidr) as { index: bigint }).index });
       }
     }
     return out;
@@ -163,7 +250,7 @@ export class Allocator {
       const ip4 = formatIp(lease.vtepIp);
       throw leaseRefusal(agent, `VTEP address "${ip4}"`, `which is not a usable address of ${this.vtep4.label}`, VTEP_FIX, { vtepIp: ip4 });
     }
-    const claims: Claim[] = [{ blocks: this.vtep4.pool.blocks, index: index4 }];
+    const claims: Claim[] = [{ slot: this.vtep4.slot, index: index4 }];
     const expectedMac = vtepMac(this.oui, lease.vtepIp);
     if (lease.vtepMac.toLowerCase() !== expectedMac) {
       throw leaseRefusal(agent, `VTEP MAC ${lease.vtepMac}`, `but vtep_mac_oui ${this.oui} gives ${expectedMac}`, VTEP_FIX, {
@@ -177,7 +264,7 @@ export class Allocator {
         const problem = this.vtep6 ? `which is not a usable address of ${this.vtep6.label}` : 'but no vtep_subnet6 is configured';
         throw leaseRefusal(agent, `VTEP address "${ip6}"`, problem, VTEP_FIX, { vtepIp6: ip6 });
       }
-      claims.push({ blocks: this.vtep6.pool.blocks, index: index6 });
+      claims.push({ slot: this.vtep6.slot, index: index6 });
     }
 
     for (const name in lease.overlays) {
@@ -188,12 +275,13 @@ export class Allocator {
         if (cidr === undefined) continue;
         if (!overlay)
           throw leaseRefusal(agent, ...withDetails(describeSubnet(name, cidr), 'which is not in the config', missingOverlayFix(name)));
-        const pool = overlay[family]?.pool;
-        if (!pool)
+        const target = overlay[family];
+        if (!target)
           throw leaseRefusal(
             agent,
             ...withDetails(describeSubnet(name, cidr), `but overlay ${name} has no ${family} configured`, overlayFix(name)),
           );
+        const { pool, slot } = target;
         const found = pool.indexOf(cidr);
         if (!found.ok) {
           throw leaseRefusal(
@@ -205,12 +293,13 @@ export class Allocator {
             ),
           );
         }
-        claims.push({ blocks: pool.blocks, index: found.index });
+        claims.push({ slot, index: found.index });
       }
     }
     // Held by another agent: the store is inconsistent (one lookup per block, the common case being none).
     for (let i = 0; i < claims.length; i++) {
-      const owner = this.claims.ownerOf(claims[i]!);
+      const { slot, index } = claims[i]!;
+      const owner = this.slots[slot]!.ownerOf(index);
       if (owner !== undefined && owner !== agent) throw this.heldTwice(agent, owner, lease, i);
     }
     return claims;
