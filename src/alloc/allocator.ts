@@ -205,7 +205,7 @@ export class Allocator {
         const target = overlay[family];
         if (target) next[target.slot] = NONE;
       }
-      if (listed.error !== undefined) (errors ??= {})[overlay.name] = listed.error;
+      if (listed.error !== undefined) errors = { ...errors, [overlay.name]: listed.error };
     }
     for (const { slot, index } of claims) next[slot] = keyOf(index);
     const before = this.held.get(agent);
