@@ -1,6 +1,5 @@
 // `vxnet demo`: the README's main command (root only).
 import type { Command } from 'commander';
-import { runDemo } from '../testbed/demo.js';
 import { checkPreconditions } from '../testbed/preconditions.js';
 import { fail } from './common.js';
 
@@ -20,6 +19,7 @@ export function registerDemoCommand(program: Command): void {
         return;
       }
       try {
+        const { runDemo } = await import('../testbed/demo.js');
         const ok = await runDemo({ port, wait: o.wait, out: (t) => process.stdout.write(`${t}\n`) });
         process.exitCode = ok ? 0 : 1;
       } catch (e) {

@@ -9,15 +9,13 @@ import type { ContainerInfo, EngineState, MasterState } from '../api/types.js';
 import { formatIssues, loadConfigFile } from '../config/load.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError, VxnetError } from '../errors.js';
-import { runMaster } from '../master/run.js';
 import { leaseSettings } from '../master/leases.js';
 import { leaseSection } from './lease-state.js';
 import { utilisationSection } from './utilisation-state.js';
-import { DEFAULT_HTTP_LIMITS, type MasterLimits } from '../master/server.js';
+import { DEFAULT_HTTP_LIMITS, type MasterLimits } from '../master/limits.js';
 import { DEFAULT_MAX_PENDING_BYTES, DEFAULT_MAX_WATCHERS } from '../master/watch-streams.js';
 import { formatState } from '../master/state-table.js';
 import type { Store } from '../store/store.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { fail, report } from './common.js';
 import { collect, type EtcdTlsFlags, openMasterWarning, readEtcdTls, readMasterSecurity, type SecurityFlags } from './security.js';
 
@@ -139,6 +137,8 @@ async function runMasterCommand(opts: MasterFlags): Promise<void> {
       });
       return;
     }
+    // Loaded here, not at the top: `vxnet agent` and the other commands never need the master's modules (issue 10 (i)).
+    const [{ SqliteStore }, { runMaster }] = await Promise.all([import('../store/sqlite/sqlite-store.js'), import('../master/run.js')]);
     store = await SqliteStore.open(opts.data!, { allowEmpty: opts.allowEmptyStore === true });
     await runMaster({
       ...common,

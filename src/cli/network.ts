@@ -10,7 +10,7 @@ import type { ErrorBody } from '../api/types.js';
 import { formatIssues, loadConfigFile } from '../config/load.js';
 import { networkDeleteReport, planNetworkDelete } from '../master/network-delete.js';
 import type { Store } from '../store/store.js';
-import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { DB_FILE } from '../store/sqlite/data-dir.js';
 import { fail, readToken, report } from './common.js';
 import type { EtcdTlsFlags } from './security.js';
 import { readEtcdTls } from './security.js';
@@ -118,6 +118,7 @@ async function deleteNetwork(
           `${options.data} holds no vxnet store (no ${DB_FILE}); pass the --data directory the master uses`,
         );
       }
+      const { SqliteStore } = await import('../store/sqlite/sqlite-store.js');
       store = await SqliteStore.open(options.data);
     } else {
       const { openStoppedEtcdStore } = await import('../store/etcd/offline.js');

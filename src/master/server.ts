@@ -12,7 +12,7 @@ import { registerRoutes } from './http/routes.js';
 import { registerWebRoutes } from './http/web-routes.js';
 import type { MasterMetrics } from './metrics.js';
 import type { MasterRole } from './role.js';
-import type { WatchStreamsOptions } from './watch-streams.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.js';
 
 /** Tokens, TLS and the Host check of an open master (src/cli/master.ts reads the files). */
 export interface MasterSecurity {
@@ -36,26 +36,6 @@ export interface MasterServerOptions {
   logLevel?: string;
   limits?: HttpLimits;
 }
-
-/** What clients may hold of the server; the CLI's flags (src/cli/master.ts). */
-export interface HttpLimits {
-  /**
-   * Time for a whole request, headers and body, to arrive; after it the
-   * client gets a 408 and the connection is closed (a slow body). Watch
-   * streams are unaffected: their request is complete once its headers are in.
-   */
-  requestTimeoutMs: number;
-  /** Open connections of every kind, watch streams included; more are closed as they arrive. */
-  maxConnections: number;
-}
-
-/** Everything the CLI's limit flags set: the HTTP server's and the watch streams'. */
-export interface MasterLimits {
-  http: HttpLimits;
-  watch: WatchStreamsOptions;
-}
-
-export const DEFAULT_HTTP_LIMITS: HttpLimits = { requestTimeoutMs: 30_000, maxConnections: 50_000 };
 
 const PING_MS = 15_000;
 const MAX_PARAM_LENGTH = 64;

@@ -6,6 +6,9 @@ import { mkdirSync, type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VxnetError } from '../../errors.js';
 
+/** The store's file in its --data directory. */
+export const DB_FILE = 'vxnet.db';
+
 const unusable = (dir: string, reason: string, cause?: unknown): VxnetError =>
   new VxnetError(
     'STORE_UNAVAILABLE',

@@ -21,11 +21,11 @@ import { historyBoundsOf, type StoreOptions } from '../options.js';
 import type { AllocationEvent, Change, Snapshot, Store, StoredChange } from '../store.js';
 import { readChange, readConfig, readRecord, readRevision } from '../stored-rows.js';
 import { checkWatchStart, ChangeListeners } from '../watch-hub.js';
-import { makeDataDirectory } from './data-dir.js';
+import { DB_FILE, makeDataDirectory } from './data-dir.js';
+
+export { DB_FILE };
 import { lockDirectory } from './dir-lock.js';
 import { openDatabase, prepareStatements, type Statements } from './schema.js';
-
-export const DB_FILE = 'vxnet.db';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /** Caps the file size; a batch that would grow it further fails with STORE_UNAVAILABLE. */
