@@ -26,10 +26,21 @@ describe('pool threshold crossings', () => {
       overlays: [{ name: 'dcos', subnet: '44.128.0.0/21', prefix: 24 }], // 8 agent subnets
     });
     const rec = (i: number): AgentRecord => agentRecord(`10.0.0.${i}`, i, { overlays: { dcos: { subnet: `44.128.${i}.0/24` } } });
-    const counter = new PoolCounter(config, [0, 1, 2, 3, 4, 5].map(rec));
+    const held = new Map([0, 1, 2, 3, 4, 5].map((i) => [`10.0.0.${i}`, rec(i)]));
+    const counter = new PoolCounter(config, [...held.values()]);
     expect(counter.usedOf('overlay dcos 4')).toBe(6);
     let revision = 10;
-    const put = (r: AgentRecord) => counter.apply({ type: 'put', record: r, revision: ++revision });
+    // The caller hands over the record it held before each change, as the replica does.
+    const put = (r: AgentRecord) => {
+      const events = counter.apply({ type: 'put', record: r, revision: ++revision }, held.get(r.ip));
+      held.set(r.ip, r);
+      return events;
+    };
+    const remove = (ip: string) => {
+      const events = counter.apply({ type: 'delete', ip, revision: ++revision }, held.get(ip));
+      held.delete(ip);
+      return events;
+    };
     expect(put(rec(6))).toEqual([
       {
         type: 'pool',
@@ -51,10 +62,10 @@ describe('pool threshold crossings', () => {
     const q = { epoch: 1, vtepIp: '198.15.0.9', vtepMac: 'x', overlays: {}, expiredAt: '', until: '' };
     expect(put({ ...rec(7), quarantine: [q] })).toEqual([]);
     expect(counter.usedOf('vtep 4')).toBe(9);
-    const down = counter.apply({ type: 'delete', ip: '10.0.0.7', revision: ++revision });
+    const down = remove('10.0.0.7');
     expect(down.map((e) => `${e.pool} ${e.direction} ${e.threshold} level ${e.level}`)).toEqual(['overlay down 100 level 80']);
     expect(counter.usedOf('vtep 4')).toBe(7);
-    expect(counter.apply({ type: 'delete', ip: '10.0.0.9', revision: ++revision })).toEqual([]);
+    expect(remove('10.0.0.9')).toEqual([]);
   });
 
   it('frames carry no id: live only, a client resumes from the last change it saw', () => {

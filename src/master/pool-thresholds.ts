@@ -107,13 +107,12 @@ export function quarantinedKeysOf(record: AgentRecord): string[] {
 
 /** Counts held blocks per pool as changes arrive, and says which pools crossed a threshold. */
 export class PoolCounter {
-  private readonly held = new Map<string, string[]>();
   private readonly used = new Map<string, number>();
   private pools: Map<string, PoolInfo>;
 
   constructor(config: CanonicalConfig, records: readonly AgentRecord[]) {
     this.pools = poolsOf(config);
-    for (const r of records) this.set(r.ip, poolKeysOf(r));
+    for (const r of records) this.count(poolKeysOf(r), 1);
   }
 
   /** Blocks held in the pool `key` (poolsOf). */
@@ -121,18 +120,22 @@ export class PoolCounter {
     return this.used.get(key) ?? 0;
   }
 
-  /** Applies a stored change; answers the pool events it caused (a config change re-sizes pools and says nothing). */
-  apply(change: StoredChange): PoolEvent[] {
+  /**
+   * Applies a stored change to the agent whose record was `before` (what the
+   * caller holds: no second copy of every agent's pools is kept here); answers
+   * the pool events it caused (a config change re-sizes pools and says nothing).
+   */
+  apply(change: StoredChange, before: AgentRecord | undefined): PoolEvent[] {
     if (change.type === 'config') {
       this.pools = poolsOf(canonicalize(change.config));
       return [];
     }
-    const ip = change.type === 'put' ? change.record.ip : change.ip;
-    const before = new Map(this.used);
-    this.set(ip, change.type === 'put' ? poolKeysOf(change.record) : []);
+    const wasUsed = new Map(this.used);
+    if (before) this.count(poolKeysOf(before), -1);
+    if (change.type === 'put') this.count(poolKeysOf(change.record), 1);
     const events: PoolEvent[] = [];
     for (const [key, info] of this.pools) {
-      const was = before.get(key) ?? 0;
+      const was = wasUsed.get(key) ?? 0;
       const now = this.usedOf(key);
       if (was === now) continue;
       const crossed = crossing(was, now, info.total);
@@ -152,11 +155,8 @@ export class PoolCounter {
     return events;
   }
 
-  private set(ip: string, keys: string[]): void {
-    for (const k of this.held.get(ip) ?? []) this.used.set(k, (this.used.get(k) ?? 1) - 1);
-    for (const k of keys) this.used.set(k, (this.used.get(k) ?? 0) + 1);
-    if (keys.length > 0) this.held.set(ip, keys);
-    else this.held.delete(ip);
+  private count(keys: readonly string[], by: 1 | -1): void {
+    for (const k of keys) this.used.set(k, (this.used.get(k) ?? 0) + by);
   }
 }
 

@@ -50,9 +50,11 @@ export async function runMaster(opts: RunMasterOptions): Promise<void> {
   const metrics = createMetrics(() => service);
   // Reads first: the replica answers /state and the watch from the store while the
   // service reserves every stored allocation (at 100,000 agents, seconds); writes wait for it.
+  // The answer left at the last clean stop is read while the rows are parsed.
+  const cacheRead = opts.stateCacheFile === undefined ? undefined : takeStateCache(opts.stateCacheFile);
   const snap = await opts.store.snapshot();
   const reads = await StateReplica.start(opts.store, opts.config, opts.limits?.watch, snap);
-  const cache = opts.stateCacheFile === undefined ? undefined : await takeStateCache(opts.stateCacheFile);
+  const cache = await cacheRead;
   if (cache && !reads.adoptStateCache(cache))
     opts.say(
       `left ${opts.stateCacheFile} unused: it is not the state the store holds (revision ${snap.revision}); /state is rendered anew`,

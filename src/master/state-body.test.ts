@@ -1,50 +1,63 @@
 import { describe, expect, it } from 'vitest';
-import { type BodyPart, buildStateBody } from './state-body.js';
+import { type BodyPart, buildStateBody, forgetPlace, placedText } from './state-body.js';
 
-const part = (json: string): BodyPart & { renders: number } => {
-  const p = {
-    bytes: undefined as Buffer | undefined,
-    renders: 0,
-    render: () => {
-      p.renders++;
-      return json;
-    },
-  };
-  return p;
+type Part = BodyPart & { json: string; renders: number };
+const part = (json: string): Part => ({ start: 0, length: -1, text: undefined, json, renders: 0 });
+const render = (p: Part): string => {
+  p.renders++;
+  return p.json;
 };
-
-/** Whether `view` is bytes of `body` itself (small buffers share a pool, so the ArrayBuffer alone says too little). */
-const inside = (view: Buffer, body: Buffer): boolean =>
-  view.buffer === body.buffer && view.byteOffset >= body.byteOffset && view.byteOffset + view.length <= body.byteOffset + body.length;
 
 const HEAD = '{"network":{"overlays":[]},"agents":[';
 
 describe('buildStateBody', () => {
-  it('is the UTF-8 of the whole state, each agent rendered once and viewed in place', () => {
+  it('is the UTF-8 of the whole state, each agent rendered once and placed in it', () => {
     const parts = [part('{"ip":"10.0.0.1"}'), part('{"ip":"10.0.0.2","error":"plein — ü 😀"}'), part('{"ip":"10.0.0.3"}')];
-    const body = buildStateBody(HEAD, parts);
+    const body = buildStateBody(HEAD, parts, undefined, render);
     const text = `${HEAD}${['{"ip":"10.0.0.1"}', '{"ip":"10.0.0.2","error":"plein — ü 😀"}', '{"ip":"10.0.0.3"}'].join(',')}]}`;
     expect(body.equals(Buffer.from(text))).toBe(true);
     expect(JSON.parse(body.toString()).agents).toHaveLength(3);
-    expect(parts.map((p) => p.bytes!.toString())).toEqual(parts.map((p) => p.render()));
-    // A view, not a copy: the agents' bytes live in the answer.
-    for (const p of parts) expect(inside(p.bytes!, body)).toBe(true);
+    expect(parts.map((p) => placedText(p, body))).toEqual(parts.map((p) => p.json));
+    expect(parts.map((p) => p.renders)).toEqual([1, 1, 1]);
   });
 
-  it('copies unchanged agents, renders only a changed one, and leaves nothing pointing at the old answer', () => {
+  it('copies unchanged agents from the previous answer, renders only a changed one, and uses text already known', () => {
     const parts = [part('{"ip":"a"}'), part('{"ip":"b"}'), part('{"ip":"c"}')];
-    const first = buildStateBody(HEAD, parts);
-    const changed = part('{"ip":"b","subnet":"10.1.0.0/24"}');
-    const next = [parts[0]!, changed, parts[2]!];
-    const second = buildStateBody(HEAD, next);
-    expect(second.toString()).toBe(`${HEAD}{"ip":"a"},{"ip":"b","subnet":"10.1.0.0/24"},{"ip":"c"}]}`);
-    expect(parts[0]!.renders).toBe(1);
-    expect(changed.renders).toBe(1);
-    for (const p of next) expect(inside(p.bytes!, second)).toBe(true);
-    expect(first.toString()).toContain('{"ip":"b"}');
+    const first = buildStateBody(HEAD, parts, undefined, render);
+    parts[1]!.json = '{"ip":"b","subnet":"10.1.0.0/24"}';
+    forgetPlace(parts[1]!);
+    forgetPlace(parts[2]!, '{"ip":"c","known":true}');
+    const second = buildStateBody(HEAD, parts, first, render);
+    expect(second.toString()).toBe(`${HEAD}{"ip":"a"},{"ip":"b","subnet":"10.1.0.0/24"},{"ip":"c","known":true}]}`);
+    expect(parts.map((p) => p.renders)).toEqual([1, 2, 1]);
+    expect(parts.map((p) => placedText(p, second))).toEqual(['{"ip":"a"}', '{"ip":"b","subnet":"10.1.0.0/24"}', '{"ip":"c","known":true}']);
+    // The first answer is left as it was (a client may still be reading it).
+    expect(first.toString()).toBe(`${HEAD}{"ip":"a"},{"ip":"b"},{"ip":"c"}]}`);
+  });
+
+  it('places agents right in a large answer (10 MB), and copies them from it next time', () => {
+    const parts = Array.from({ length: 5_000 }, (_, i) =>
+      part(`{"ip":"10.0.${i >> 8}.${i & 255}","pad":"${'é'.repeat(i % 7)}${'x'.repeat(2_000)}"}`),
+    );
+    const first = buildStateBody(HEAD, parts, undefined, render);
+    expect(first.length).toBeGreaterThan(10_000_000);
+    expect(JSON.parse(first.toString()).agents.map((a: { ip: string }) => a.ip)).toEqual(parts.map((p) => JSON.parse(p.json).ip));
+    expect(parts.every((p) => placedText(p, first) === p.json)).toBe(true);
+    forgetPlace(parts[2_500]!, '{"ip":"changed"}');
+    const second = buildStateBody(HEAD, parts, first, render);
+    expect(parts.every((p) => p.renders === 1)).toBe(true);
+    expect(second.length).toBe(first.length - Buffer.byteLength(parts[2_500]!.json) + '{"ip":"changed"}'.length);
+    expect(parts.map((p, i) => (i === 2_500 ? '{"ip":"changed"}' : p.json))).toEqual(parts.map((p) => placedText(p, second)));
+  });
+
+  it('sizes the answer by every agent, not the first: a small first agent and large ones after it', () => {
+    const parts = [part('{"ip":"a"}'), ...Array.from({ length: 50 }, (_, i) => part(`{"ip":"${i}","pad":"${'y'.repeat(10_000)}"}`))];
+    const body = buildStateBody(HEAD, parts, undefined, render);
+    expect(JSON.parse(body.toString()).agents).toHaveLength(51);
+    expect(parts.every((p) => placedText(p, body) === p.json)).toBe(true);
   });
 
   it('writes an empty agent list', () => {
-    expect(buildStateBody(HEAD, []).toString()).toBe(`${HEAD}]}`);
+    expect(buildStateBody(HEAD, [], undefined, render).toString()).toBe(`${HEAD}]}`);
   });
 });

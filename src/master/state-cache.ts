@@ -7,7 +7,8 @@
 //   "vxnet-state-cache/1\n" | revision f64 | agents u32 | head bytes u32 |
 //   each agent's byte length u32 | the answer's bytes.
 
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, read } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 
 const MAGIC = Buffer.from('vxnet-state-cache/1\n');
 
@@ -45,10 +46,34 @@ export async function saveStateCache(file: string, cache: StateCache): Promise<v
  * one this vxnet wrote whole (then it is removed too: it can never be used).
  */
 export async function takeStateCache(file: string): Promise<StateCache | undefined> {
-  const bytes = await readFile(file).catch(() => undefined);
+  const bytes = await readWhole(file);
   if (bytes === undefined) return undefined;
   await rm(file, { force: true });
   return parseStateCache(bytes);
+}
+
+/**
+ * The file's bytes, read by one read(2) on the thread pool that is under way
+ * when this returns, so it goes on while the caller parses the store's rows
+ * (readFile reads in chunks, each waiting for the busy main thread).
+ */
+function readWhole(file: string): Promise<Buffer | undefined> {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve) => {
+    const bytes = Buffer.allocUnsafe(fstatSync(fd).size);
+    const readFrom = (at: number): void =>
+      read(fd, bytes, at, bytes.length - at, at, (err, n) => {
+        if (!err && n > 0 && at + n < bytes.length) return readFrom(at + n);
+        closeSync(fd);
+        resolve(err ? undefined : bytes.subarray(0, at + n));
+      });
+    readFrom(0);
+  });
 }
 
 /** The cache in `bytes`, or undefined when they are not a whole one. */

@@ -170,7 +170,8 @@ export function prepareStatements(db: Db) {
     changeSizes: db.prepare<[], { revision: number; bytes: number }>(
       'SELECT revision, length(payload) AS bytes FROM changes ORDER BY revision',
     ),
-    agentRows: db.prepare<[], { ip: string; record: string }>('SELECT ip, record FROM agents ORDER BY seq, ip'),
+    // Rows as [ip, record] arrays: a restart reads 100,000 of them, and an object per row costs more.
+    agentRows: db.prepare<[], [string, string]>('SELECT ip, record FROM agents ORDER BY seq, ip').raw(),
     changesAfter: db.prepare<[number], { revision: number; type: string; payload: string }>(
       'SELECT revision, type, payload FROM changes WHERE revision > ? ORDER BY revision',
     ),

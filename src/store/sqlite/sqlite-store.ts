@@ -116,9 +116,10 @@ export class SqliteStore implements Store {
       return {
         revision: this.revision,
         ...(config !== undefined && { config: readConfig(`${this.file}, meta row "config"`, config, fix) }),
-        agents: this.sql.agentRows
-          .all()
-          .map((row) => readRecord(() => `${this.file}, agents row ${JSON.stringify(row.ip)}`, row.ip, row.record, fix)),
+        // Row by row, so each row's text is garbage before the next is read (all() would keep 100,000 alive at once).
+        agents: Array.from(this.sql.agentRows.iterate(), ([ip, record]) =>
+          readRecord(() => `${this.file}, agents row ${JSON.stringify(ip)}`, ip, record, fix),
+        ),
       };
     });
   }
