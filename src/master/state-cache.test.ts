@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:buffer';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -86,5 +87,16 @@ describe('the state cache', () => {
     expect(await takeStateCache(file)).toBeUndefined();
     expect(existsSync(file)).toBe(false);
     expect(await takeStateCache(file)).toBeUndefined();
+  });
+
+  it('takes a directory, or a file too large to hold, for no cache at all, so the master still starts', async () => {
+    const file = join(dir(), 'state-cache');
+    mkdirSync(file);
+    expect(await takeStateCache(file)).toBeUndefined();
+    expect(existsSync(file)).toBe(true); // not its to remove
+    const huge = join(dir(), 'state-cache');
+    writeFileSync(huge, '');
+    truncateSync(huge, constants.MAX_LENGTH + 1); // sparse: no disk used
+    expect(await takeStateCache(huge)).toBeUndefined();
   });
 });

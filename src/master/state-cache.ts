@@ -65,7 +65,14 @@ function readWhole(file: string): Promise<Buffer | undefined> {
     return Promise.resolve(undefined);
   }
   return new Promise((resolve) => {
-    const bytes = Buffer.allocUnsafe(fstatSync(fd).size);
+    let bytes: Buffer;
+    try {
+      bytes = Buffer.allocUnsafe(fstatSync(fd).size);
+    } catch {
+      // Not a file this master could ever use (or too large to hold): as if there were none.
+      closeSync(fd);
+      return resolve(undefined);
+    }
     const readFrom = (at: number): void =>
       read(fd, bytes, at, bytes.length - at, at, (err, n) => {
         if (!err && n > 0 && at + n < bytes.length) return readFrom(at + n);
