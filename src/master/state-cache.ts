@@ -48,8 +48,12 @@ export async function saveStateCache(file: string, cache: StateCache): Promise<v
 export async function takeStateCache(file: string): Promise<StateCache | undefined> {
   const bytes = await readWhole(file);
   if (bytes === undefined) return undefined;
-  await rm(file, { force: true });
-  return parseStateCache(bytes);
+  // Taken means removed: one that cannot be removed could outlive a crash, so it is not used.
+  const removed = await rm(file, { force: true }).then(
+    () => true,
+    () => false,
+  );
+  return removed ? parseStateCache(bytes) : undefined;
 }
 
 /**

@@ -22,8 +22,6 @@ import type { AllocationEvent, Change, Snapshot, Store, StoredChange } from '../
 import { readChange, readConfig, readRecord, readRevision } from '../stored-rows.js';
 import { checkWatchStart, ChangeListeners } from '../watch-hub.js';
 import { DB_FILE, makeDataDirectory } from './data-dir.js';
-
-export { DB_FILE };
 import { lockDirectory } from './dir-lock.js';
 import { openDatabase, prepareStatements, type Statements } from './schema.js';
 
