@@ -245,31 +245,37 @@ describe('IPAM garbage collection of Podman containers', () => {
 
   it('releases the reservation of a container podman forgot without its CNI DEL, and keeps the live ones', async () => {
     const p = ph.podman!;
-    const started: { name: string; id: string; ip: string; sandbox: string }[] = [];
-    for (const name of ['pl1', 'pl2', 'pl3', 'pgone']) {
+    const run1 = async (name: string) => {
       const id = (await p.podmanOk(['run', '-d', '--name', name, '--network', 'dcos-1', BUSYBOX_IMAGE, 'sleep', '600'])).trim();
       const ip = (await p.podmanOk(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name])).trim();
       const sandbox = (await p.podmanOk(['inspect', '-f', '{{.NetworkSettings.SandboxKey}}', name])).trim();
-      started.push({ name, id, ip, sandbox });
       expect(holder(podmanFile(ph, ip))).toBe(id);
-    }
-    // Their network namespaces exist only in podman's mount namespace.
-    for (const s of started) expect(s.sandbox).toMatch(/^\/run\/netns\//);
-    for (const s of started) expect(existsSync(s.sandbox)).toBe(false);
-    const live = started.slice(0, 3);
-    const gone = started[3]!;
+      // Its network namespace exists only in podman's mount namespace.
+      expect(sandbox).toMatch(/^\/run\/netns\//);
+      expect(existsSync(sandbox)).toBe(false);
+      return { name, id, ip, sandbox };
+    };
+    const live = [await run1('pl1'), await run1('pl2'), await run1('pl3')];
 
     // `podman rm -f` with no usable CNI plugin: podman removes the container, its DEL fails, the reservation stays.
-    const broken = join(pc.tmpDir, 'containers-broken.conf');
+    // The plugin dir is taken away in podman's own containers.conf, not in a copy given to `rm` alone:
+    // when the process dies, conmon starts `podman container cleanup` with the container's config,
+    // and that cleanup raced `rm` to the DEL (and often won, releasing the address itself).
     mkdirSync(join(pc.tmpDir, 'no-plugins'));
-    writeFileSync(
-      broken,
-      readFileSync(p.conf, 'utf8').replace(
-        'cni_plugin_dirs = ["/usr/lib/cni"]',
-        `cni_plugin_dirs = [${JSON.stringify(join(pc.tmpDir, 'no-plugins'))}]`,
-      ),
+    const working = readFileSync(p.conf, 'utf8');
+    const noPlugins = working.replace(
+      'cni_plugin_dirs = ["/usr/lib/cni"]',
+      `cni_plugin_dirs = [${JSON.stringify(join(pc.tmpDir, 'no-plugins'))}]`,
     );
-    const rm = await run([...podmanArgv(ph, broken), 'rm', '-f', '-t', '0', gone.name], { timeoutMs: 60_000 });
+    expect(noPlugins).not.toBe(working);
+    const gone = await run1('pgone');
+    writeFileSync(p.conf, noPlugins);
+    let rm: Awaited<ReturnType<typeof run>>;
+    try {
+      rm = await run([...podmanArgv(ph), 'rm', '-f', '-t', '0', gone.name], { timeoutMs: 60_000 });
+    } finally {
+      writeFileSync(p.conf, working);
+    }
     console.log(`podman rm -f with no CNI plugins: exit ${rm.code}, ${rm.stderr.trim().split('\n').slice(-2).join(' | ')}`);
     expect((await p.podman(['container', 'exists', gone.name])).code).toBe(1);
     expect(holder(podmanFile(ph, gone.ip))).toBe(gone.id);
