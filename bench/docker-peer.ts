@@ -219,22 +219,19 @@ export async function benchDockerPeer(sections: string[], results: BenchResult[]
         target: '>= Docker overlay',
         pass: d !== undefined && v.gbps >= d.gbps,
       });
-      results.push({
-        name: '(e) CPU seconds per GB moved (all CPUs, non-idle, whole machine)',
-        value: `vxnet ${v.cpu.toFixed(2)} s/GB`,
-        floor: `underlay ${u.cpu.toFixed(2)} s/GB; ${d ? `Docker overlay ${d.cpu.toFixed(2)} s/GB` : noDocker}`,
-        target: 'none (reported)',
-        pass: true,
-        info: true,
-      });
-      results.push({
-        name: '(e) softirq CPU-seconds per GB moved (whole machine, /proc/stat)',
-        value: `vxnet ${v.softirq.toFixed(3)} s/GB`,
-        floor: `underlay ${u.softirq.toFixed(3)} s/GB; ${d ? `Docker overlay ${d.softirq.toFixed(3)} s/GB` : noDocker}`,
-        target: 'none (reported)',
-        pass: true,
-        info: true,
-      });
+      const perGB = [
+        { what: 'CPU seconds per GB moved (all CPUs, non-idle, whole machine)', key: 'cpu', digits: 2 },
+        { what: 'softirq CPU-seconds per GB moved (whole machine, /proc/stat)', key: 'softirq', digits: 3 },
+      ] as const;
+      for (const { what, key, digits } of perGB)
+        results.push({
+          name: `(e) ${what}`,
+          value: `vxnet ${v[key].toFixed(digits)} s/GB`,
+          floor: `underlay ${u[key].toFixed(digits)} s/GB; ${d ? `Docker overlay ${d[key].toFixed(digits)} s/GB` : noDocker}`,
+          target: 'none (reported)',
+          pass: true,
+          info: true,
+        });
     }
 
     // --- (f) latency ----------------------------------------------------------

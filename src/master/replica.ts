@@ -188,17 +188,16 @@ export class StateReplica {
     const head = Buffer.from(this.stateHead());
     if (cache.revision !== this.current || cache.lengths.length !== this.agents.size || cache.head !== head.length) return false;
     if (!cache.body.subarray(0, head.length).equals(head)) return false;
-    const starts = new Array<number>(cache.lengths.length);
+    const agents = [...this.agents.values()];
+    const starts = new Array<number>(agents.length);
     let at = head.length;
-    let i = 0;
-    for (const agent of this.agents.values()) {
+    for (let k = 0; k < agents.length; k++) {
       // Each agent's JSON begins with its own address: the cheap check that the order and set are this state's.
-      if (!startsWithIp(cache.body, at, cache.lengths[i]!, agent.record.ip)) return false;
-      starts[i] = at;
-      at += cache.lengths[i++]! + 1;
+      if (!startsWithIp(cache.body, at, cache.lengths[k]!, agents[k]!.record.ip)) return false;
+      starts[k] = at;
+      at += cache.lengths[k]! + 1;
     }
     // A sample rendered again must match byte for byte: an answer another vxnet version wrote is not this one's.
-    const agents = [...this.agents.values()];
     const step = Math.max(1, Math.floor(agents.length / CACHE_SAMPLE));
     for (let k = 0; k < agents.length; k += step) {
       const expected = Buffer.from(this.render(agents[k]!));
