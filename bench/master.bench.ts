@@ -47,8 +47,8 @@ async function spawnServer(argv: string[]): Promise<Server> {
     child.stderr!.on('data', (d: Buffer) => (out += d));
     child.stdout!.on('data', (d: Buffer) => {
       out += d;
-      // A restarted master serves reads before it takes writes: either line gives its URL.
-      const m = /(?:listening on|serving reads on) (http:\/\/\S+)/.exec(out);
+      // A restarted master answers its saved /state, then reads, before it takes writes: any of these lines gives its URL.
+      const m = /(?:listening on|serving reads on|answering GET \/overlay-master\/state on) (http:\/\/\S+)/.exec(out);
       if (m) ok(m[1]!);
     });
     child.once('exit', (code) => fail(new Error(`${argv.join(' ')} exited with ${code}: ${out}`)));

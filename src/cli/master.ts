@@ -139,13 +139,15 @@ async function runMasterCommand(opts: MasterFlags): Promise<void> {
     }
     // Loaded here, not at the top: `vxnet agent` and the other commands never need the master's modules (issue 10 (i)).
     const [{ SqliteStore }, { runMaster }] = await Promise.all([import('../store/sqlite/sqlite-store.js'), import('../master/run.js')]);
-    store = await SqliteStore.open(opts.data!, { allowEmpty: opts.allowEmptyStore === true });
+    const sqlite = await SqliteStore.open(opts.data!, { allowEmpty: opts.allowEmptyStore === true });
+    store = sqlite;
     await runMaster({
       ...common,
       store,
       storeArgs: `--data ${opts.data}`,
       where: `data ${opts.data}`,
       stateCacheFile: join(opts.data!, 'state-cache'),
+      peek: () => sqlite.peek(),
     });
   } catch (e) {
     if (isVxnetError(e) && e.code === 'RECONCILE_REFUSED') {

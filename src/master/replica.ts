@@ -10,9 +10,9 @@ import { type CanonicalConfig, canonicalize } from '../config/canonical.js';
 import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError } from '../errors.js';
 import type { AgentRecord, Snapshot, Store, StoredChange } from '../store/store.js';
-import { agentInfoJson } from './view.js';
+import { agentInfoJson, stateHeadJson } from './view.js';
 import { type BodyPart, buildStateBody, forgetPlace, placedText } from './state-body.js';
-import type { StateCache } from './state-cache.js';
+import { agentStarts, sampledAgents, type StateCache } from './state-cache.js';
 import type { HistoryAnswer, UtilisationView } from '../api/types.js';
 import type { HistoryQuery } from '../store/store.js';
 import { PoolCounter, poolFrame } from './pool-thresholds.js';
@@ -48,9 +48,6 @@ function startsWithIp(bytes: Buffer, start: number, length: number, ip: string):
   return bytes[at + ip.length] === 0x22 && bytes[at + ip.length + 1] === 0x2c; // ",
 }
 
-/** How many agents of a cached answer are rendered again to check it (replica.adoptStateCache). */
-const CACHE_SAMPLE = 64;
-
 /** A utilisation view is reused, while the state keeps changing, for this many times what it cost. */
 const UTILISATION_REUSE_FACTOR = 10;
 
@@ -68,7 +65,6 @@ export class StateReplica {
   /** Each live agent's reported MTU, for the `mtu` watch event (mtu.ts). */
   private readonly mtus: MtuCounter;
   private config: CanonicalConfig;
-  private networkJson: string;
   private current: number;
   private stopWatch: () => void = () => {};
   /** Answers that walk every agent, by the revision they were made at (atThisRevision). */
@@ -97,7 +93,6 @@ export class StateReplica {
   ) {
     this.current = revision;
     this.config = canonicalize(config);
-    this.networkJson = JSON.stringify(this.config.network);
     for (const record of records) {
       if (record.expired) this.expired.set(record.ip, record);
       else this.agents.set(record.ip, this.agentOf(record, undefined));
@@ -189,17 +184,12 @@ export class StateReplica {
     if (cache.revision !== this.current || cache.lengths.length !== this.agents.size || cache.head !== head.length) return false;
     if (!cache.body.subarray(0, head.length).equals(head)) return false;
     const agents = [...this.agents.values()];
-    const starts = new Array<number>(agents.length);
-    let at = head.length;
-    for (let k = 0; k < agents.length; k++) {
-      // Each agent's JSON begins with its own address: the cheap check that the order and set are this state's.
-      if (!startsWithIp(cache.body, at, cache.lengths[k]!, agents[k]!.record.ip)) return false;
-      starts[k] = at;
-      at += cache.lengths[k]! + 1;
-    }
+    const starts = agentStarts(cache);
+    // Each agent's JSON begins with its own address: the cheap check that the order and set are this state's.
+    for (let k = 0; k < agents.length; k++)
+      if (!startsWithIp(cache.body, starts[k]!, cache.lengths[k]!, agents[k]!.record.ip)) return false;
     // A sample rendered again must match byte for byte: an answer another vxnet version wrote is not this one's.
-    const step = Math.max(1, Math.floor(agents.length / CACHE_SAMPLE));
-    for (let k = 0; k < agents.length; k += step) {
+    for (const k of sampledAgents(agents.length)) {
       const expected = Buffer.from(this.render(agents[k]!));
       if (cache.lengths[k] !== expected.length || expected.compare(cache.body, starts[k]!, starts[k]! + expected.length) !== 0)
         return false;
@@ -214,7 +204,7 @@ export class StateReplica {
   }
 
   private stateHead(): string {
-    return `{"network":${this.networkJson},"agents":[`;
+    return stateHeadJson(this.config);
   }
 
   /** Every container with its agent, and each agent's container engines (vxnet's addition to the DC/OS API). */
@@ -328,7 +318,6 @@ export class StateReplica {
     }
     if (change.type === 'config') {
       this.config = canonicalize(change.config);
-      this.networkJson = JSON.stringify(this.config.network);
       this.configStored = true;
       this.onConfig?.(this.config.network);
       for (const agent of this.agents.values()) forgetPlace(agent);

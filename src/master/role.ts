@@ -17,16 +17,39 @@ export interface MasterRole {
   leader(): string | undefined;
   /** A sole master that serves reads but takes no writes yet (for /healthz). */
   readonly starting?: boolean;
+  /** A starting sole master's saved /state, answered before it serves reads from the store. */
+  savedState?(): SavedState | undefined;
+}
+
+/** The /state answer a sole master left at its last clean stop (state-cache.ts). */
+export interface SavedState {
+  revision: number;
+  agents: number;
+  body: Buffer;
 }
 
 /**
- * A master with a store of its own (SQLite), from its start: reads come from
- * the store at once, writes once the stored allocations are reserved (lead).
+ * A master with a store of its own (SQLite), from its start: GET /state from
+ * the answer it saved at its last stop while it reads the store (when that is
+ * the stored state), every read once it has, writes once the stored
+ * allocations are reserved (lead).
  */
 export class SoleMasterRole implements MasterRole {
   private leading: MasterService | undefined;
+  private saved: SavedState | undefined;
 
-  constructor(private readonly replica: StateReplica) {}
+  constructor(private replica?: StateReplica) {}
+
+  /** Answers GET /state from `saved` until readFrom. */
+  serveSaved(saved: SavedState): void {
+    this.saved = saved;
+  }
+
+  /** Reads come from the store from now on. */
+  readFrom(replica: StateReplica): void {
+    this.replica = replica;
+    this.saved = undefined;
+  }
 
   lead(service: MasterService): void {
     this.leading = service;
@@ -40,17 +63,23 @@ export class SoleMasterRole implements MasterRole {
     return this.leading;
   }
 
-  reads(): StateReplica {
+  reads(): StateReplica | undefined {
     return this.leading?.reads ?? this.replica;
   }
 
+  savedState(): SavedState | undefined {
+    return this.saved;
+  }
+
   notLeader(): VxnetError {
-    return this.leading
-      ? new VxnetError('NOT_LEADER', 'this master is stopping; retry in a few seconds')
-      : new VxnetError(
-          'NOT_LEADER',
-          `this master is starting: it reserves the stored allocations of ${this.replica.agentCount} agents before it takes writes; retry in a few seconds`,
-        );
+    if (this.leading) return new VxnetError('NOT_LEADER', 'this master is stopping; retry in a few seconds');
+    const agents = this.replica?.agentCount ?? this.saved?.agents ?? 0;
+    return new VxnetError(
+      'NOT_LEADER',
+      this.replica
+        ? `this master is starting: it reserves the stored allocations of ${agents} agents before it takes writes; retry in a few seconds`
+        : `this master is starting: it reads the stored state of ${agents} agents (only GET /overlay-master/state is answered yet); retry in a few seconds`,
+    );
   }
 
   leader(): undefined {

@@ -5,11 +5,11 @@
 import type { ListenAddress } from '../api/listen.js';
 import type { NetworkConfig } from '../config/types.js';
 import { VxnetError } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { Snapshot, Store, StorePeek } from '../store/store.js';
 import { createMetrics } from './metrics.js';
 import { SoleMasterRole } from './role.js';
 import { StateReplica } from './replica.js';
-import { saveStateCache, takeStateCache } from './state-cache.js';
+import { savedStateFits, saveStateCache, takeStateCache } from './state-cache.js';
 import type { MasterLimits } from './limits.js';
 import { buildMasterApp, listen, type MasterSecurity } from './server.js';
 import { reloadOnHangup } from './reload-hangup.js';
@@ -38,6 +38,8 @@ export interface RunMasterOptions {
   leases?: LeaseSettings;
   /** Where the /state answer is left at a clean stop for the next start (state-cache.ts); none when absent. */
   stateCacheFile?: string;
+  /** The store's revision, config and single records before its snapshot, to check that answer against (SqliteStore.peek). */
+  peek?: () => StorePeek;
 }
 
 /**
@@ -48,18 +50,9 @@ export interface RunMasterOptions {
 export async function runMaster(opts: RunMasterOptions): Promise<void> {
   let service: MasterService | undefined;
   const metrics = createMetrics(() => service);
-  // Reads first: the replica answers /state and the watch from the store while the
-  // service reserves every stored allocation (at 100,000 agents, seconds); writes wait for it.
-  // The answer left at the last clean stop is read while the rows are parsed.
+  // The answer left at the last clean stop is read on the thread pool while the app is built.
   const cacheRead = opts.stateCacheFile === undefined ? undefined : takeStateCache(opts.stateCacheFile);
-  const snap = await opts.store.snapshot();
-  const reads = await StateReplica.start(opts.store, opts.config, opts.limits?.watch, snap);
-  const cache = await cacheRead;
-  if (cache && !reads.adoptStateCache(cache))
-    opts.say(
-      `left ${opts.stateCacheFile} unused: it is not the state the store holds (revision ${snap.revision}); /state is rendered anew`,
-    );
-  const role = new SoleMasterRole(reads);
+  const role = new SoleMasterRole();
   const app = buildMasterApp({
     role,
     metrics,
@@ -68,13 +61,54 @@ export async function runMaster(opts: RunMasterOptions): Promise<void> {
     ...(opts.security && { security: opts.security }),
     ...(opts.limits && { limits: opts.limits.http }),
   });
-  const url = await listen(app, opts.listen.host, opts.listen.port, opts.security?.tls !== undefined).catch((e: NodeJS.ErrnoException) => {
-    reads.close();
-    throw new VxnetError(
-      'PRECONDITION',
-      `cannot listen on ${opts.listen.host}:${opts.listen.port} (${e.code ?? e.message}); pick a free address with --listen HOST:PORT`,
+  let url: string | undefined;
+  const serve = async (): Promise<string> => {
+    url = await listen(app, opts.listen.host, opts.listen.port, opts.security?.tls !== undefined).catch(
+      async (e: NodeJS.ErrnoException) => {
+        await app.close();
+        throw new VxnetError(
+          'PRECONDITION',
+          `cannot listen on ${opts.listen.host}:${opts.listen.port} (${e.code ?? e.message}); pick a free address with --listen HOST:PORT`,
+        );
+      },
     );
-  });
+    return url;
+  };
+  let cache = await cacheRead;
+  // When it is the stored state, GET /state is answered from it at once, while the rows are read (at 100,000 agents, a second).
+  const servedSaved = cache !== undefined && opts.peek !== undefined && savedStateFits(cache, opts.peek(), opts.config);
+  if (cache && servedSaved) {
+    role.serveSaved({ revision: cache.revision, agents: cache.lengths.length, body: cache.body });
+    process.stdout.write(
+      `vxnet master answering GET /overlay-master/state on ${await serve()} from the state it saved at its last stop ` +
+        `while it reads the stored state of ${cache.lengths.length} agents (revision ${cache.revision})\n`,
+    );
+  }
+  // Reads next: the replica answers /state and the watch from the store while the service reserves
+  // every stored allocation (at 100,000 agents, seconds); writes wait for it.
+  let reads: StateReplica;
+  let snap: Snapshot;
+  try {
+    snap = await opts.store.snapshot();
+    reads = await StateReplica.start(opts.store, opts.config, opts.limits?.watch, snap);
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
+  if (cache && !reads.adoptStateCache(cache))
+    opts.say(
+      servedSaved
+        ? `the state saved in ${opts.stateCacheFile} matched the store's revision ${snap.revision} and a sample of its agents but not all of them; ` +
+            'GET /state answered from it until now, and is rendered anew from here on'
+        : `left ${opts.stateCacheFile} unused: it is not the state the store holds (revision ${snap.revision}); /state is rendered anew`,
+    );
+  cache = undefined; // adopted or not, no longer held here (100,000 agents: 75 MB)
+  role.readFrom(reads);
+  if (!servedSaved)
+    await serve().catch((e: unknown) => {
+      reads.close();
+      throw e;
+    });
   if (snap.agents.length > 0)
     process.stdout.write(
       `vxnet master serving reads on ${url} while it reserves the stored allocations of ${snap.agents.length} agents (revision ${snap.revision})\n`,

@@ -7,7 +7,8 @@ import type { NetworkConfig } from '../config/types.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import { StateReplica } from './replica.js';
 import { MasterService } from './service.js';
-import { parseStateCache, saveStateCache, takeStateCache } from './state-cache.js';
+import { parseStateCache, saveStateCache, savedStateFits, takeStateCache } from './state-cache.js';
+import type { Snapshot, StorePeek } from '../store/store.js';
 
 const config: NetworkConfig = {
   vtep_subnet: '198.15.0.0/20',
@@ -23,6 +24,11 @@ async function stored(): Promise<{ store: MemoryStore; replica: StateReplica }> 
   for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) await svc.register({ ip, networkConfig: all });
   await svc.close();
   return { store, replica: await StateReplica.start(store, config) };
+}
+
+/** What SqliteStore.peek answers, from a snapshot of the memory store. */
+function peekOf(snap: Snapshot): StorePeek {
+  return { revision: snap.revision, config: snap.config, record: (ip) => snap.agents.find((a) => a.ip === ip) };
 }
 
 describe('the state cache', () => {
@@ -72,6 +78,28 @@ describe('the state cache', () => {
     // Refusals adopted nothing: the answer is rendered from the store.
     expect(again.stateJson()).toBe(now.body.toString());
     expect(again.adoptStateCache(now)).toBe(true);
+  });
+
+  it('is checked against the store before its rows are read: revision, config, and a sample rendered again', async () => {
+    const { store, replica } = await stored();
+    const cache = replica.stateCache();
+    const snap = await store.snapshot();
+    expect(savedStateFits(cache, peekOf(snap), config)).toBe(true);
+    expect(savedStateFits(cache, { ...peekOf(snap), revision: snap.revision + 1 }, config)).toBe(false);
+    // Another stored config renders another head.
+    const other = { ...snap.config!, overlays: [{ name: 'dcos', subnet: '44.129.0.0/16', prefix: 24 }] };
+    expect(savedStateFits(cache, { ...peekOf(snap), config: other }, config)).toBe(false);
+    // A record that is not what the answer says (or is gone, or expired) refuses it: every agent is in the sample of three.
+    const changed = snap.agents.map((a) => (a.ip === '10.0.0.2' ? { ...a, vtepMac: '70:b3:d5:00:00:99' } : a));
+    expect(savedStateFits(cache, peekOf({ ...snap, agents: changed }), config)).toBe(false);
+    expect(savedStateFits(cache, peekOf({ ...snap, agents: snap.agents.slice(1) }), config)).toBe(false);
+    const expired = snap.agents.map((a) =>
+      a.ip === '10.0.0.3' ? { ...a, expired: { at: '2026-01-01T00:00:00Z', until: '2026-01-01T01:00:00Z' } } : a,
+    );
+    expect(savedStateFits(cache, peekOf({ ...snap, agents: expired }), config)).toBe(false);
+    // Bytes that do not begin with an agent's address are not an answer this vxnet wrote.
+    const shifted = { ...cache, head: cache.head - 1 };
+    expect(savedStateFits(shifted, peekOf(snap), config)).toBe(false);
   });
 
   it('reads nothing from a file that is not a whole cache, and removes it', async () => {

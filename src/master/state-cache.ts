@@ -2,13 +2,19 @@
 // cleanly, so its next start answers the first GET /state without rendering
 // every agent again (100,000 agents: about a second). It is taken (read and
 // removed) at the start and used only when it describes exactly the state
-// the store holds (replica.ts adoptStateCache checks): a store that moved on,
-// a crash, or another vxnet's format leaves it unused. File format:
+// the store holds: a store that moved on, a crash, or another vxnet's format
+// leaves it unused. savedStateFits checks it against the store before the
+// rows are read, so it can be served while they are; replica.ts
+// adoptStateCache then checks every agent's place in it. File format:
 //   "vxnet-state-cache/1\n" | revision f64 | agents u32 | head bytes u32 |
 //   each agent's byte length u32 | the answer's bytes.
 
 import { closeSync, fstatSync, openSync, read } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
+import { canonicalize } from '../config/canonical.js';
+import type { NetworkConfig } from '../config/types.js';
+import type { StorePeek } from '../store/store.js';
+import { agentInfoJson, stateHeadJson } from './view.js';
 
 const MAGIC = Buffer.from('vxnet-state-cache/1\n');
 
@@ -106,4 +112,58 @@ export function parseStateCache(bytes: Buffer): StateCache | undefined {
   }
   if (bytes.length - at !== size) return undefined;
   return { revision, head, lengths, body: bytes.subarray(at) };
+}
+
+/** How many agents of a saved answer are rendered again from the store to check it. */
+const CACHE_SAMPLE = 64;
+
+/** The indices of the agents checked by rendering them again: about CACHE_SAMPLE, spread evenly, the first included. */
+export function sampledAgents(count: number): number[] {
+  const step = Math.max(1, Math.floor(count / CACHE_SAMPLE));
+  const picked: number[] = [];
+  for (let k = 0; k < count; k += step) picked.push(k);
+  return picked;
+}
+
+/** Where each agent's bytes begin in the answer. */
+export function agentStarts(cache: StateCache): number[] {
+  const starts = new Array<number>(cache.lengths.length);
+  let at = cache.head;
+  for (let k = 0; k < starts.length; k++) {
+    starts[k] = at;
+    at += cache.lengths[k]! + 1; // and the comma
+  }
+  return starts;
+}
+
+const IP_OPEN = '{"ip":"';
+
+/** The address an agent's bytes begin with (`{"ip":"<ip>",`), or undefined. */
+function leadingIp(body: Buffer, start: number, length: number): string | undefined {
+  if (body.toString('latin1', start, start + IP_OPEN.length) !== IP_OPEN) return undefined;
+  const close = body.indexOf(0x22, start + IP_OPEN.length);
+  return close < 0 || close >= start + length ? undefined : body.toString('latin1', start + IP_OPEN.length, close);
+}
+
+/**
+ * Whether a saved answer is the state the store holds, checked before its
+ * rows are read: the same revision, the head this vxnet renders from the
+ * stored config (`standIn` until one is stored), and a sample of agents
+ * rendered again from their stored records, byte for byte (an answer another
+ * vxnet version wrote is not this one's).
+ */
+export function savedStateFits(cache: StateCache, store: StorePeek, standIn: NetworkConfig): boolean {
+  if (cache.revision !== store.revision) return false;
+  const config = canonicalize(store.config ?? standIn);
+  const head = Buffer.from(stateHeadJson(config));
+  if (cache.head !== head.length || !cache.body.subarray(0, head.length).equals(head)) return false;
+  const starts = agentStarts(cache);
+  for (const k of sampledAgents(cache.lengths.length)) {
+    const ip = leadingIp(cache.body, starts[k]!, cache.lengths[k]!);
+    const record = ip === undefined ? undefined : store.record(ip);
+    if (record === undefined || record.expired) return false;
+    const expected = Buffer.from(agentInfoJson(record, config));
+    if (expected.length !== cache.lengths[k] || expected.compare(cache.body, starts[k]!, starts[k]! + expected.length) !== 0) return false;
+  }
+  return true;
 }

@@ -83,6 +83,19 @@ export interface Snapshot {
   agents: AgentRecord[];
 }
 
+/**
+ * What a store only this process writes (SQLite) answers at once, before a
+ * snapshot: a sole master checks the /state it saved at its last stop
+ * against it (src/master/state-cache.ts).
+ */
+export interface StorePeek {
+  /** Revision of the last committed change. */
+  readonly revision: number;
+  readonly config: NetworkConfig | undefined;
+  /** The stored record of `ip` (expired ones too), or undefined when there is none. */
+  record(ip: string): AgentRecord | undefined;
+}
+
 export interface Store {
   /** Everything stored, consistent with `revision`. */
   snapshot(): Promise<Snapshot>;

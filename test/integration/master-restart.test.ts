@@ -1,7 +1,7 @@
 // A real master restarted on its SQLite store: it serves reads before it
 // takes writes, answers its first /state from the answer it left at a clean
-// stop when that is exactly the stored state, and renders it anew otherwise
-// (after a crash, or when the store moved on).
+// stop when that is exactly the stored state (before it has read every row),
+// and renders it anew otherwise (after a crash, or when the store moved on).
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,7 @@ describe('master: restart', () => {
 
     // Clean restart: the same bytes; the cache is taken, so nothing is left to trust after a crash.
     const second = await startMaster({ config, data });
+    expect(second.output()).toContain('answering GET /overlay-master/state on');
     expect(second.output()).toContain('serving reads on');
     expect(existsSync(cache)).toBe(false);
     expect((await call(second.url, 'GET', '/overlay-master/state')).text).toBe(before);
@@ -43,6 +44,7 @@ describe('master: restart', () => {
     copyFileSync(join(dir, 'old-cache'), cache);
     const third = await startMaster({ config, data });
     expect(third.output()).toContain('state-cache unused');
+    expect(third.output()).not.toContain('answering GET /overlay-master/state on');
     const after = (await call(third.url, 'GET', '/overlay-master/state')).body as { agents: { ip: string }[] };
     expect(after.agents.map((a) => a.ip)).toContain('172.16.1.1');
     expect(after.agents).toHaveLength(41);

@@ -58,6 +58,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   // The state as bytes, rebuilt only after a change (the replica keeps them): a GET is then one socket write.
   app.get('/overlay-master/state', async (req, reply) => {
+    // A starting sole master answers people and tools from the state it saved, checked against the store (../state-cache.ts).
+    const saved = role.reads() === undefined && req.headers[AGENT_HEADER] === undefined ? role.savedState?.() : undefined;
+    if (saved) return reply.header(REVISION_HEADER, String(saved.revision)).type(JSON_TYPE).send(saved.body);
     const from = reads(req);
     return reply.header(REVISION_HEADER, String(from.revision)).type(JSON_TYPE).send(from.stateBytes());
   });

@@ -57,6 +57,44 @@ describe('a sole master while it starts', () => {
   });
 });
 
+describe('a sole master before it has read its store', () => {
+  it('answers GET /state from the state it saved, to people and tools only, and everything else 503 starting', async () => {
+    const store = new MemoryStore();
+    const first = await MasterService.start(store, DEFAULT_NETWORK_CONFIG, { storeArgs: '--data /d' });
+    await first.register({ ip: '10.0.0.1', networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true } });
+    const saved = { revision: first.revision, agents: 1, body: first.reads.stateBytes() };
+    await first.close();
+
+    const role = new SoleMasterRole();
+    role.serveSaved(saved);
+    const app = buildMasterApp({ role, metrics: createMetrics(() => role.service()), logLevel: 'silent' });
+    await app.ready();
+    try {
+      const state = await app.inject({ method: 'GET', url: '/overlay-master/state' });
+      expect([state.statusCode, state.headers['x-vxnet-revision'], state.body]).toEqual([
+        200,
+        String(saved.revision),
+        saved.body.toString(),
+      ]);
+      // Agents read from the leader only: the saved answer is not one.
+      const agent = await app.inject({ method: 'GET', url: '/overlay-master/state', headers: { 'x-vxnet-agent': '10.0.0.1' } });
+      expect(agent.statusCode).toBe(503);
+      const other = await app.inject({ method: 'GET', url: '/overlay-master/agents/10.0.0.1' });
+      expect([other.statusCode, other.json().error.message]).toEqual([503, expect.stringContaining('reads the stored state of 1 agents')]);
+      const health = await app.inject({ method: 'GET', url: '/healthz' });
+      expect([health.statusCode, health.json().status]).toEqual([503, 'starting']);
+
+      const reads = await StateReplica.start(store, DEFAULT_NETWORK_CONFIG, {});
+      role.readFrom(reads);
+      expect(role.savedState()).toBeUndefined();
+      expect((await app.inject({ method: 'GET', url: '/overlay-master/agents/10.0.0.1' })).statusCode).toBe(200);
+      reads.close();
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('a standby on a shared store', () => {
   it('answers /healthz 503 starting until it serves reads, then 200 standby naming the leader', async () => {
     const store = new MemoryStore();

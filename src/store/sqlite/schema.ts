@@ -172,6 +172,11 @@ export function prepareStatements(db: Db) {
     ),
     // Rows as [ip, record] arrays: a restart reads 100,000 of them, and an object per row costs more.
     agentRows: db.prepare<[], [string, string]>('SELECT ip, record FROM agents ORDER BY seq, ip').raw(),
+    // The same order from a row on: a snapshot reads in slices, letting the event loop run between them.
+    agentRowsAfter: db
+      .prepare<[number, string], [string, string, number]>('SELECT ip, record, seq FROM agents WHERE (seq, ip) > (?, ?) ORDER BY seq, ip')
+      .raw(),
+    agentRecord: db.prepare<[string], [string]>('SELECT record FROM agents WHERE ip = ?').raw(),
     changesAfter: db.prepare<[number], { revision: number; type: string; payload: string }>(
       'SELECT revision, type, payload FROM changes WHERE revision > ? ORDER BY revision',
     ),

@@ -232,6 +232,52 @@ describe('SqliteStore on disk', () => {
   });
 });
 
+describe('SqliteStore before and during a start', () => {
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      type: 'put' as const,
+      record: agentRecord(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, i),
+    }));
+
+  it('reads a snapshot in slices with the event loop free between them, in registration order', async () => {
+    const store = await SqliteStore.open(tempDir());
+    await store.commit([{ type: 'config', config: networkConfig() }, ...many(20_000)]);
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    const snap = await store.snapshot();
+    clearInterval(ticking);
+    expect(turns).toBeGreaterThan(0);
+    expect(snap.agents.map((a) => a.seq)).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
+    expect(snap.revision).toBe(20_001);
+    expect(snap.config).toEqual(networkConfig());
+    await store.close();
+  });
+
+  it('reads again when a commit lands between slices, so the snapshot is whole at its revision', async () => {
+    const store = await SqliteStore.open(tempDir());
+    await store.commit(many(20_000));
+    const reading = store.snapshot();
+    const late = agentRecord('172.16.0.1', 20_000);
+    const committed = await store.commit([{ type: 'put', record: late }]);
+    const snap = await reading;
+    expect(snap.revision).toBe(committed);
+    expect(snap.agents).toHaveLength(20_001);
+    expect(snap.agents.at(-1)).toEqual(late);
+    await store.close();
+  });
+
+  it('peeks at the revision, the config and single records without a snapshot', async () => {
+    const store = await SqliteStore.open(tempDir());
+    expect(store.peek()).toMatchObject({ revision: 0, config: undefined });
+    await store.commit([{ type: 'config', config: networkConfig() }, ...many(3)]);
+    const peek = store.peek();
+    expect([peek.revision, peek.config]).toEqual([4, networkConfig()]);
+    expect(peek.record('10.0.0.2')).toEqual(agentRecord('10.0.0.2', 2));
+    expect(peek.record('10.0.0.9')).toBeUndefined();
+    await store.close();
+  });
+});
+
 describe('SqliteStore against damage and misuse', () => {
   const dbFile = (dir: string) => join(dir, 'vxnet.db');
   async function storeWithAgent(): Promise<string> {

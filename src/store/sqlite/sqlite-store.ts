@@ -18,7 +18,7 @@ import { decodeChange, encodeChanges, type EncodedChange } from '../change-codec
 import { GroupCommit } from '../group-commit.js';
 import { HistoryLedger } from '../history-ledger.js';
 import { historyBoundsOf, type StoreOptions } from '../options.js';
-import type { AllocationEvent, Change, Snapshot, Store, StoredChange } from '../store.js';
+import type { AgentRecord, AllocationEvent, Change, Snapshot, Store, StoredChange, StorePeek } from '../store.js';
 import { readChange, readConfig, readRecord, readRevision } from '../stored-rows.js';
 import { checkWatchStart, ChangeListeners } from '../watch-hub.js';
 import { DB_FILE, makeDataDirectory } from './data-dir.js';
@@ -34,6 +34,8 @@ export interface SqliteStoreOptions extends StoreOptions {
 
 /** Free pages past this are given back to the file system after a write. */
 const FREE_BYTES_KEPT = 4 * 1024 * 1024;
+/** How long a snapshot reads rows before it lets the event loop run (a socket write, a /healthz). */
+const SNAPSHOT_SLICE_MS = 5;
 
 export class SqliteStore implements Store {
   private readonly hub = new ChangeListeners();
@@ -107,19 +109,63 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Everything stored, read in slices of a few milliseconds with the event
+   * loop free between them: at 100,000 agents the rows take about a second,
+   * during which a starting master answers /healthz and its saved /state.
+   * A commit between slices makes it read again in one go.
+   */
   async snapshot(): Promise<Snapshot> {
+    const revision = this.revision;
+    const config = this.read(() => this.sql.getMeta.get('config')?.value);
+    const fix = REPAIR(this.file);
+    const agents: AgentRecord[] = [];
+    let after: [number, string] = [Number.MIN_SAFE_INTEGER, ''];
+    for (;;) {
+      const done = this.read(() => {
+        const until = performance.now() + SNAPSHOT_SLICE_MS;
+        let n = 0;
+        // Row by row, so each row's text is garbage before the next is read (all() would keep 100,000 alive at once).
+        for (const [ip, record, seq] of this.sql.agentRowsAfter.iterate(...after)) {
+          agents.push(readRecord(() => `${this.file}, agents row ${JSON.stringify(ip)}`, ip, record, fix));
+          after = [seq, ip];
+          if (++n % 64 === 0 && performance.now() >= until) return false; // leaving the loop ends the statement
+        }
+        return true;
+      });
+      if (done) break;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.revision !== revision) return this.snapshotAtOnce();
+    }
+    return { revision, ...(config !== undefined && { config: readConfig(`${this.file}, meta row "config"`, config, fix) }), agents };
+  }
+
+  private snapshotAtOnce(): Snapshot {
     return this.read(() => {
       const config = this.sql.getMeta.get('config')?.value;
       const fix = REPAIR(this.file);
       return {
         revision: this.revision,
         ...(config !== undefined && { config: readConfig(`${this.file}, meta row "config"`, config, fix) }),
-        // Row by row, so each row's text is garbage before the next is read (all() would keep 100,000 alive at once).
         agents: Array.from(this.sql.agentRows.iterate(), ([ip, record]) =>
           readRecord(() => `${this.file}, agents row ${JSON.stringify(ip)}`, ip, record, fix),
         ),
       };
     });
+  }
+
+  /** The revision, the config and single records, read at once (StorePeek), before a snapshot. */
+  peek(): StorePeek {
+    const fix = REPAIR(this.file);
+    const config = this.read(() => this.sql.getMeta.get('config')?.value);
+    return {
+      revision: this.revision,
+      config: config === undefined ? undefined : readConfig(`${this.file}, meta row "config"`, config, fix),
+      record: (ip) => {
+        const row = this.read(() => this.sql.agentRecord.get(ip));
+        return row === undefined ? undefined : readRecord(() => `${this.file}, agents row ${JSON.stringify(ip)}`, ip, row[0], fix);
+      },
+    };
   }
 
   async commit(changes: Change[], history?: AllocationEvent[]): Promise<number> {
