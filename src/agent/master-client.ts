@@ -3,11 +3,11 @@
 // agent's credential (issued by the master at registration, rotated at each
 // one); only a first registration uses the join token.
 
-import { Agent, fetch } from 'undici';
 import type { AgentInfo, ContainersReport, LeaseTerms, RegisterRequest, StatusReport, WatchEvent } from '../api/types.js';
 import { VxnetError } from '../errors.js';
 import type { CredentialStore } from './credential.js';
 import { backoffDelay, SseParser } from './sse.js';
+import { failureText, MasterHttp, type MasterTls, readText } from './http-client.js';
 
 export interface MasterClientOptions {
   urls: string[];
@@ -16,7 +16,7 @@ export interface MasterClientOptions {
   /** Keeps the credential the master issues (the state dir); without it the credential lives in memory only. */
   credentials?: CredentialStore;
   /** PEM: the CA that signed the master's certificate (--ca), and a client certificate (--tls-cert, --tls-key). */
-  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  tls?: MasterTls;
   random?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   log?: (message: string) => void;
@@ -45,7 +45,7 @@ export class MasterClient {
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly log: (message: string) => void;
-  private readonly dispatcher: Agent | undefined;
+  private readonly http: MasterHttp;
   /** The credential the master issued us; loaded from `credentials` before the first registration. */
   private credential: string | undefined;
   private loaded = false;
@@ -55,9 +55,7 @@ export class MasterClient {
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? defaultSleep;
     this.log = options.log ?? (() => {});
-    const tls = options.tls;
-    this.dispatcher =
-      tls && new Agent({ connect: { ...(tls.ca && { ca: tls.ca }), ...(tls.cert && tls.key && { cert: tls.cert, key: tls.key }) } });
+    this.http = new MasterHttp(options.tls);
   }
 
   private url(path: string): string {
@@ -67,21 +65,17 @@ export class MasterClient {
   private async send(method: string, path: string, body: unknown, bearer = this.credential): Promise<unknown> {
     const url = this.url(path);
     try {
-      const res = await fetch(url, {
-        method,
-        headers: { 'content-type': 'application/json', ...(bearer !== undefined && { authorization: `Bearer ${bearer}` }) },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
-        ...(this.dispatcher && { dispatcher: this.dispatcher }),
-      });
-      const text = await res.text();
-      if (!res.ok)
-        throw new VxnetError('PRECONDITION', `${method} ${url} answered ${res.status}: ${text.slice(0, 300)}`, { status: res.status });
+      const headers = { 'content-type': 'application/json', ...(bearer !== undefined && { authorization: `Bearer ${bearer}` }) };
+      const res = await this.http.open(method, url, headers, JSON.stringify(body), AbortSignal.timeout(10_000));
+      const text = await readText(res);
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299)
+        throw new VxnetError('PRECONDITION', `${method} ${url} answered ${status}: ${text.slice(0, 300)}`, { status });
       return text ? JSON.parse(text) : undefined;
     } catch (err) {
       this.current++; // the next call tries the next master
       if (err instanceof VxnetError) throw err;
-      throw new VxnetError('PRECONDITION', `${method} ${url} failed: ${err instanceof Error ? err.message : String(err)}`, undefined, {
+      throw new VxnetError('PRECONDITION', `${method} ${url} failed: ${failureText(err)}`, undefined, {
         cause: err,
       });
     }
@@ -159,16 +153,16 @@ export class MasterClient {
     while (!signal.aborted) {
       try {
         // x-vxnet-agent: a standby master sends agents to the leader, their watch included.
-        const res = await fetch(this.url(`/overlay-master/watch?since=${since}`), {
-          headers: { accept: 'text/event-stream', 'x-vxnet-agent': '1' },
-          signal,
-          ...(this.dispatcher && { dispatcher: this.dispatcher }),
-        });
-        if (!res.ok || !res.body) throw new Error(`answered ${res.status}`);
+        const url = this.url(`/overlay-master/watch?since=${since}`);
+        const res = await this.http.open('GET', url, { accept: 'text/event-stream', 'x-vxnet-agent': '1' }, undefined, signal);
+        if (res.statusCode !== 200) {
+          res.resume();
+          throw new Error(`answered ${res.statusCode}`);
+        }
         const parser = new SseParser();
-        const decoder = new TextDecoder();
-        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-          for (const sse of parser.feed(decoder.decode(chunk, { stream: true }))) {
+        res.setEncoding('utf8'); // a character split across chunks is held until its last byte
+        for await (const chunk of res) {
+          for (const sse of parser.feed(chunk as string)) {
             const event = JSON.parse(sse.data) as WatchEvent;
             if (typeof event.revision === 'number') since = event.revision;
             failures = 0;
@@ -179,7 +173,7 @@ export class MasterClient {
       } catch (err) {
         if (signal.aborted) return;
         const delay = backoffDelay(failures++, this.random);
-        this.log(`watch via ${this.url('')} broke (${err instanceof Error ? err.message : String(err)}); reconnecting in ${delay} ms`);
+        this.log(`watch via ${this.url('')} broke (${failureText(err)}); reconnecting in ${delay} ms`);
         this.current++;
         await this.sleep(delay, signal);
       }

@@ -71,7 +71,9 @@ describe('agent master client', () => {
     const info = await client.register({ ip: '10.0.0.1' }, AbortSignal.timeout(10_000));
     expect(info?.ip).toBe('10.0.0.1');
     expect(info?.overlays.map((o) => o.info.name)).toEqual(['dcos-1', 'dcos-2']);
-    expect(logs[0]).toContain(`registration failed (POST http://127.0.0.1:${deadPort}/overlay-master/agents failed: fetch failed)`);
+    expect(logs[0]).toContain(
+      `registration failed (POST http://127.0.0.1:${deadPort}/overlay-master/agents failed: connect ECONNREFUSED 127.0.0.1:${deadPort})`,
+    );
   });
 
   it('follows the watch across a master restart and misses no change', async () => {

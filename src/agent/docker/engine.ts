@@ -2,7 +2,8 @@
 // unix socket (or plain tcp://). Only the calls the agent needs: ping,
 // networks (list, inspect, create, remove) and the events stream.
 
-import { Client, Pool } from 'undici';
+import { Agent, type RequestOptions } from 'node:http';
+import { openRequest, readText } from '../http-client.js';
 import type { DockerNetworkSpec, ObservedDockerNetwork } from './networks.js';
 import { OPT_BRIDGE, OPT_MASQUERADE, OPT_MTU, OWNER_LABEL } from './networks.js';
 
@@ -79,39 +80,45 @@ export function createBody(spec: DockerNetworkSpec): unknown {
   };
 }
 
-const connect = <T>(endpoint: DockerEndpoint, make: (origin: string, opts: { socketPath?: string }) => T): T =>
-  endpoint.kind === 'unix' ? make('http://docker', { socketPath: endpoint.path }) : make(endpoint.origin, {});
+/** How to reach the engine: its socket, or host and port. */
+function endpointOptions(endpoint: DockerEndpoint): RequestOptions {
+  if (endpoint.kind === 'unix') return { socketPath: endpoint.path };
+  const origin = new URL(endpoint.origin);
+  return { hostname: origin.hostname.replace(/^\[|\]$/g, ''), port: origin.port };
+}
 
 export class DockerEngine {
-  /** Calls; the event stream has a connection of its own, or it would queue every call behind it. */
-  private readonly client: Pool;
-  private readonly eventsClient: Client;
+  /** Calls share up to 4 connections; the event stream has one of its own, or it would queue every call behind it. */
+  private readonly calls = new Agent({ keepAlive: true, maxSockets: 4 });
+  private readonly events = new Agent({ keepAlive: false });
+  private readonly target: RequestOptions;
 
   constructor(readonly endpoint: DockerEndpoint) {
-    this.client = connect(
-      endpoint,
-      (origin, opts) => new Pool(origin, { ...opts, connections: 4, headersTimeout: 10_000, bodyTimeout: 30_000 }),
-    );
-    this.eventsClient = connect(endpoint, (origin, opts) => new Client(origin, { ...opts, headersTimeout: 10_000, bodyTimeout: 0 }));
+    this.target = endpointOptions(endpoint);
   }
 
   private async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
-    const res = await this.client.request({
-      method,
-      path: `${API}${path}`,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.body.text();
-    if (res.statusCode >= 300) {
+    const res = await openRequest(
+      {
+        ...this.target,
+        method,
+        path: `${API}${path}`,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        agent: this.calls,
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      body === undefined ? undefined : JSON.stringify(body),
+    );
+    const text = await readText(res);
+    const status = res.statusCode ?? 0;
+    if (status >= 300) {
       let message = text.trim();
       try {
         message = (JSON.parse(text) as { message?: string }).message ?? message;
       } catch {
         /* not JSON: keep the text */
       }
-      throw new DockerApiError(res.statusCode, `${method} ${path}: ${res.statusCode} ${message}`);
+      throw new DockerApiError(status, `${method} ${path}: ${status} ${message}`);
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }
@@ -163,12 +170,18 @@ export class DockerEngine {
     while (!signal.aborted) {
       let connected = false;
       try {
-        const res = await this.eventsClient.request({ method: 'GET', path: `${API}/events?filters=${filters}`, signal });
-        if (res.statusCode !== 200) throw new Error(`events: ${res.statusCode}`);
+        const res = await openRequest(
+          { ...this.target, method: 'GET', path: `${API}/events?filters=${filters}`, agent: this.events, signal },
+          undefined,
+        );
+        if (res.statusCode !== 200) {
+          res.resume();
+          throw new Error(`events: ${res.statusCode}`);
+        }
         delayMs = 250;
         connected = true;
         onEvent(); // connected: the engine may be new or restarted
-        for await (const chunk of res.body) {
+        for await (const chunk of res) {
           if ((chunk as Buffer).length > 0) onEvent();
         }
       } catch {
@@ -183,7 +196,8 @@ export class DockerEngine {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.client.close().catch(() => {}), this.eventsClient.destroy().catch(() => {})]);
+    this.calls.destroy();
+    this.events.destroy();
   }
 }
 
