@@ -4,7 +4,7 @@
 // (issue 10 (i)), and nothing here parses a body or a path parameter.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { AgentOverlayState, IpamCheck } from '../api/types.js';
 import type { CheckMode } from './ipam-gc/collector.js';
 
@@ -23,7 +23,8 @@ type Answer = { status: number; body: unknown };
 type Route = (req: IncomingMessage) => Promise<Answer> | Answer;
 
 export interface AgentHttp {
-  listen(at: { host: string; port: number }): Promise<void>;
+  /** Resolves with the port it listens on. */
+  listen(at: { host: string; port: number }): Promise<number>;
   /** Stops accepting, closes idle keep-alive connections, and waits for requests in flight. */
   close(): Promise<void>;
 }
@@ -69,7 +70,7 @@ export function buildAgentHttp(state: () => AgentOverlayState, ipam?: (mode: Che
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
-          resolve();
+          resolve((server.address() as AddressInfo).port);
         });
       }),
     close: () =>
