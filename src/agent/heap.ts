@@ -3,16 +3,19 @@
 // is a burst of allocation, and V8 answers a burst by doubling the young
 // generation up to two 16 MB semi-spaces, and keeps them: RSS an idle agent
 // never uses again. A growth factor of 1 keeps the young generation at its
-// initial size. V8 reads this flag each time it would grow the space, so it
-// works when set at run time, unlike --max-semi-space-size (read once, when
-// the heap is made), which would have to be on the `node` command line of
-// every way the agent is started.
+// initial size. Idle, each 30 s table read leaves megabytes of garbage in the
+// old generation; optimising for size makes V8 collect it in smaller steps
+// (an idle agent at 4,093 peers: 76-83 MB without it, 70-74 MB with it).
+// V8 reads both flags each time it sizes the heap, so they work when set at
+// run time, unlike --max-semi-space-size (read once, when the heap is made),
+// which would have to be on the `node` command line of every way the agent
+// is started.
 
 import { setFlagsFromString } from 'node:v8';
 
-export const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
+export const HEAP_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'];
 
 /** Call once, before the agent allocates anything large. */
-export function keepYoungGenerationSmall(): void {
-  setFlagsFromString(YOUNG_GENERATION_FLAG);
+export function keepHeapSmall(): void {
+  for (const flag of HEAP_FLAGS) setFlagsFromString(flag);
 }

@@ -20,7 +20,7 @@ import { persistentBatches } from '../agent/linux/batch-process.js';
 import { monitorKernel } from '../agent/linux/monitor.js';
 import { applyNft, nftTables } from '../agent/linux/nft.js';
 import { AgentLoop } from '../agent/loop.js';
-import { keepYoungGenerationSmall } from '../agent/heap.js';
+import { keepHeapSmall } from '../agent/heap.js';
 import { MasterClient } from '../agent/master-client.js';
 import { type CheckedFlags, checkAgentFlags, checkCniBinDir, checkIpOnHost, type RawAgentFlags } from '../agent/options.js';
 import { systemClock, type Host } from '../agent/ports.js';
@@ -139,7 +139,7 @@ function ipamCollector(flags: CheckedFlags, opts: AgentCliOptions, loop: AgentLo
 }
 
 export async function runAgent(opts: AgentCliOptions): Promise<void> {
-  keepYoungGenerationSmall(); // src/agent/heap.ts: issue 10 (i)
+  keepHeapSmall(); // src/agent/heap.ts: issue 10 (i)
   const { flags, errors } = checkAgentFlags(opts);
   if (errors.length === 0 && flags) errors.push(...(await preconditions(flags.ip, opts.cniBinDir)));
   const token = opts.tokenFile === undefined ? undefined : await readToken(opts.tokenFile).catch((e: Error) => e);

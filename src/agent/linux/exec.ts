@@ -18,12 +18,14 @@ export type Exec = (file: string, args: readonly string[], stdin?: string) => Pr
 export const execFileArgv: Exec = (file, args, stdin) =>
   new Promise((resolve) => {
     const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    // Decoded chunk by chunk, never joined as bytes: a table read at 4,093 peers is about a megabyte,
+    // and a buffer that size per read grows glibc's heap in an idle agent (issue 10 (i)).
+    const out: string[] = [];
+    const err: string[] = [];
+    child.stdout.setEncoding('utf8').on('data', (s: string) => out.push(s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => err.push(s));
     child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: `${file}: ${e.message}` }));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout: out.join(''), stderr: err.join('') }));
     child.stdin.on('error', () => {});
     child.stdin.end(stdin ?? '');
   });
