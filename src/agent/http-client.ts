@@ -6,15 +6,33 @@
 import { Agent as HttpAgent, type IncomingMessage, type RequestOptions, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
+export interface SendOptions {
+  body?: string;
+  /** https: instead of http:. */
+  secure?: boolean;
+  /** Fails when the answer's headers are not in within this time (a peer that accepted and hangs). */
+  answerWithinMs?: number;
+}
+
 /**
  * Sends one request and resolves once the answer's headers are in, its body
  * still to read. `options.signal` aborts it, the body's reading included.
  */
-export function openRequest(options: RequestOptions, body: string | undefined, secure = false): Promise<IncomingMessage> {
+export function openRequest(options: RequestOptions, send: SendOptions = {}): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
+    const { body, answerWithinMs } = send;
     const headers = body === undefined ? options.headers : { ...options.headers, 'content-length': String(Buffer.byteLength(body)) };
-    const req = (secure ? httpsRequest : httpRequest)({ ...options, ...(headers && { headers }) }, resolve);
-    req.on('error', reject);
+    let timer: NodeJS.Timeout | undefined;
+    const req = (send.secure ? httpsRequest : httpRequest)({ ...options, ...(headers && { headers }) }, (res) => {
+      clearTimeout(timer);
+      resolve(res);
+    });
+    if (answerWithinMs !== undefined)
+      timer = setTimeout(() => req.destroy(new Error(`no answer within ${answerWithinMs / 1000} s`)), answerWithinMs);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     req.end(body);
   });
 }
@@ -58,8 +76,8 @@ export class MasterHttp {
     method: string,
     url: string,
     headers: Record<string, string>,
-    body: string | undefined,
     signal: AbortSignal,
+    send: SendOptions = {},
   ): Promise<IncomingMessage> {
     let target: URL;
     try {
@@ -80,8 +98,7 @@ export class MasterHttp {
         agent: secure ? this.secure : this.plain,
         signal,
       },
-      body,
-      secure,
+      { ...send, secure },
     );
   }
 }

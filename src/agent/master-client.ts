@@ -17,10 +17,16 @@ export interface MasterClientOptions {
   credentials?: CredentialStore;
   /** PEM: the CA that signed the master's certificate (--ca), and a client certificate (--tls-cert, --tls-key). */
   tls?: MasterTls;
+  /** How long a watch may wait for the master's answer, and then stay silent (default WATCH_ANSWER_MS, WATCH_SILENCE_MS). */
+  watchTimeouts?: { answerMs: number; silenceMs: number };
   random?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   log?: (message: string) => void;
 }
+
+/** How long the master may take to answer a watch, and how long its stream may stay silent (it pings every 15 s). */
+export const WATCH_ANSWER_MS = 10_000;
+export const WATCH_SILENCE_MS = 45_000;
 
 const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -66,7 +72,7 @@ export class MasterClient {
     const url = this.url(path);
     try {
       const headers = { 'content-type': 'application/json', ...(bearer !== undefined && { authorization: `Bearer ${bearer}` }) };
-      const res = await this.http.open(method, url, headers, JSON.stringify(body), AbortSignal.timeout(10_000));
+      const res = await this.http.open(method, url, headers, AbortSignal.timeout(10_000), { body: JSON.stringify(body) });
       const text = await readText(res);
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299)
@@ -154,11 +160,15 @@ export class MasterClient {
       try {
         // x-vxnet-agent: a standby master sends agents to the leader, their watch included.
         const url = this.url(`/overlay-master/watch?since=${since}`);
-        const res = await this.http.open('GET', url, { accept: 'text/event-stream', 'x-vxnet-agent': '1' }, undefined, signal);
+        const headers = { accept: 'text/event-stream', 'x-vxnet-agent': '1' };
+        const { answerMs, silenceMs } = this.options.watchTimeouts ?? { answerMs: WATCH_ANSWER_MS, silenceMs: WATCH_SILENCE_MS };
+        const res = await this.http.open('GET', url, headers, signal, { answerWithinMs: answerMs });
         if (res.statusCode !== 200) {
           res.resume();
           throw new Error(`answered ${res.statusCode}`);
         }
+        // The master pings every 15 s: a stream silent for longer is dead (a partition sends no RST), so reconnect.
+        res.setTimeout(silenceMs, () => res.destroy(new Error(`nothing for ${silenceMs / 1000} s, not even a ping`)));
         const parser = new SseParser();
         res.setEncoding('utf8'); // a character split across chunks is held until its last byte
         for await (const chunk of res) {

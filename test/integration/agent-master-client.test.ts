@@ -1,6 +1,7 @@
 // The agent's master client against a real master process on loopback:
-// registration fails over between --master URLs, and the watch stream carries
-// on across a master restart without missing a change.
+// registration fails over between --master URLs, the watch stream carries
+// on across a master restart without missing a change, and a master that
+// freezes (as behind a partition: no RST) is left and found again.
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,5 +106,39 @@ describe('agent master client', () => {
       events.flatMap((e) => (e.type === 'put' ? [e.agent.ip] : e.type === 'resync' ? e.state.agents.map((a) => a.ip) : [])),
     );
     expect([...seen].sort()).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+  });
+
+  it('leaves a watch silent past its limit, keeps trying a frozen master that accepts and never answers, and follows it again once thawed', async () => {
+    const logs: string[] = [];
+    const client = new MasterClient({
+      urls: [`http://127.0.0.1:${port}`],
+      random: () => 0,
+      log: (m) => logs.push(m),
+      watchTimeouts: { answerMs: 1_000, silenceMs: 2_000 },
+    });
+    const events: WatchEvent[] = [];
+    const stop = new AbortController();
+    const watching = client.watch((e) => events.push(e), stop.signal);
+    await until('the first event', () => events[0]);
+    const pid = master!.child.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await until('the silent stream left', () => logs.find((l) => l.includes('nothing for 2 s, not even a ping')));
+      await until('a reconnect that got no answer', () => logs.find((l) => l.includes('no answer within 1 s')));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const before = events.length;
+    expect((await register('10.0.0.4')).status).toBe(200);
+    await until('the put of 10.0.0.4 after the thaw', () =>
+      events
+        .slice(before)
+        .find(
+          (e) =>
+            (e.type === 'put' && e.agent.ip === '10.0.0.4') || (e.type === 'resync' && e.state.agents.some((a) => a.ip === '10.0.0.4')),
+        ),
+    );
+    stop.abort();
+    await watching;
   });
 });

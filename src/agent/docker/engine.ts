@@ -107,7 +107,7 @@ export class DockerEngine {
         agent: this.calls,
         signal: AbortSignal.timeout(timeoutMs),
       },
-      body === undefined ? undefined : JSON.stringify(body),
+      body === undefined ? {} : { body: JSON.stringify(body) },
     );
     const text = await readText(res);
     const status = res.statusCode ?? 0;
@@ -172,7 +172,7 @@ export class DockerEngine {
       try {
         const res = await openRequest(
           { ...this.target, method: 'GET', path: `${API}/events?filters=${filters}`, agent: this.events, signal },
-          undefined,
+          { answerWithinMs: 10_000 }, // then silent while nothing happens: the body has no time limit
         );
         if (res.statusCode !== 200) {
           res.resume();
