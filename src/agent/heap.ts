@@ -5,7 +5,8 @@
 // never uses again. A growth factor of 1 keeps the young generation at its
 // initial size. Idle, each 30 s table read leaves megabytes of garbage in the
 // old generation; optimising for size makes V8 collect it in smaller steps
-// (an idle agent at 4,093 peers: 76-83 MB without it, 70-74 MB with it).
+// (an idle agent at 4,093 peers drifted to 76-83 MB without it, 70-76 MB
+// with it).
 // V8 reads both flags each time it sizes the heap, so they work when set at
 // run time, unlike --max-semi-space-size (read once, when the heap is made),
 // which would have to be on the `node` command line of every way the agent
