@@ -136,13 +136,36 @@ export function agentStarts(cache: StateCache): number[] {
   return starts;
 }
 
-const IP_OPEN = '{"ip":"';
+/** Every agent's JSON begins `{"ip":"<ip>",` (an address needs no escaping). */
+const IP_OPEN = Buffer.from('{"ip":"');
 
-/** The address an agent's bytes begin with (`{"ip":"<ip>",`), or undefined. */
+/** Whether the agent's bytes at `start` begin with its address. No string is made: adoptStateCache checks every agent. */
+export function startsWithIp(bytes: Buffer, start: number, length: number, ip: string): boolean {
+  const at = start + IP_OPEN.length;
+  if (length < IP_OPEN.length + ip.length + 2) return false;
+  // Byte by byte: Buffer#compare's argument checks cost more than these 7 bytes (0.3 s at 100,000 agents).
+  for (let i = 0; i < IP_OPEN.length; i++) if (bytes[start + i] !== IP_OPEN[i]) return false;
+  for (let i = 0; i < ip.length; i++) if (bytes[at + i] !== ip.charCodeAt(i)) return false;
+  return bytes[at + ip.length] === 0x22 && bytes[at + ip.length + 1] === 0x2c; // ",
+}
+
+/** The address an agent's bytes begin with, or undefined. */
 function leadingIp(body: Buffer, start: number, length: number): string | undefined {
-  if (body.toString('latin1', start, start + IP_OPEN.length) !== IP_OPEN) return undefined;
+  if (length < IP_OPEN.length || IP_OPEN.compare(body, start, start + IP_OPEN.length) !== 0) return undefined;
   const close = body.indexOf(0x22, start + IP_OPEN.length);
   return close < 0 || close >= start + length ? undefined : body.toString('latin1', start + IP_OPEN.length, close);
+}
+
+/** Whether the answer's bytes before its first agent are `head`. */
+export function headMatches(cache: StateCache, head: string): boolean {
+  const bytes = Buffer.from(head);
+  return cache.head === bytes.length && cache.body.subarray(0, bytes.length).equals(bytes);
+}
+
+/** Whether agent `k`'s bytes (it begins at `starts[k]`) are exactly `json`: a sample rendered again. */
+export function agentMatches(cache: StateCache, starts: readonly number[], k: number, json: string): boolean {
+  const expected = Buffer.from(json);
+  return cache.lengths[k] === expected.length && expected.compare(cache.body, starts[k]!, starts[k]! + expected.length) === 0;
 }
 
 /**
@@ -155,15 +178,12 @@ function leadingIp(body: Buffer, start: number, length: number): string | undefi
 export function savedStateFits(cache: StateCache, store: StorePeek, standIn: NetworkConfig): boolean {
   if (cache.revision !== store.revision) return false;
   const config = canonicalize(store.config ?? standIn);
-  const head = Buffer.from(stateHeadJson(config));
-  if (cache.head !== head.length || !cache.body.subarray(0, head.length).equals(head)) return false;
+  if (!headMatches(cache, stateHeadJson(config))) return false;
   const starts = agentStarts(cache);
   for (const k of sampledAgents(cache.lengths.length)) {
     const ip = leadingIp(cache.body, starts[k]!, cache.lengths[k]!);
     const record = ip === undefined ? undefined : store.record(ip);
-    if (record === undefined || record.expired) return false;
-    const expected = Buffer.from(agentInfoJson(record, config));
-    if (expected.length !== cache.lengths[k] || expected.compare(cache.body, starts[k]!, starts[k]! + expected.length) !== 0) return false;
+    if (record === undefined || record.expired || !agentMatches(cache, starts, k, agentInfoJson(record, config))) return false;
   }
   return true;
 }
