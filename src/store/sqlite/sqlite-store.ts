@@ -18,6 +18,7 @@ import { decodeChange, encodeChanges, type EncodedChange } from '../change-codec
 import { GroupCommit } from '../group-commit.js';
 import { HistoryLedger } from '../history-ledger.js';
 import { historyBoundsOf, type StoreOptions } from '../options.js';
+import type { NetworkConfig } from '../../config/types.js';
 import type { AgentRecord, AllocationEvent, Change, Snapshot, Store, StoredChange, StorePeek } from '../store.js';
 import { readChange, readConfig, readRecord, readRevision } from '../stored-rows.js';
 import { checkWatchStart, ChangeListeners } from '../watch-hub.js';
@@ -44,6 +45,8 @@ export class SqliteStore implements Store {
   private readonly retention: AllocationRetention;
   private readonly wallClock: () => number;
   private closed = false;
+  /** The fix every "the store is damaged" error names. */
+  private readonly repair: string;
   /** Why the last batch failed, until one succeeds (for /healthz). */
   private trouble: string | undefined;
 
@@ -59,6 +62,7 @@ export class SqliteStore implements Store {
     private events: EventTotals,
   ) {
     this.retention = retentionOf(options);
+    this.repair = REPAIR(file);
     this.wallClock = options?.wallClock ?? Date.now;
     this.writeBatch = db.transaction((batch: EncodedChange[], events: EncodedEvent[], first: number, trimTo: number) =>
       this.apply(batch, events, first, trimTo),
@@ -117,8 +121,7 @@ export class SqliteStore implements Store {
    */
   async snapshot(): Promise<Snapshot> {
     const revision = this.revision;
-    const config = this.read(() => this.sql.getMeta.get('config')?.value);
-    const fix = REPAIR(this.file);
+    const config = this.storedConfig();
     const agents: AgentRecord[] = [];
     let after: [number, string] = [Number.MIN_SAFE_INTEGER, ''];
     for (;;) {
@@ -127,7 +130,7 @@ export class SqliteStore implements Store {
         let n = 0;
         // Row by row, so each row's text is garbage before the next is read (all() would keep 100,000 alive at once).
         for (const [ip, record, seq] of this.sql.agentRowsAfter.iterate(...after)) {
-          agents.push(readRecord(() => `${this.file}, agents row ${JSON.stringify(ip)}`, ip, record, fix));
+          agents.push(this.storedRecord(ip, record));
           after = [seq, ip];
           if (++n % 64 === 0 && performance.now() >= until) return false; // leaving the loop ends the statement
         }
@@ -137,35 +140,41 @@ export class SqliteStore implements Store {
       await new Promise((resolve) => setImmediate(resolve));
       if (this.revision !== revision) return this.snapshotAtOnce();
     }
-    return { revision, ...(config !== undefined && { config: readConfig(`${this.file}, meta row "config"`, config, fix) }), agents };
+    return { revision, ...(config !== undefined && { config }), agents };
   }
 
   private snapshotAtOnce(): Snapshot {
     return this.read(() => {
-      const config = this.sql.getMeta.get('config')?.value;
-      const fix = REPAIR(this.file);
+      const config = this.storedConfig();
       return {
         revision: this.revision,
-        ...(config !== undefined && { config: readConfig(`${this.file}, meta row "config"`, config, fix) }),
-        agents: Array.from(this.sql.agentRows.iterate(), ([ip, record]) =>
-          readRecord(() => `${this.file}, agents row ${JSON.stringify(ip)}`, ip, record, fix),
-        ),
+        ...(config !== undefined && { config }),
+        agents: Array.from(this.sql.agentRows.iterate(), ([ip, record]) => this.storedRecord(ip, record)),
       };
     });
   }
 
   /** The revision, the config and single records, read at once (StorePeek), before a snapshot. */
   peek(): StorePeek {
-    const fix = REPAIR(this.file);
-    const config = this.read(() => this.sql.getMeta.get('config')?.value);
     return {
       revision: this.revision,
-      config: config === undefined ? undefined : readConfig(`${this.file}, meta row "config"`, config, fix),
+      config: this.storedConfig(),
       record: (ip) => {
         const row = this.read(() => this.sql.agentRecord.get(ip));
-        return row === undefined ? undefined : readRecord(() => `${this.file}, agents row ${JSON.stringify(ip)}`, ip, row[0], fix);
+        return row === undefined ? undefined : this.storedRecord(ip, row[0]);
       },
     };
+  }
+
+  /** The stored network config, checked, or undefined before one is stored. */
+  private storedConfig(): NetworkConfig | undefined {
+    const text = this.read(() => this.sql.getMeta.get('config')?.value);
+    return text === undefined ? undefined : readConfig(`${this.file}, meta row "config"`, text, this.repair);
+  }
+
+  /** An agents row, checked; its location is put into words only for an error. */
+  private storedRecord(ip: string, text: string): AgentRecord {
+    return readRecord(() => `${this.file}, agents row ${JSON.stringify(ip)}`, ip, text, this.repair);
   }
 
   async commit(changes: Change[], history?: AllocationEvent[]): Promise<number> {
@@ -190,10 +199,9 @@ export class SqliteStore implements Store {
     const backlog = this.read(() => {
       const oldest = this.sql.oldestChange.get()?.revision ?? this.revision + 1;
       const since = checkWatchStart(sinceRevision, this.revision, oldest);
-      const fix = REPAIR(this.file);
       return this.sql.changesAfter
         .all(since)
-        .map((row) => readChange(`${this.file}, changes row ${row.revision}`, row.type, row.payload, row.revision, fix));
+        .map((row) => readChange(`${this.file}, changes row ${row.revision}`, row.type, row.payload, row.revision, this.repair));
     });
     return this.hub.subscribe(backlog, onChange);
   }
