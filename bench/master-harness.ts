@@ -97,6 +97,12 @@ export class LeanConnection {
     );
   }
 
+  put(path: string, body: string): Promise<{ status: number; text: string }> {
+    return this.send(
+      `PUT ${path} HTTP/1.1\r\nHost: ${this.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+
   get(path: string): Promise<{ status: number; text: string }> {
     return this.send(`GET ${path} HTTP/1.1\r\nHost: ${this.host}\r\n\r\n`);
   }

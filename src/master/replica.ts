@@ -12,7 +12,7 @@ import { isVxnetError } from '../errors.js';
 import type { AgentRecord, Snapshot, Store, StoredChange } from '../store/store.js';
 import { agentInfoJson, stateHeadJson } from './view.js';
 import { type BodyPart, buildStateBody, forgetPlace, placedText } from './state-body.js';
-import { agentMatches, agentStarts, headMatches, sampledAgents, type StateCache, startsWithIp } from './state-cache.js';
+import { agentMatches, agentStarts, headMatches, placesInCache, sampledAgents, type StateCache, startsWithIp } from './state-cache.js';
 import type { HistoryAnswer, UtilisationView } from '../api/types.js';
 import type { HistoryQuery } from '../store/store.js';
 import { PoolCounter, poolFrame } from './pool-thresholds.js';
@@ -182,6 +182,46 @@ export class StateReplica {
     return true;
   }
 
+  /**
+   * Takes what still holds of an answer saved at an earlier revision (a
+   * running master saves one every --save-state-every, so a crash leaves
+   * one): each agent no change since touched keeps its bytes, the rest are
+   * rendered at the next build. Returns how many kept theirs: 0 when the
+   * config differs or changed since, the store no longer retains the changes
+   * after that revision, or a sample renders differently (another vxnet).
+   */
+  reuseStateCache(cache: StateCache): number {
+    if (cache.revision >= this.current || !headMatches(cache, this.stateHead())) return 0;
+    const touched = new Set<string>();
+    let configChanged = false;
+    const retained = this.changesSince(cache.revision, (change) => {
+      if (change.type === 'config') configChanged = true;
+      else touched.add(change.type === 'put' ? change.record.ip : change.ip);
+    });
+    if (!retained || configChanged) return 0;
+    const agents = [...this.agents.values()];
+    const starts = agentStarts(cache);
+    const places = placesInCache(
+      cache,
+      starts,
+      agents.map((a) => a.record.ip),
+    );
+    const kept: number[] = [];
+    for (let k = 0; k < agents.length; k++) if (places[k]! >= 0 && !touched.has(agents[k]!.record.ip)) kept.push(k);
+    for (const s of sampledAgents(kept.length)) {
+      const k = kept[s]!;
+      if (!agentMatches(cache, starts, places[k]!, this.render(agents[k]!))) return 0;
+    }
+    for (const agent of agents) forgetPlace(agent);
+    for (const k of kept) {
+      agents[k]!.start = starts[places[k]!]!;
+      agents[k]!.length = cache.lengths[places[k]!]!;
+    }
+    // An earlier revision's bytes: the next stateBytes builds this revision's, copying the kept agents from them.
+    this.body = { revision: cache.revision, bytes: cache.body };
+    return kept.length;
+  }
+
   private stateHead(): string {
     return stateHeadJson(this.config);
   }
@@ -267,22 +307,28 @@ export class StateReplica {
     if (since === undefined || since <= 0 || since > this.current) return undefined;
     const frames: string[] = [];
     let whole = false;
+    const retained = this.changesSince(since, (change) => {
+      if (change.type === 'config') whole = true;
+      else if (change.type === 'put' && change.record.expired)
+        frames.push(
+          this.frameOf({ type: 'delete', ip: change.record.ip, revision: change.revision }, ''),
+          expiredFrame(change.revision, change.record.ip, change.record.expired.at),
+        );
+      else frames.push(this.frameOf(change, change.type === 'put' ? agentInfoJson(change.record, this.config) : ''));
+    });
+    return whole || !retained ? undefined : frames;
+  }
+
+  /** Hands each change the store committed after `since` to `each`; false when it no longer (or not yet) retains them. */
+  private changesSince(since: number, each: (change: StoredChange) => void): boolean {
     try {
       // The store replays synchronously; stopping at once leaves the live changes to `apply`.
-      this.store.watch(since, (change) => {
-        if (change.type === 'config') whole = true;
-        else if (change.type === 'put' && change.record.expired)
-          frames.push(
-            this.frameOf({ type: 'delete', ip: change.record.ip, revision: change.revision }, ''),
-            expiredFrame(change.revision, change.record.ip, change.record.expired.at),
-          );
-        else frames.push(this.frameOf(change, change.type === 'put' ? agentInfoJson(change.record, this.config) : ''));
-      })();
+      this.store.watch(since, each)();
+      return true;
     } catch (e) {
-      if (isVxnetError(e) && e.code === 'CONFLICT') return undefined; // no longer (or not yet) retained
+      if (isVxnetError(e) && e.code === 'CONFLICT') return false;
       throw e;
     }
-    return whole ? undefined : frames;
   }
 
   private apply(change: StoredChange): void {

@@ -9,7 +9,7 @@ import type { Snapshot, Store, StorePeek } from '../store/store.js';
 import { createMetrics } from './metrics.js';
 import { SoleMasterRole } from './role.js';
 import { StateReplica } from './replica.js';
-import { savedStateFits, saveStateCache, takeStateCache } from './state-cache.js';
+import { keepStateSaved, savedStateFits, saveStateCache, takeStateCache } from './state-cache.js';
 import type { MasterLimits } from './limits.js';
 import { buildMasterApp, listen, type MasterSecurity } from './server.js';
 import { reloadOnHangup } from './reload-hangup.js';
@@ -38,6 +38,12 @@ export interface RunMasterOptions {
   leases?: LeaseSettings;
   /** Where the /state answer is left at a clean stop for the next start (state-cache.ts); none when absent. */
   stateCacheFile?: string;
+  /** The read of `stateCacheFile` begun before the store was opened (state-cache.ts readStateCache); else it is read here. */
+  stateCacheRead?: Promise<Buffer | undefined>;
+  /** How often a running master saves /state to `stateCacheFile` while it changes (0 or absent: only at a clean stop). */
+  saveStateEveryMs?: number;
+  /** The store's integrity check when its open left it to the start (SqliteStore.checkIntegrity): run before the first write is taken. */
+  checkStore?: () => void;
   /** The store's revision, config and single records before its snapshot, to check that answer against (SqliteStore.peek). */
   peek?: () => StorePeek;
 }
@@ -51,7 +57,7 @@ export async function runMaster(opts: RunMasterOptions): Promise<void> {
   let service: MasterService | undefined;
   const metrics = createMetrics(() => service);
   // The answer left at the last clean stop is read on the thread pool while the app is built.
-  const cacheRead = opts.stateCacheFile === undefined ? undefined : takeStateCache(opts.stateCacheFile);
+  const cacheRead = opts.stateCacheFile === undefined ? undefined : takeStateCache(opts.stateCacheFile, opts.stateCacheRead);
   const role = new SoleMasterRole();
   const app = buildMasterApp({
     role,
@@ -95,13 +101,20 @@ export async function runMaster(opts: RunMasterOptions): Promise<void> {
     await app.close();
     throw e;
   }
-  if (cache && !reads.adoptStateCache(cache))
+  if (cache && !reads.adoptStateCache(cache)) {
+    // An earlier revision's answer (saved while running, then a crash): what no change since touched is kept.
+    const kept = servedSaved ? 0 : reads.reuseStateCache(cache);
     opts.say(
       servedSaved
         ? `the state saved in ${opts.stateCacheFile} matched the store's revision ${snap.revision} and a sample of its agents but not all of them; ` +
             'GET /state answered from it until now, and is rendered anew from here on'
-        : `left ${opts.stateCacheFile} unused: it is not the state the store holds (revision ${snap.revision}); /state is rendered anew`,
+        : kept > 0
+          ? `took ${kept} of ${reads.agentCount} agents' /state answers from ${opts.stateCacheFile} (saved at revision ${cache.revision}; ` +
+            `the store is at ${snap.revision}); the others are rendered anew`
+          : `left ${opts.stateCacheFile} unused: it is not the state the store holds (revision ${snap.revision}), nor one whose ` +
+            'changes since the store still holds; /state is rendered anew',
     );
+  }
   cache = undefined; // adopted or not, no longer held here (100,000 agents: 75 MB)
   role.readFrom(reads);
   if (!servedSaved)
@@ -133,12 +146,25 @@ export async function runMaster(opts: RunMasterOptions): Promise<void> {
     await app.close();
     throw e;
   }
+  // The store's integrity check, deferred from its open so the first reads did not wait for it: before any write.
+  try {
+    opts.checkStore?.();
+  } catch (e) {
+    await service.close();
+    await app.close();
+    throw e;
+  }
   role.lead(service);
   const running = service;
   opts.onHangup?.(() => void reloadOnHangup(running, opts.say));
   process.stdout.write(`vxnet master listening on ${url} (${service.agentCount} agents, revision ${service.revision}, ${opts.where})\n`);
+  const saver =
+    opts.stateCacheFile !== undefined && opts.saveStateEveryMs !== undefined && opts.saveStateEveryMs > 0
+      ? keepStateSaved(opts.stateCacheFile, opts.saveStateEveryMs, service.reads, opts.say)
+      : undefined;
   const signal = await opts.stop;
   opts.say(`${signal}: stopping`);
+  await saver?.stop();
   await service.close();
   await app.close();
   if (opts.stateCacheFile !== undefined && service.agentCount > 0)

@@ -35,6 +35,22 @@ describe('buildStateBody', () => {
     expect(first.toString()).toBe(`${HEAD}{"ip":"a"},{"ip":"b"},{"ip":"c"}]}`);
   });
 
+  it('copies agents that follow each other in one run, and breaks runs where one was removed or moved', () => {
+    const parts = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => part(`{"ip":"${x}"}`));
+    const first = buildStateBody(HEAD, parts, undefined, render);
+    // c removed, e moved to the front, f changed: e | a b | d | f
+    forgetPlace(parts[5]!, '{"ip":"f","new":1}');
+    const next = [parts[4]!, parts[0]!, parts[1]!, parts[3]!, parts[5]!];
+    const second = buildStateBody(HEAD, next, first, render);
+    expect(second.toString()).toBe(`${HEAD}{"ip":"e"},{"ip":"a"},{"ip":"b"},{"ip":"d"},{"ip":"f","new":1}]}`);
+    expect(next.map((p) => placedText(p, second))).toEqual(['{"ip":"e"}', '{"ip":"a"}', '{"ip":"b"}', '{"ip":"d"}', '{"ip":"f","new":1}']);
+    expect(parts.map((p) => p.renders)).toEqual([1, 1, 1, 1, 1, 1]);
+    // And from that answer again, all in one run.
+    const third = buildStateBody(HEAD, next, second, render);
+    expect(third.equals(second)).toBe(true);
+    expect(next.map((p) => placedText(p, third))).toEqual(next.map((p) => placedText(p, second)));
+  });
+
   it('places agents right in a large answer (10 MB), and copies them from it next time', () => {
     const parts = Array.from({ length: 5_000 }, (_, i) =>
       part(`{"ip":"10.0.${i >> 8}.${i & 255}","pad":"${'é'.repeat(i % 7)}${'x'.repeat(2_000)}"}`),

@@ -63,18 +63,34 @@ export function buildStateBody<P extends BodyPart>(
   }
   const body = Buffer.allocUnsafe(size);
   let used = body.write(head, 0);
-  for (let i = 0; i < parts.length; i++) {
+  for (let i = 0; i < parts.length; ) {
     if (i > 0) body[used++] = 0x2c; // ,
     const part = parts[i]!;
     const text = rendered[i];
-    const start = used;
-    used +=
-      text === undefined
-        ? previous!.copy(body, used, part.start, part.start + part.length)
-        : body.write(text, used, ascii[i] ? 'latin1' : 'utf8');
-    part.start = start;
-    part.length = used - start;
-    part.text = undefined;
+    if (text !== undefined) {
+      const start = used;
+      used += body.write(text, used, ascii[i] ? 'latin1' : 'utf8');
+      part.start = start;
+      part.length = used - start;
+      part.text = undefined;
+      i++;
+      continue;
+    }
+    // Parts that follow each other in `previous` (a comma apart) are one copy: a copy per part cost
+    // about 3 µs (0.35 s at 100,000 agents), a run of them one.
+    let next = i + 1;
+    let end = part.start + part.length;
+    while (next < parts.length && rendered[next] === undefined && parts[next]!.start === end + 1) {
+      end = parts[next]!.start + parts[next]!.length;
+      next++;
+    }
+    const shift = used - part.start;
+    used += previous!.copy(body, used, part.start, end);
+    for (let k = i; k < next; k++) {
+      parts[k]!.start += shift;
+      parts[k]!.text = undefined;
+    }
+    i = next;
   }
   body[used++] = 0x5d; // ]
   body[used++] = 0x7d; // }

@@ -7,7 +7,7 @@ import type { NetworkConfig } from '../config/types.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import { StateReplica } from './replica.js';
 import { MasterService } from './service.js';
-import { parseStateCache, saveStateCache, savedStateFits, takeStateCache } from './state-cache.js';
+import { keepStateSaved, parseStateCache, saveStateCache, savedStateFits, takeStateCache } from './state-cache.js';
 import type { Snapshot, StorePeek } from '../store/store.js';
 
 const config: NetworkConfig = {
@@ -29,6 +29,14 @@ async function stored(): Promise<{ store: MemoryStore; replica: StateReplica }> 
 /** What SqliteStore.peek answers, from a snapshot of the memory store. */
 function peekOf(snap: Snapshot): StorePeek {
   return { revision: snap.revision, config: snap.config, record: (ip) => snap.agents.find((a) => a.ip === ip) };
+}
+
+/** Waits for `done`, up to 10 s (a loaded machine), checking every 10 ms. */
+async function until(done: () => boolean): Promise<void> {
+  for (let t = 0; !done(); t += 10) {
+    if (t > 10_000) throw new Error('not within 10 s');
+    await new Promise((ok) => setTimeout(ok, 10));
+  }
 }
 
 describe('the state cache', () => {
@@ -100,6 +108,91 @@ describe('the state cache', () => {
     // Bytes that do not begin with an agent's address are not an answer this vxnet wrote.
     const shifted = { ...cache, head: cache.head - 1 };
     expect(savedStateFits(shifted, peekOf(snap), config)).toBe(false);
+  });
+
+  it('after the store moved on, keeps the bytes of every agent no change touched and renders the rest', async () => {
+    const { store, replica } = await stored();
+    const earlier = replica.stateCache();
+    const svc = await MasterService.start(store, config, { storeArgs: '--data /d' }, await StateReplica.start(store, config));
+    await svc.reportStatus('10.0.0.1', { overlays: [{ name: 'dcos', status: 'STATUS_OK' }] });
+    await svc.deleteAgents(['10.0.0.2']);
+    await svc.register({ ip: '10.0.0.4', networkConfig: all });
+    await svc.close();
+
+    const restarted = await StateReplica.start(store, config);
+    expect(restarted.adoptStateCache(earlier)).toBe(false);
+    // 10.0.0.3 alone is untouched; 10.0.0.1 changed and 10.0.0.4 is new.
+    expect(restarted.reuseStateCache(earlier)).toBe(1);
+    const fresh = await StateReplica.start(store, config);
+    expect(restarted.stateJson()).toBe(fresh.stateJson());
+    expect(restarted.agentText('10.0.0.3')).toBe(fresh.agentText('10.0.0.3'));
+    expect(JSON.parse(restarted.stateJson()).agents[0].overlays[0].state.status).toBe('STATUS_OK');
+  });
+
+  it('keeps nothing of an earlier answer when the config changed since, its changes are no longer held, or it renders otherwise', async () => {
+    const moveOn = async (store: MemoryStore, ip = '10.0.0.1') => {
+      const svc = await MasterService.start(store, config, { storeArgs: '--data /d' }, await StateReplica.start(store, config));
+      await svc.reportStatus(ip, { overlays: [{ name: 'dcos', status: 'STATUS_OK' }] });
+      await svc.close();
+    };
+    // Another vxnet's rendering: the same addresses first, other bytes after them.
+    const { store, replica } = await stored();
+    const earlier = replica.stateCache();
+    await moveOn(store);
+    const tampered = { ...earlier, body: Buffer.from(earlier.body.toString().replaceAll('"d-dcos"', '"x-dcos"')) };
+    const restarted = await StateReplica.start(store, config);
+    expect(restarted.reuseStateCache(tampered)).toBe(0);
+    expect(restarted.reuseStateCache({ ...earlier, revision: restarted.revision })).toBe(0);
+    expect(restarted.stateJson()).toBe((await StateReplica.start(store, config)).stateJson());
+
+    // A store that keeps one change: the changes after the saved revision are gone.
+    const short = new MemoryStore({ historyLimit: 1 });
+    const svc = await MasterService.start(short, config, { storeArgs: '--data /d' });
+    for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) await svc.register({ ip, networkConfig: all });
+    await svc.close();
+    const old = (await StateReplica.start(short, config)).stateCache();
+    await moveOn(short, '10.0.0.1');
+    await moveOn(short, '10.0.0.2');
+    expect((await StateReplica.start(short, config)).reuseStateCache(old)).toBe(0);
+
+    // A config committed since (the same text rendered again would not show it): nothing kept.
+    const { store: reloaded, replica: before } = await stored();
+    const saved = before.stateCache();
+    await reloaded.commit([{ type: 'config', config }]);
+    expect((await StateReplica.start(reloaded, config)).reuseStateCache(saved)).toBe(0);
+  });
+
+  it('is saved while the state moves, once per change, and after a crash the next start finds it', async () => {
+    const { store, replica } = await stored();
+    const file = join(dir(), 'state-cache');
+    const said: string[] = [];
+    const saver = keepStateSaved(file, 20, replica, (m) => said.push(m));
+    await until(() => existsSync(file));
+    const first = parseStateCache(readFileSync(file))!;
+    expect(first.revision).toBe(replica.revision);
+    const svc = await MasterService.start(store, config, { storeArgs: '--data /d' }, replica);
+    await svc.reportStatus('10.0.0.1', { overlays: [{ name: 'dcos', status: 'STATUS_OK' }] });
+    await until(() => parseStateCache(readFileSync(file))!.revision === replica.revision);
+    await saver.stop();
+    await svc.close();
+    expect(said).toEqual([]);
+    const restarted = await StateReplica.start(store, config);
+    expect(restarted.adoptStateCache((await takeStateCache(file))!)).toBe(true);
+  });
+
+  it('says once why it cannot save, and saves once it can', async () => {
+    const { replica } = await stored();
+    const parent = join(dir(), 'gone');
+    const file = join(parent, 'state-cache');
+    const said: string[] = [];
+    const saver = keepStateSaved(file, 10, replica, (m) => said.push(m));
+    await until(() => said.length > 0);
+    await new Promise((ok) => setTimeout(ok, 100));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain(`could not save the state in ${file}`);
+    mkdirSync(parent);
+    await until(() => existsSync(file));
+    await saver.stop();
   });
 
   it('reads nothing from a file that is not a whole cache, and removes it', async () => {

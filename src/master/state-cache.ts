@@ -47,12 +47,75 @@ export async function saveStateCache(file: string, cache: StateCache): Promise<v
   await rename(temporary, file);
 }
 
+/** What keepStateSaved saves: the replica's state and its revision. */
+export interface StateSource {
+  readonly revision: number;
+  readonly agentCount: number;
+  stateCache(): StateCache;
+}
+
 /**
- * Reads and removes the cache; undefined when there is none, or it is not
- * one this vxnet wrote whole (then it is removed too: it can never be used).
+ * Saves the state every `everyMs` while it moves (one save at a time), so a
+ * master that crashes leaves an answer at most that old: its next start
+ * renders only the agents changed since (StateReplica.reuseStateCache).
+ * `stop` waits for a save under way, so the caller's last save follows it.
  */
-export async function takeStateCache(file: string): Promise<StateCache | undefined> {
-  const bytes = await readWhole(file);
+export function keepStateSaved(
+  file: string,
+  everyMs: number,
+  source: StateSource,
+  say: (message: string) => void,
+): { stop(): Promise<void> } {
+  let savedAt: number | undefined;
+  let saving: Promise<void> | undefined;
+  let lastTrouble: string | undefined;
+  const timer = setInterval(() => {
+    if (saving !== undefined || source.revision === savedAt || source.agentCount === 0) return;
+    const cache = source.stateCache();
+    saving = saveStateCache(file, cache)
+      .then(
+        () => {
+          savedAt = cache.revision;
+          lastTrouble = undefined;
+        },
+        (e: unknown) => {
+          // Said once per cause, not every interval.
+          if (String(e) !== lastTrouble)
+            say(`could not save the state in ${file} (a restart after a crash will render it anew): ${String(e)}`);
+          lastTrouble = String(e);
+        },
+      )
+      .finally(() => {
+        saving = undefined;
+      });
+  }, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await saving;
+    },
+  };
+}
+
+/**
+ * Starts reading a saved answer and removes nothing: it may begin before the
+ * store's directory is locked, so the read overlaps opening the store.
+ */
+export function readStateCache(file: string): Promise<Buffer | undefined> {
+  return readWhole(file);
+}
+
+/**
+ * Takes the cache once the store's directory is this master's: the bytes of
+ * `read` (by default read now), parsed, with the file removed. Undefined when
+ * there is none, or it is not one this vxnet wrote whole (then it is removed
+ * too: it can never be used).
+ */
+export async function takeStateCache(file: string, read: Promise<Buffer | undefined> = readWhole(file)): Promise<StateCache | undefined> {
+  // A save a crash cut short leaves its temporary file: never used, so not kept.
+  await rm(`${file}.tmp`, { force: true }).catch(() => undefined);
+  const bytes = await read;
   if (bytes === undefined) return undefined;
   // Taken means removed: one that cannot be removed could outlive a crash, so it is not used.
   const removed = await rm(file, { force: true }).then(
@@ -154,6 +217,38 @@ function leadingIp(body: Buffer, start: number, length: number): string | undefi
   if (length < IP_OPEN.length || IP_OPEN.compare(body, start, start + IP_OPEN.length) !== 0) return undefined;
   const close = body.indexOf(0x22, start + IP_OPEN.length);
   return close < 0 || close >= start + length ? undefined : body.toString('latin1', start + IP_OPEN.length, close);
+}
+
+/**
+ * Where each of `ips` is among the cached agents (-1: not there). Walks both
+ * in step, since an earlier answer of the same store mostly lists them in the
+ * same order; only an agent out of step looks the rest up by address.
+ */
+export function placesInCache(cache: StateCache, starts: readonly number[], ips: readonly string[]): Int32Array {
+  const places = new Int32Array(ips.length);
+  let byIp: Map<string, number> | undefined;
+  let next = 0;
+  for (let k = 0; k < ips.length; k++) {
+    const ip = ips[k]!;
+    if (next < starts.length && startsWithIp(cache.body, starts[next]!, cache.lengths[next]!, ip)) {
+      places[k] = next++;
+      continue;
+    }
+    byIp ??= cachedIps(cache, starts);
+    const at = byIp.get(ip);
+    places[k] = at ?? -1;
+    if (at !== undefined) next = at + 1;
+  }
+  return places;
+}
+
+function cachedIps(cache: StateCache, starts: readonly number[]): Map<string, number> {
+  const byIp = new Map<string, number>();
+  for (let i = 0; i < starts.length; i++) {
+    const ip = leadingIp(cache.body, starts[i]!, cache.lengths[i]!);
+    if (ip !== undefined) byIp.set(ip, i);
+  }
+  return byIp;
 }
 
 /** Whether the answer's bytes before its first agent are `head`. */

@@ -119,6 +119,27 @@ describe('SqliteStore on disk', () => {
     expect(existsSync(join(dir, 'vxnet.lock'))).toBe(false);
   });
 
+  it('checks every page at open, or later when the caller asks (a master serves reads first), naming the file and the fix', async () => {
+    const dir = tempDir();
+    const store = await SqliteStore.open(dir);
+    await store.commit(
+      Array.from({ length: 2_000 }, (_, i) => ({ type: 'put' as const, record: agentRecord(`10.0.${i >> 8}.${i & 255}`, i + 1) })),
+    );
+    await store.close();
+    // A page in the middle overwritten: the schema and the meta rows still read.
+    const file = join(dir, 'vxnet.db');
+    const bytes = readFileSync(file);
+    const pages = bytes.length / 4096;
+    bytes.fill(0x5a, Math.floor(pages / 2) * 4096, (Math.floor(pages / 2) + 1) * 4096);
+    writeFileSync(file, bytes);
+    const damage = `cannot open the store ${file} (SQLITE_CORRUPT integrity check says:`;
+    expect((await openError(dir)).message).toContain(damage);
+    const deferred = await SqliteStore.open(dir, { deferIntegrityCheck: true });
+    expect(() => deferred.checkIntegrity()).toThrow(damage);
+    expect(() => deferred.checkIntegrity()).toThrow(`restore ${file} from a backup`);
+    await deferred.close();
+  });
+
   it('refuses a database from a newer schema and a foreign SQLite file', async () => {
     const newer = tempDir();
     await (await SqliteStore.open(newer)).close();

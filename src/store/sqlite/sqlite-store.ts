@@ -24,13 +24,15 @@ import { readChange, readConfig, readRecord, readRevision } from '../stored-rows
 import { checkWatchStart, ChangeListeners } from '../watch-hub.js';
 import { DB_FILE, makeDataDirectory } from './data-dir.js';
 import { lockDirectory } from './dir-lock.js';
-import { openDatabase, prepareStatements, type Statements } from './schema.js';
+import { checkIntegrity, openDatabase, prepareStatements, type Statements } from './schema.js';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /** Caps the file size; a batch that would grow it further fails with STORE_UNAVAILABLE. */
   maxDatabaseBytes?: number;
   /** Accept an existing vxnet.db that holds no store (truncated, replaced) as an empty store. */
   allowEmpty?: boolean;
+  /** Skip the integrity check at open: the caller runs checkIntegrity once its reads are served (a master's start). */
+  deferIntegrityCheck?: boolean;
 }
 
 /** Free pages past this are given back to the file system after a write. */
@@ -83,7 +85,7 @@ export class SqliteStore implements Store {
     const file = join(absDir, DB_FILE);
     let db: Database.Database | undefined;
     try {
-      db = openDatabase(file, { allowEmpty: options?.allowEmpty === true });
+      db = openDatabase(file, { allowEmpty: options?.allowEmpty === true, deferIntegrityCheck: options?.deferIntegrityCheck === true });
       if (options?.maxDatabaseBytes !== undefined) {
         if (!Number.isSafeInteger(options.maxDatabaseBytes) || options.maxDatabaseBytes < 1) {
           throw new VxnetError(
@@ -152,6 +154,11 @@ export class SqliteStore implements Store {
         agents: Array.from(this.sql.agentRows.iterate(), ([ip, record]) => this.storedRecord(ip, record)),
       };
     });
+  }
+
+  /** SQLite's check of every page, deferred from open (deferIntegrityCheck); STORE_UNAVAILABLE with the path and fix on damage. */
+  checkIntegrity(): void {
+    this.read(() => checkIntegrity(this.db, this.file));
   }
 
   /** The revision, the config and single records, read at once (StorePeek), before a snapshot. */
