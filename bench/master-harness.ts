@@ -119,6 +119,20 @@ export class LeanConnection {
     }
   }
 
+  /**
+   * A GET whose body is counted and dropped as it arrives (as `curl -o
+   * /dev/null`): its time is the server's answer, not this client joining tens of MB.
+   */
+  async getLength(path: string): Promise<{ status: number; length: number }> {
+    this.dropBody = true;
+    try {
+      const r = await this.send(`GET ${path} HTTP/1.1\r\nHost: ${this.host}\r\n\r\n`);
+      return { status: r.status, length: this.lastLength };
+    } finally {
+      this.dropBody = false;
+    }
+  }
+
   close(): void {
     this.socket.destroy();
   }
@@ -131,9 +145,12 @@ export class LeanConnection {
   }
 
   /** The answer's head once it is in, and how many bytes the whole answer needs. */
-  private head?: { status: number; bodyStart: number; total: number };
+  private head?: { status: number; bodyStart: number; total: number; length: number };
   private keepBytes = false;
   private lastBody: Buffer | undefined;
+  /** getLength: the body's bytes are dropped as they come (the head's offsets move back by as many). */
+  private dropBody = false;
+  private lastLength = 0;
 
   private tryAnswer(): void {
     if (!this.waiting) return;
@@ -144,10 +161,19 @@ export class LeanConnection {
       if (end < 0) return;
       const head = buffer.toString('latin1', 0, end);
       const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
-      this.head = { status: Number(head.slice(9, 12)), bodyStart: end + 4, total: end + 4 + length };
+      this.head = { status: Number(head.slice(9, 12)), bodyStart: end + 4, total: end + 4 + length, length };
     }
     // Chunks are joined once the whole body is in, not on every chunk (a /state of 100,000 agents is tens of MB).
-    if (this.buffered < this.head.total) return;
+    if (this.buffered < this.head.total) {
+      if (this.dropBody) {
+        this.head.total -= this.buffered;
+        this.head.bodyStart = Math.max(0, this.head.bodyStart - this.buffered);
+        this.chunks = [];
+        this.buffered = 0;
+      }
+      return;
+    }
+    this.lastLength = this.head.length;
     const buffer = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
     if (this.keepBytes) this.lastBody = buffer.subarray(this.head.bodyStart, this.head.total);
     const text = this.keepBytes ? '' : buffer.toString('utf8', this.head.bodyStart, this.head.total);

@@ -201,12 +201,12 @@ async function goalsBF(dir: string, configFile: string): Promise<void> {
   );
 }
 
-/** Spawn to the first 200 of GET /overlay-master/state, its body in (as bytes: a client that stores or forwards /state need not decode it). */
+/** Spawn to the first 200 of GET /overlay-master/state, to its last byte (counted as it arrives, as `curl -o /dev/null`). */
 async function restartToState(configFile: string, data: string): Promise<{ m: Server; ms: number }> {
   const m = await startMaster(configFile, data);
   const c = new LeanConnection(m);
   for (;;) {
-    const r = await c.getBytes('/overlay-master/state').catch(() => undefined);
+    const r = await c.getLength('/overlay-master/state').catch(() => undefined);
     if (r?.status === 200) {
       c.close();
       return { m, ms: performance.now() - m.startedAt };

@@ -11,8 +11,17 @@ import type { NetworkConfig } from '../config/types.js';
 import { isVxnetError } from '../errors.js';
 import type { AgentRecord, Snapshot, Store, StoredChange } from '../store/store.js';
 import { agentInfoJson, stateHeadJson } from './view.js';
-import { type BodyPart, buildStateBody, forgetPlace, placedText } from './state-body.js';
-import { agentMatches, agentStarts, headMatches, placesInCache, sampledAgents, type StateCache, startsWithIp } from './state-cache.js';
+import { type BodyPart, buildStateBody, forgetPlace, placedText, StateBody } from './state-body.js';
+import {
+  agentMatches,
+  agentStarts,
+  headMatches,
+  placesInCache,
+  sampledAgents,
+  type StateCache,
+  type StateToSave,
+  startsWithIp,
+} from './state-cache.js';
 import type { HistoryAnswer, UtilisationView } from '../api/types.js';
 import type { HistoryQuery } from '../store/store.js';
 import { PoolCounter, poolFrame } from './pool-thresholds.js';
@@ -55,7 +64,7 @@ export class StateReplica {
   /** Answers that walk every agent, by the revision they were made at (atThisRevision). */
   private readonly walks = new Map<string, { revision: number; value: unknown }>();
   /** The state's bytes at `revision`, shared by GET /state and every watcher's resync (state-body.ts). */
-  private body: { revision: number; bytes: Buffer } | undefined;
+  private body: { revision: number; bytes: StateBody } | undefined;
   readonly streams: WatchStreams;
   private utilisationCache: { revision: number; at: number; cost: number; view: UtilisationView } | undefined;
   /** Told each network config the store commits after this replica started (a standby adopts the leader's reloads). */
@@ -139,11 +148,11 @@ export class StateReplica {
   }
 
   stateJson(): string {
-    return this.stateBytes().toString();
+    return this.stateBody().joined().toString();
   }
 
   /** GET /overlay-master/state's body: built once per revision, and only when asked. */
-  stateBytes(): Buffer {
+  stateBody(): StateBody {
     if (this.body?.revision !== this.current)
       this.body = {
         revision: this.current,
@@ -153,8 +162,8 @@ export class StateReplica {
   }
 
   /** The state's bytes with where each agent's are, for the next start of this master (state-cache.ts). */
-  stateCache(): StateCache {
-    const body = this.stateBytes();
+  stateToSave(): StateToSave {
+    const body = this.stateBody();
     const lengths = [...this.agents.values()].map((a) => a.length);
     return { revision: this.current, head: Buffer.byteLength(this.stateHead()), lengths, body };
   }
@@ -178,7 +187,7 @@ export class StateReplica {
       agent.length = cache.lengths[k]!;
       agent.text = undefined;
     });
-    this.body = { revision: this.current, bytes: cache.body };
+    this.body = { revision: this.current, bytes: StateBody.of(cache.body) };
     return true;
   }
 
@@ -217,8 +226,8 @@ export class StateReplica {
       agents[k]!.start = starts[places[k]!]!;
       agents[k]!.length = cache.lengths[places[k]!]!;
     }
-    // An earlier revision's bytes: the next stateBytes builds this revision's, copying the kept agents from them.
-    this.body = { revision: cache.revision, bytes: cache.body };
+    // An earlier revision's bytes: the next stateBody builds this revision's, taking the kept agents from them.
+    this.body = { revision: cache.revision, bytes: StateBody.of(cache.body) };
     return kept.length;
   }
 
@@ -380,7 +389,7 @@ export class StateReplica {
   /** The resync frame in three parts around the state's own bytes, never a copy of them. */
   private resync(): Buffer[] {
     const [before, after] = resyncFrameAround(this.current);
-    return [Buffer.from(before), this.stateBytes(), Buffer.from(after)];
+    return [Buffer.from(before), ...this.stateBody().chunks, Buffer.from(after)];
   }
 
   /** An agent whose JSON, unless known, is rendered on first use (a restart answers sooner). */

@@ -168,7 +168,7 @@ export async function runMaster(opts: RunMasterOptions): Promise<void> {
   await service.close();
   await app.close();
   if (opts.stateCacheFile !== undefined && service.agentCount > 0)
-    await saveStateCache(opts.stateCacheFile, service.reads.stateCache()).catch((e: unknown) =>
+    await saveStateCache(opts.stateCacheFile, service.reads.stateToSave()).catch((e: unknown) =>
       opts.say(`could not leave the state for the next start in ${opts.stateCacheFile} (it will render it anew): ${String(e)}`),
     );
 }

@@ -7,7 +7,7 @@ import type { NetworkConfig } from '../config/types.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import { StateReplica } from './replica.js';
 import { MasterService } from './service.js';
-import { keepStateSaved, parseStateCache, saveStateCache, savedStateFits, takeStateCache } from './state-cache.js';
+import { keepStateSaved, parseStateCache, type StateCache, saveStateCache, savedStateFits, takeStateCache } from './state-cache.js';
 import type { Snapshot, StorePeek } from '../store/store.js';
 
 const config: NetworkConfig = {
@@ -29,6 +29,12 @@ async function stored(): Promise<{ store: MemoryStore; replica: StateReplica }> 
 /** What SqliteStore.peek answers, from a snapshot of the memory store. */
 function peekOf(snap: Snapshot): StorePeek {
   return { revision: snap.revision, config: snap.config, record: (ip) => snap.agents.find((a) => a.ip === ip) };
+}
+
+/** What a replica would save, as a start reads it back (one buffer). */
+function cacheOf(replica: StateReplica): StateCache {
+  const saved = replica.stateToSave();
+  return { ...saved, body: saved.body.joined() };
 }
 
 /** Waits for `done`, up to 10 s (a loaded machine), checking every 10 ms. */
@@ -53,19 +59,20 @@ describe('the state cache', () => {
   it('gives a restarted replica the same answer, each agent viewed in it, and is removed once taken', async () => {
     const { store, replica } = await stored();
     const file = join(dir(), 'state-cache');
-    await saveStateCache(file, replica.stateCache());
+    await saveStateCache(file, replica.stateToSave());
     const next = await StateReplica.start(store, config);
     const cache = await takeStateCache(file);
     expect(existsSync(file)).toBe(false);
     expect(next.adoptStateCache(cache!)).toBe(true);
-    expect(next.stateBytes()).toBe(cache!.body);
+    expect(next.stateBody().chunks).toEqual([cache!.body]);
+    expect(next.stateBody().chunks[0]).toBe(cache!.body);
     expect(next.stateJson()).toBe(replica.stateJson());
     expect(next.agentText('10.0.0.2')).toBe(replica.agentText('10.0.0.2'));
   });
 
   it('is refused when the store moved on, the config differs, or an agent does not match', async () => {
     const { store, replica } = await stored();
-    const cache = replica.stateCache();
+    const cache = cacheOf(replica);
 
     const moved = await StateReplica.start(store, config);
     const svc = await MasterService.start(store, config, { storeArgs: '--data /d' }, moved);
@@ -74,7 +81,7 @@ describe('the state cache', () => {
     await svc.close();
 
     // The rest against a cache of the store as it is now, so only what each case changes can refuse it.
-    const now = (await StateReplica.start(store, config)).stateCache();
+    const now = cacheOf(await StateReplica.start(store, config));
     const again = await StateReplica.start(store, config);
     const edited = { ...now, body: Buffer.from(now.body.toString().replace('"44.128.0.0/16"', '"44.129.0.0/16"')) };
     expect(again.adoptStateCache(edited)).toBe(false);
@@ -90,7 +97,7 @@ describe('the state cache', () => {
 
   it('is checked against the store before its rows are read: revision, config, and a sample rendered again', async () => {
     const { store, replica } = await stored();
-    const cache = replica.stateCache();
+    const cache = cacheOf(replica);
     const snap = await store.snapshot();
     expect(savedStateFits(cache, peekOf(snap), config)).toBe(true);
     expect(savedStateFits(cache, { ...peekOf(snap), revision: snap.revision + 1 }, config)).toBe(false);
@@ -112,7 +119,7 @@ describe('the state cache', () => {
 
   it('after the store moved on, keeps the bytes of every agent no change touched and renders the rest', async () => {
     const { store, replica } = await stored();
-    const earlier = replica.stateCache();
+    const earlier = cacheOf(replica);
     const svc = await MasterService.start(store, config, { storeArgs: '--data /d' }, await StateReplica.start(store, config));
     await svc.reportStatus('10.0.0.1', { overlays: [{ name: 'dcos', status: 'STATUS_OK' }] });
     await svc.deleteAgents(['10.0.0.2']);
@@ -137,7 +144,7 @@ describe('the state cache', () => {
     };
     // Another vxnet's rendering: the same addresses first, other bytes after them.
     const { store, replica } = await stored();
-    const earlier = replica.stateCache();
+    const earlier = cacheOf(replica);
     await moveOn(store);
     const tampered = { ...earlier, body: Buffer.from(earlier.body.toString().replaceAll('"d-dcos"', '"x-dcos"')) };
     const restarted = await StateReplica.start(store, config);
@@ -150,14 +157,14 @@ describe('the state cache', () => {
     const svc = await MasterService.start(short, config, { storeArgs: '--data /d' });
     for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) await svc.register({ ip, networkConfig: all });
     await svc.close();
-    const old = (await StateReplica.start(short, config)).stateCache();
+    const old = cacheOf(await StateReplica.start(short, config));
     await moveOn(short, '10.0.0.1');
     await moveOn(short, '10.0.0.2');
     expect((await StateReplica.start(short, config)).reuseStateCache(old)).toBe(0);
 
     // A config committed since (the same text rendered again would not show it): nothing kept.
     const { store: reloaded, replica: before } = await stored();
-    const saved = before.stateCache();
+    const saved = cacheOf(before);
     await reloaded.commit([{ type: 'config', config }]);
     expect((await StateReplica.start(reloaded, config)).reuseStateCache(saved)).toBe(0);
   });
@@ -198,7 +205,7 @@ describe('the state cache', () => {
   it('reads nothing from a file that is not a whole cache, and removes it', async () => {
     const { replica } = await stored();
     const file = join(dir(), 'state-cache');
-    await saveStateCache(file, replica.stateCache());
+    await saveStateCache(file, replica.stateToSave());
     const whole = readFileSync(file);
     expect(parseStateCache(whole)).toBeDefined();
     expect(parseStateCache(whole.subarray(0, whole.length - 1))).toBeUndefined();

@@ -14,6 +14,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { canonicalize } from '../config/canonical.js';
 import type { NetworkConfig } from '../config/types.js';
 import type { StorePeek } from '../store/store.js';
+import type { StateBody } from './state-body.js';
 import { agentInfoJson, stateHeadJson } from './view.js';
 
 const MAGIC = Buffer.from('vxnet-state-cache/1\n');
@@ -28,8 +29,13 @@ export interface StateCache {
   body: Buffer;
 }
 
+/** What a replica saves: a StateCache whose answer may be in chunks (state-body.ts). */
+export interface StateToSave extends Omit<StateCache, 'body'> {
+  body: StateBody;
+}
+
 /** Writes the cache (to a temporary file, flushed, then renamed over, so a reader never sees half of one). */
-export async function saveStateCache(file: string, cache: StateCache): Promise<void> {
+export async function saveStateCache(file: string, cache: StateToSave): Promise<void> {
   const header = Buffer.alloc(MAGIC.length + 16 + 4 * cache.lengths.length);
   MAGIC.copy(header, 0);
   let at = header.writeDoubleLE(cache.revision, MAGIC.length);
@@ -39,7 +45,7 @@ export async function saveStateCache(file: string, cache: StateCache): Promise<v
   const temporary = `${file}.tmp`;
   const handle = await open(temporary, 'w', 0o600);
   try {
-    await handle.writev([header, cache.body]);
+    await handle.writev([header, ...cache.body.chunks]);
     await handle.sync();
   } finally {
     await handle.close();
@@ -51,7 +57,7 @@ export async function saveStateCache(file: string, cache: StateCache): Promise<v
 export interface StateSource {
   readonly revision: number;
   readonly agentCount: number;
-  stateCache(): StateCache;
+  stateToSave(): StateToSave;
 }
 
 /**
@@ -71,7 +77,7 @@ export function keepStateSaved(
   let lastTrouble: string | undefined;
   const timer = setInterval(() => {
     if (saving !== undefined || source.revision === savedAt || source.agentCount === 0) return;
-    const cache = source.stateCache();
+    const cache = source.stateToSave();
     saving = saveStateCache(file, cache)
       .then(
         () => {

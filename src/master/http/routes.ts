@@ -2,6 +2,7 @@
 // leader's writes) and StateReplica reads (any master's) and answers back.
 // Validation lives in ../requests.ts, status codes in error-map.ts.
 
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VxnetError } from '../../errors.js';
 import { parseHistoryQuery } from '../history-query.js';
@@ -56,13 +57,18 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     }
   });
 
-  // The state as bytes, rebuilt only after a change (the replica keeps them): a GET is then one socket write.
+  // The state as bytes, rebuilt only after a change (the replica keeps them): a GET writes them as they are.
   app.get('/overlay-master/state', async (req, reply) => {
     // A starting sole master answers people and tools from the state it saved, checked against the store (../state-cache.ts).
     const saved = role.reads() === undefined && req.headers[AGENT_HEADER] === undefined ? role.savedState?.() : undefined;
     if (saved) return reply.header(REVISION_HEADER, String(saved.revision)).type(JSON_TYPE).send(saved.body);
     const from = reads(req);
-    return reply.header(REVISION_HEADER, String(from.revision)).type(JSON_TYPE).send(from.stateBytes());
+    const body = from.stateBody();
+    reply.header(REVISION_HEADER, String(from.revision)).type(JSON_TYPE);
+    // In chunks (../state-body.ts): each written in turn, with the length known, so not chunked encoding.
+    return body.chunks.length === 1
+      ? reply.send(body.chunks[0])
+      : reply.header('content-length', body.size).send(Readable.from(body.chunks, { objectMode: false }));
   });
 
   app.get<IpParams>('/overlay-master/agents/:ip', async (req, reply) => {

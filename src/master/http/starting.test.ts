@@ -62,7 +62,7 @@ describe('a sole master before it has read its store', () => {
     const store = new MemoryStore();
     const first = await MasterService.start(store, DEFAULT_NETWORK_CONFIG, { storeArgs: '--data /d' });
     await first.register({ ip: '10.0.0.1', networkConfig: { allocate_subnet: true, mesos_bridge: true, docker_bridge: true } });
-    const saved = { revision: first.revision, agents: 1, body: first.reads.stateBytes() };
+    const saved = { revision: first.revision, agents: 1, body: first.reads.stateBody().joined() };
     await first.close();
 
     const role = new SoleMasterRole();
