@@ -161,6 +161,31 @@ export class StateReplica {
     return this.body.bytes;
   }
 
+  /** Where renderAhead goes on from, until it has been through every agent. */
+  private renderCursor: Iterator<Agent> | undefined;
+
+  /**
+   * Renders agents that are in no answer yet until `until` (performance.now()),
+   * keeping each one's JSON for the next build, which then only copies: a save
+   * spreads that work over slices (state-cache.ts keepStateSaved). True once
+   * none is left.
+   */
+  renderAhead(until: number): boolean {
+    this.renderCursor ??= this.agents.values();
+    let rendered = 0;
+    for (;;) {
+      const next = this.renderCursor.next();
+      if (next.done) break;
+      const agent = next.value;
+      if (agent.length >= 0 || agent.text !== undefined) continue;
+      agent.text = this.render(agent);
+      // The clock is read every 64 renders: reading it costs about as much as rendering one.
+      if (++rendered % 64 === 0 && performance.now() >= until) return false;
+    }
+    this.renderCursor = undefined;
+    return true;
+  }
+
   /** The state's bytes with where each agent's are, for the next start of this master (state-cache.ts). */
   stateToSave(): StateToSave {
     const body = this.stateBody();

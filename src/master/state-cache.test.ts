@@ -187,6 +187,20 @@ describe('the state cache', () => {
     expect(restarted.adoptStateCache((await takeStateCache(file))!)).toBe(true);
   });
 
+  it('renders agents ahead of a save in slices, each a few dozen agents when time is up, and the answer is the same', async () => {
+    const store = new MemoryStore();
+    const svc = await MasterService.start(store, config, { storeArgs: '--data /d' });
+    for (let i = 1; i <= 130; i++) await svc.register({ ip: `10.0.${i >> 8}.${i & 255}`, networkConfig: all });
+    await svc.close();
+    const replica = await StateReplica.start(store, config);
+    let slices = 1;
+    // A deadline already past: each slice renders 64 agents, then gives the loop back.
+    while (!replica.renderAhead(0)) slices++;
+    expect(slices).toBe(3);
+    expect(replica.renderAhead(0)).toBe(true);
+    expect(replica.stateJson()).toBe((await StateReplica.start(store, config)).stateJson());
+  });
+
   it('says once why it cannot save, and saves once it can', async () => {
     const { replica } = await stored();
     const parent = join(dir(), 'gone');

@@ -57,13 +57,20 @@ export async function saveStateCache(file: string, cache: StateToSave): Promise<
 export interface StateSource {
   readonly revision: number;
   readonly agentCount: number;
+  /** Renders agents not in any answer yet until `until` (performance.now()); true once none is left. */
+  renderAhead(until: number): boolean;
   stateToSave(): StateToSave;
 }
+
+/** How long a save renders agents before it lets the event loop run. */
+const RENDER_SLICE_MS = 5;
 
 /**
  * Saves the state every `everyMs` while it moves (one save at a time), so a
  * master that crashes leaves an answer at most that old: its next start
  * renders only the agents changed since (StateReplica.reuseStateCache).
+ * Agents not yet in an answer are rendered in slices first (100,000 of them
+ * take about a second), so a save never holds the event loop for long.
  * `stop` waits for a save under way, so the caller's last save follows it.
  */
 export function keepStateSaved(
@@ -74,23 +81,27 @@ export function keepStateSaved(
 ): { stop(): Promise<void> } {
   let savedAt: number | undefined;
   let saving: Promise<void> | undefined;
+  let stopped = false;
   let lastTrouble: string | undefined;
+  const save = async (): Promise<void> => {
+    while (!source.renderAhead(performance.now() + RENDER_SLICE_MS)) {
+      await new Promise((next) => setImmediate(next));
+      if (stopped) return;
+    }
+    const cache = source.stateToSave();
+    await saveStateCache(file, cache);
+    savedAt = cache.revision;
+    lastTrouble = undefined;
+  };
   const timer = setInterval(() => {
     if (saving !== undefined || source.revision === savedAt || source.agentCount === 0) return;
-    const cache = source.stateToSave();
-    saving = saveStateCache(file, cache)
-      .then(
-        () => {
-          savedAt = cache.revision;
-          lastTrouble = undefined;
-        },
-        (e: unknown) => {
-          // Said once per cause, not every interval.
-          if (String(e) !== lastTrouble)
-            say(`could not save the state in ${file} (a restart after a crash will render it anew): ${String(e)}`);
-          lastTrouble = String(e);
-        },
-      )
+    saving = save()
+      .catch((e: unknown) => {
+        // Said once per cause, not every interval.
+        if (String(e) !== lastTrouble)
+          say(`could not save the state in ${file} (a restart after a crash will render it anew): ${String(e)}`);
+        lastTrouble = String(e);
+      })
       .finally(() => {
         saving = undefined;
       });
@@ -98,6 +109,7 @@ export function keepStateSaved(
   timer.unref();
   return {
     async stop() {
+      stopped = true;
       clearInterval(timer);
       await saving;
     },
