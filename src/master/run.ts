@@ -56,7 +56,7 @@ export interface RunMasterOptions {
 export async function runMaster(opts: RunMasterOptions): Promise<void> {
   let service: MasterService | undefined;
   const metrics = createMetrics(() => service);
-  // The answer left at the last clean stop is read on the thread pool while the app is built.
+  // The saved answer (at the last clean stop, or while running) is read on the thread pool while the store opens and the app is built.
   const cacheRead = opts.stateCacheFile === undefined ? undefined : takeStateCache(opts.stateCacheFile, opts.stateCacheRead);
   const role = new SoleMasterRole();
   const app = buildMasterApp({
