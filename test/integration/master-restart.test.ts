@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseStateCache } from '../../src/master/state-cache.js';
-import { call, cleanup, startMaster, startMasterProcess, tempDir, writeConfig } from './fixtures/master/master-process.js';
+import { call, cleanup, runCli, startMaster, startMasterProcess, tempDir, writeConfig } from './fixtures/master/master-process.js';
 
 describe('master: restart', () => {
   const dirs: string[] = [];
@@ -101,5 +101,21 @@ describe('master: restart', () => {
     expect(second.output()).toContain(`took 39 of 41 agents' /state answers from ${cache} (saved at revision ${saved};`);
     expect((await call(second.url, 'GET', '/overlay-master/state')).text).toBe(before);
     expect(await second.stop()).toBe(0);
+  });
+
+  it('refuses a save interval under a second, one that is no duration, and one with --etcd, naming the flag and the fix', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    const data = join(dir, 'data');
+    const short = await runCli(['master', '--data', data, '--listen', '127.0.0.1:0', '--save-state-every', '500ms']);
+    expect(short.code).not.toBe(0);
+    expect(short.stderr).toContain(
+      '--save-state-every 500ms is shorter than 1s: each save writes the whole /state; give 1s or more, or 0s',
+    );
+    const bare = await runCli(['master', '--data', data, '--listen', '127.0.0.1:0', '--save-state-every', '5']);
+    expect(bare.stderr).toContain('--save-state-every "5" is not a duration; give a number with a unit');
+    const etcd = await runCli(['master', '--etcd', 'http://127.0.0.1:1', '--listen', '127.0.0.1:0', '--save-state-every', '1m']);
+    expect(etcd.code).not.toBe(0);
+    expect(etcd.stderr).toContain('--save-state-every goes with --data: masters on --etcd keep no saved state; leave it out');
   });
 });
