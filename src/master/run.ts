@@ -6,10 +6,11 @@ import type { ListenAddress } from '../api/listen.js';
 import type { NetworkConfig } from '../config/types.js';
 import { VxnetError } from '../errors.js';
 import type { Snapshot, Store, StorePeek } from '../store/store.js';
+import { rm } from 'node:fs/promises';
 import { createMetrics } from './metrics.js';
 import { SoleMasterRole } from './role.js';
 import { StateReplica } from './replica.js';
-import { keepStateSaved, savedStateFits, saveStateCache, takeStateCache } from './state-cache.js';
+import { keepStateSaved, loadStateCache, savedStateFits, saveStateCache } from './state-cache.js';
 import type { MasterLimits } from './limits.js';
 import { buildMasterApp, listen, type MasterSecurity } from './server.js';
 import { reloadOnHangup } from './reload-hangup.js';
@@ -57,7 +58,7 @@ export async function runMaster(opts: RunMasterOptions): Promise<void> {
   let service: MasterService | undefined;
   const metrics = createMetrics(() => service);
   // The saved answer (at the last clean stop, or while running) is read on the thread pool while the store opens and the app is built.
-  const cacheRead = opts.stateCacheFile === undefined ? undefined : takeStateCache(opts.stateCacheFile, opts.stateCacheRead);
+  const cacheRead = opts.stateCacheFile === undefined ? undefined : loadStateCache(opts.stateCacheFile, opts.stateCacheRead);
   const role = new SoleMasterRole();
   const app = buildMasterApp({
     role,
@@ -101,7 +102,9 @@ export async function runMaster(opts: RunMasterOptions): Promise<void> {
     await app.close();
     throw e;
   }
-  if (cache && !reads.adoptStateCache(cache)) {
+  // The revision the saved file holds when it is this state as it is: the saver need not write it again until it moves.
+  const adoptedRevision = cache && reads.adoptStateCache(cache) ? cache.revision : undefined;
+  if (cache && adoptedRevision === undefined) {
     // An earlier revision's answer (saved while running, then a crash): what no change since touched is kept.
     const kept = servedSaved ? 0 : reads.reuseStateCache(cache);
     opts.say(
@@ -160,14 +163,17 @@ export async function runMaster(opts: RunMasterOptions): Promise<void> {
   process.stdout.write(`vxnet master listening on ${url} (${service.agentCount} agents, revision ${service.revision}, ${opts.where})\n`);
   const saver =
     opts.stateCacheFile !== undefined && opts.saveStateEveryMs !== undefined && opts.saveStateEveryMs > 0
-      ? keepStateSaved(opts.stateCacheFile, opts.saveStateEveryMs, service.reads, opts.say)
+      ? keepStateSaved(opts.stateCacheFile, opts.saveStateEveryMs, service.reads, opts.say, adoptedRevision)
       : undefined;
   const signal = await opts.stop;
   opts.say(`${signal}: stopping`);
   await saver?.stop();
   await service.close();
   await app.close();
-  if (opts.stateCacheFile !== undefined && service.agentCount > 0)
+  if (opts.stateCacheFile === undefined) return;
+  // No agents: nothing to save, and an answer saved earlier would only be left unused.
+  if (service.agentCount === 0) await rm(opts.stateCacheFile, { force: true }).catch(() => undefined);
+  else
     await saveStateCache(opts.stateCacheFile, service.reads.stateToSave()).catch((e: unknown) =>
       opts.say(`could not leave the state for the next start in ${opts.stateCacheFile} (it will render it anew): ${String(e)}`),
     );

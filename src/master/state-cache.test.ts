@@ -7,7 +7,7 @@ import type { NetworkConfig } from '../config/types.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import { StateReplica } from './replica.js';
 import { MasterService } from './service.js';
-import { keepStateSaved, parseStateCache, type StateCache, saveStateCache, savedStateFits, takeStateCache } from './state-cache.js';
+import { keepStateSaved, parseStateCache, type StateCache, saveStateCache, savedStateFits, loadStateCache } from './state-cache.js';
 import type { Snapshot, StorePeek } from '../store/store.js';
 
 const config: NetworkConfig = {
@@ -56,13 +56,15 @@ describe('the state cache', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  it('gives a restarted replica the same answer, each agent viewed in it, and is removed once taken', async () => {
+  it('gives a restarted replica the same answer, each agent viewed in it; the file stays, a half-written save does not', async () => {
     const { store, replica } = await stored();
     const file = join(dir(), 'state-cache');
     await saveStateCache(file, replica.stateToSave());
+    writeFileSync(`${file}.tmp`, 'cut short by a crash');
     const next = await StateReplica.start(store, config);
-    const cache = await takeStateCache(file);
-    expect(existsSync(file)).toBe(false);
+    const cache = await loadStateCache(file);
+    expect(existsSync(file)).toBe(true);
+    expect(existsSync(`${file}.tmp`)).toBe(false);
     expect(next.adoptStateCache(cache!)).toBe(true);
     expect(next.stateBody().chunks).toEqual([cache!.body]);
     expect(next.stateBody().chunks[0]).toBe(cache!.body);
@@ -184,7 +186,7 @@ describe('the state cache', () => {
     await svc.close();
     expect(said).toEqual([]);
     const restarted = await StateReplica.start(store, config);
-    expect(restarted.adoptStateCache((await takeStateCache(file))!)).toBe(true);
+    expect(restarted.adoptStateCache((await loadStateCache(file))!)).toBe(true);
   });
 
   it('renders agents ahead of a save in slices, each a few dozen agents when time is up, and the answer is the same', async () => {
@@ -226,19 +228,19 @@ describe('the state cache', () => {
     expect(parseStateCache(Buffer.concat([whole, Buffer.from('x')]))).toBeUndefined();
     expect(parseStateCache(Buffer.from('vxnet-state-cache/9\n'))).toBeUndefined();
     writeFileSync(file, whole.subarray(0, 40));
-    expect(await takeStateCache(file)).toBeUndefined();
+    expect(await loadStateCache(file)).toBeUndefined();
     expect(existsSync(file)).toBe(false);
-    expect(await takeStateCache(file)).toBeUndefined();
+    expect(await loadStateCache(file)).toBeUndefined();
   });
 
   it('takes a directory, or a file too large to hold, for no cache at all, so the master still starts', async () => {
     const file = join(dir(), 'state-cache');
     mkdirSync(file);
-    expect(await takeStateCache(file)).toBeUndefined();
+    expect(await loadStateCache(file)).toBeUndefined();
     expect(existsSync(file)).toBe(true); // not its to remove
     const huge = join(dir(), 'state-cache');
     writeFileSync(huge, '');
     truncateSync(huge, constants.MAX_LENGTH + 1); // sparse: no disk used
-    expect(await takeStateCache(huge)).toBeUndefined();
+    expect(await loadStateCache(huge)).toBeUndefined();
   });
 });

@@ -1,11 +1,13 @@
-// The /state answer a sole master leaves beside its store when it stops
-// cleanly, so its next start answers the first GET /state without rendering
-// every agent again (100,000 agents: about a second). It is taken (read and
-// removed) at the start and used only when it describes exactly the state
-// the store holds: a store that moved on, a crash, or another vxnet's format
-// leaves it unused. savedStateFits checks it against the store before the
-// rows are read, so it can be served while they are; replica.ts
-// adoptStateCache then checks every agent's place in it. File format:
+// The /state answer a sole master saves beside its store, at a clean stop
+// and every --save-state-every while it runs, so its next start answers the
+// first GET /state without rendering every agent again (100,000 agents:
+// about a second). A start uses it as it is only when it describes exactly
+// the state the store holds: savedStateFits checks it against the store
+// before the rows are read, so it can be served while they are, and replica.ts
+// adoptStateCache then checks every agent's place in it. One from an earlier
+// revision (a crash after the last save) lends the bytes of the agents no
+// change since touched (reuseStateCache); another vxnet's format is unused.
+// The file stays until the next save replaces it. File format:
 //   "vxnet-state-cache/1\n" | revision f64 | agents u32 | head bytes u32 |
 //   each agent's byte length u32 | the answer's bytes.
 
@@ -78,8 +80,9 @@ export function keepStateSaved(
   everyMs: number,
   source: StateSource,
   say: (message: string) => void,
+  /** The revision the file already holds (the start adopted it as it was), so it is not written again unchanged. */
+  savedAt?: number,
 ): { stop(): Promise<void> } {
-  let savedAt: number | undefined;
   let saving: Promise<void> | undefined;
   let stopped = false;
   let lastTrouble: string | undefined;
@@ -125,22 +128,18 @@ export function readStateCache(file: string): Promise<Buffer | undefined> {
 }
 
 /**
- * Takes the cache once the store's directory is this master's: the bytes of
- * `read` (by default read now), parsed, with the file removed. Undefined when
- * there is none, or it is not one this vxnet wrote whole (then it is removed
- * too: it can never be used).
+ * The cache once the store's directory is this master's: the bytes of `read`
+ * (by default read now), parsed. Undefined when there is none, or it is not
+ * one this vxnet wrote whole (then it is removed: it can never be used).
  */
-export async function takeStateCache(file: string, read: Promise<Buffer | undefined> = readWhole(file)): Promise<StateCache | undefined> {
+export async function loadStateCache(file: string, read: Promise<Buffer | undefined> = readWhole(file)): Promise<StateCache | undefined> {
   // A save a crash cut short leaves its temporary file: never used, so not kept.
   await rm(`${file}.tmp`, { force: true }).catch(() => undefined);
   const bytes = await read;
   if (bytes === undefined) return undefined;
-  // Taken means removed: one that cannot be removed could outlive a crash, so it is not used.
-  const removed = await rm(file, { force: true }).then(
-    () => true,
-    () => false,
-  );
-  return removed ? parseStateCache(bytes) : undefined;
+  const cache = parseStateCache(bytes);
+  if (cache === undefined) await rm(file, { force: true }).catch(() => undefined);
+  return cache;
 }
 
 /**
