@@ -229,6 +229,13 @@ async function crashAfterChanges(configFile: string, data: string, round: number
   const cache = join(data, 'state-cache');
   const m = await startMaster(configFile, data, ['--save-state-every', '1s']);
   if (!existsSync(cache)) throw new Error(`no saved state in ${cache}: the clean stop before should have left one`);
+  // Writes are taken once it leads: /healthz says so.
+  const health = new LeanConnection(m);
+  for (let waited = 0; (await health.get('/healthz')).status !== 200; waited += 20) {
+    if (waited > 60_000) throw new Error('the master did not take writes within 60 s');
+    await sleep(20);
+  }
+  health.close();
   const status = round % 2 === 0 ? 'STATUS_OK' : 'STATUS_CONFIGURING';
   let next = 0;
   const connections = Array.from({ length: 16 }, () => new LeanConnection(m));

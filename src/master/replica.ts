@@ -411,7 +411,7 @@ export class StateReplica {
     return change.type === 'put' ? putFrame(change.revision, agentJson) : deleteFrame(change.revision, change.ip);
   }
 
-  /** The resync frame in three parts around the state's own bytes, never a copy of them. */
+  /** The resync frame in parts around the state's own bytes (its chunks), never a copy of them. */
   private resync(): Buffer[] {
     const [before, after] = resyncFrameAround(this.current);
     return [Buffer.from(before), ...this.stateBody().chunks, Buffer.from(after)];
