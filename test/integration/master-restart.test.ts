@@ -13,7 +13,8 @@ describe('master: restart', () => {
   const dirs: string[] = [];
   afterAll(() => cleanup(dirs));
 
-  it('answers /state as before a clean stop, from what it left, and never from a stale answer', async () => {
+  /** A temp dir with a one-overlay config, and where the store and its saved /state go in it. */
+  async function masterDir(): Promise<{ dir: string; config: string; data: string; cache: string }> {
     const dir = await tempDir();
     dirs.push(dir);
     const config = await writeConfig(dir, 'net.json', {
@@ -22,10 +23,17 @@ describe('master: restart', () => {
       overlays: [{ name: 'a', subnet: '10.0.0.0/8', prefix: 24 }],
     });
     const data = join(dir, 'data');
-    const cache = join(data, 'state-cache');
+    return { dir, config, data, cache: join(data, 'state-cache') };
+  }
+
+  async function registerForty(url: string): Promise<void> {
+    for (let n = 0; n < 40; n++) expect((await call(url, 'POST', '/overlay-master/agents', { ip: `172.16.0.${n + 1}` })).status).toBe(200);
+  }
+
+  it('answers /state as before a clean stop, from what it left, and never from a stale answer', async () => {
+    const { dir, config, data, cache } = await masterDir();
     const first = await startMaster({ config, data });
-    for (let n = 0; n < 40; n++)
-      expect((await call(first.url, 'POST', '/overlay-master/agents', { ip: `172.16.0.${n + 1}` })).status).toBe(200);
+    await registerForty(first.url);
     const before = (await call(first.url, 'GET', '/overlay-master/state')).text;
     expect(await first.stop()).toBe(0);
     expect(existsSync(cache)).toBe(true);
@@ -64,19 +72,10 @@ describe('master: restart', () => {
   });
 
   it('after a crash, keeps what it saved while running for every agent unchanged since', async () => {
-    const dir = await tempDir();
-    dirs.push(dir);
-    const config = await writeConfig(dir, 'net.json', {
-      vtep_subnet: '198.16.0.0/16',
-      vtep_mac_oui: '70:B3:D5:00:00:00',
-      overlays: [{ name: 'a', subnet: '10.0.0.0/8', prefix: 24 }],
-    });
-    const data = join(dir, 'data');
-    const cache = join(data, 'state-cache');
+    const { config, data, cache } = await masterDir();
     const argv = (every: string) => ['master', '--data', data, '--listen', '127.0.0.1:0', '--config', config, '--save-state-every', every];
     const first = await startMasterProcess(argv('1s'));
-    for (let n = 0; n < 40; n++)
-      expect((await call(first.url, 'POST', '/overlay-master/agents', { ip: `172.16.0.${n + 1}` })).status).toBe(200);
+    await registerForty(first.url);
     const saved = Number((await fetch(`${first.url}/overlay-master/state`)).headers.get('x-vxnet-revision'));
     for (let t = 0; !(existsSync(cache) && parseStateCache(readFileSync(cache))?.revision === saved); t += 50) {
       if (t > 15_000) throw new Error(`no state saved at revision ${saved} within 15 s:\n${first.output()}`);
@@ -103,9 +102,7 @@ describe('master: restart', () => {
   });
 
   it('refuses a save interval under a second, one that is no duration, and one with --etcd, naming the flag and the fix', async () => {
-    const dir = await tempDir();
-    dirs.push(dir);
-    const data = join(dir, 'data');
+    const { data } = await masterDir();
     const short = await runCli(['master', '--data', data, '--listen', '127.0.0.1:0', '--save-state-every', '500ms']);
     expect(short.code).not.toBe(0);
     expect(short.stderr).toContain(
