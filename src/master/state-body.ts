@@ -9,8 +9,9 @@
 // An answer may be in chunks: a rebuild takes each run of unchanged agents
 // as a view of the previous answer's bytes and writes only what is new, so
 // a few changes among 100,000 agents cost their own bytes, not a 75 MB copy
-// (0.3-0.4 s on a VM that backs fresh memory lazily). Too many chunks, or
-// old answers held mostly for a few views, and the rebuild is one copy again.
+// (0.3-0.4 s on the test VMs, where new memory is slow to touch). Too many
+// chunks, or old answers held mostly for a few views, and the rebuild is one
+// copy again.
 
 /** One agent's place in the answer. */
 export interface BodyPart {
