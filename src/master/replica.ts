@@ -205,14 +205,34 @@ export class StateReplica {
     // Each agent's JSON begins with its own address: the cheap check that the order and set are this state's.
     for (let k = 0; k < agents.length; k++)
       if (!startsWithIp(cache.body, starts[k]!, cache.lengths[k]!, agents[k]!.record.ip)) return false;
-    // A sample rendered again must match byte for byte: an answer another vxnet version wrote is not this one's.
-    for (const k of sampledAgents(agents.length)) if (!agentMatches(cache, starts, k, this.render(agents[k]!))) return false;
-    agents.forEach((agent, k) => {
-      agent.start = starts[k]!;
-      agent.length = cache.lengths[k]!;
-      agent.text = undefined;
-    });
+    const everyone = agents.map((_, k) => k);
+    if (!this.placeInCache(cache, starts, agents, everyone, everyone)) return false;
     this.body = { revision: this.current, bytes: StateBody.of(cache.body) };
+    return true;
+  }
+
+  /**
+   * Gives each agent `agents[k]`, k in `kept`, its bytes in the cache (agent
+   * `places[k]` there), and every other agent none, once a sample of the kept
+   * ones rendered again matches byte for byte (an answer another vxnet
+   * version wrote is not this one's). False, with nothing changed, otherwise.
+   */
+  private placeInCache(
+    cache: StateCache,
+    starts: readonly number[],
+    agents: readonly Agent[],
+    places: ArrayLike<number>,
+    kept: readonly number[],
+  ): boolean {
+    for (const s of sampledAgents(kept.length)) {
+      const k = kept[s]!;
+      if (!agentMatches(cache, starts, places[k]!, this.render(agents[k]!))) return false;
+    }
+    for (const agent of agents) forgetPlace(agent);
+    for (const k of kept) {
+      agents[k]!.start = starts[places[k]!]!;
+      agents[k]!.length = cache.lengths[places[k]!]!;
+    }
     return true;
   }
 
@@ -242,15 +262,7 @@ export class StateReplica {
     );
     const kept: number[] = [];
     for (let k = 0; k < agents.length; k++) if (places[k]! >= 0 && !touched.has(agents[k]!.record.ip)) kept.push(k);
-    for (const s of sampledAgents(kept.length)) {
-      const k = kept[s]!;
-      if (!agentMatches(cache, starts, places[k]!, this.render(agents[k]!))) return 0;
-    }
-    for (const agent of agents) forgetPlace(agent);
-    for (const k of kept) {
-      agents[k]!.start = starts[places[k]!]!;
-      agents[k]!.length = cache.lengths[places[k]!]!;
-    }
+    if (!this.placeInCache(cache, starts, agents, places, kept)) return 0;
     // An earlier revision's bytes: the next stateBody builds this revision's, taking the kept agents from them.
     this.body = { revision: cache.revision, bytes: StateBody.of(cache.body) };
     return kept.length;

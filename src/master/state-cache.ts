@@ -120,19 +120,14 @@ export function keepStateSaved(
 }
 
 /**
- * Starts reading a saved answer and removes nothing: it may begin before the
- * store's directory is locked, so the read overlaps opening the store.
- */
-export function readStateCache(file: string): Promise<Buffer | undefined> {
-  return readWhole(file);
-}
-
-/**
  * The cache once the store's directory is this master's: the bytes of `read`
  * (by default read now), parsed. Undefined when there is none, or it is not
  * one this vxnet wrote whole (then it is removed: it can never be used).
  */
-export async function loadStateCache(file: string, read: Promise<Buffer | undefined> = readWhole(file)): Promise<StateCache | undefined> {
+export async function loadStateCache(
+  file: string,
+  read: Promise<Buffer | undefined> = readStateCache(file),
+): Promise<StateCache | undefined> {
   // A save a crash cut short leaves its temporary file: never used, so not kept.
   await rm(`${file}.tmp`, { force: true }).catch(() => undefined);
   const bytes = await read;
@@ -143,11 +138,13 @@ export async function loadStateCache(file: string, read: Promise<Buffer | undefi
 }
 
 /**
- * The file's bytes, read by one read(2) on the thread pool that is under way
- * when this returns, so it goes on while the caller parses the store's rows
- * (readFile reads in chunks, each waiting for the busy main thread).
+ * A saved answer's bytes, read by one read(2) on the thread pool that is
+ * under way when this returns, so it goes on while the store is opened and
+ * its rows parsed (readFile reads in chunks, each waiting for the busy main
+ * thread). It removes nothing: it may begin before the store's directory is
+ * locked.
  */
-function readWhole(file: string): Promise<Buffer | undefined> {
+export function readStateCache(file: string): Promise<Buffer | undefined> {
   let fd: number;
   try {
     fd = openSync(file, 'r');
