@@ -5,15 +5,19 @@
 // path: underlay, overlay as is, overlay with the change, over RUNS rounds
 // (median). Every run also gives softirq CPU-seconds per GB (/proc/stat).
 // EXPERIMENTS picks by the first word of a name (default: every experiment
-// below, without the diagnostics): udpcsum-flip, gro-veth, gro-underlay,
-// udp-gro-forwarding, gro-list, gro-off, notrack, notrack-inner; diagnostics:
-// probe (device settings, nftables, conntrack entries), skb (packets per
-// device per run), perf (the top kernel symbols per path).
+// below, without the diagnostics): no-conntrack, rps-vtep, rps-bridge-ports,
+// rps-container, udpcsum-flip, gro-veth, gro-underlay, udp-gro-forwarding,
+// gro-list, gro-off, notrack, notrack-inner; diagnostics: probe (device
+// settings, nftables, conntrack entries), skb (packets per device per run),
+// perf (the top kernel symbols per path), cpus (how busy each CPU was).
 //   EXPERIMENTS=notrack,gro-list   MTUS=1500,9000   RUNS=5
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { VXLAN_PORT } from '../src/api/types.js';
 import { type Cluster, type Host, ping, run, runOk, startCluster, startProcess, waitFor } from '../src/testbed/index.js';
 import { iperfRun } from './iperf.js';
 
+const nproc = () => availableParallelism();
 const RUNS = Number(process.env.RUNS ?? 5);
 const MTUS = (process.env.MTUS ?? '1500,9000').split(',').map(Number);
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -149,7 +153,56 @@ function udpCsumExperiment(): Experiment {
   };
 }
 
+/** Writes a sysfs file of a host namespace's own /sys (ip netns exec mounts it). */
+const sysfsWrite = (ns: string, file: string, value: string) => runOk(['ip', 'netns', 'exec', ns, 'tee', file], { input: `${value}\n` });
+
+/**
+ * RPS on a device's receive queue: the packets it receives are handed on to
+ * another CPU, so the receiving host's work (the inner forward, the bridge and
+ * the container's TCP receive) is not done by the CPU that sends.
+ */
+function rpsExperiment(name: string, devs: (e: Env) => Promise<[ns: string, dev: string][]>): Experiment {
+  const all = ((1 << Math.min(nproc(), 31)) - 1).toString(16);
+  const set = async (e: Env, mask: string) => {
+    for (const [ns, d] of await devs(e)) await sysfsWrite(ns, `/sys/class/net/${d}/queues/rx-0/rps_cpus`, mask);
+  };
+  return { name, apply: (e) => set(e, all), revert: (e) => set(e, '0') };
+}
+const onHosts = (devs: (h: Host) => Promise<string[]>) => async (e: Env) =>
+  (await Promise.all(e.h.map(async (h) => (await devs(h)).map((d): [string, string] => [h.ns, d])))).flat();
+
+/**
+ * vxnet's nat table taken away and put back: with no rule that needs it, the
+ * kernel stops tracking connections in the host namespace, so this is the
+ * most that conntrack costs the path (the underlay run keeps it).
+ */
+function withoutNatExperiment(): Experiment {
+  const saved = new Map<string, string>();
+  return {
+    name: 'no-conntrack (vxnet nat table removed)',
+    apply: async (e) => {
+      for (const h of e.h) {
+        saved.set(h.ns, await runOk(['ip', 'netns', 'exec', h.ns, 'nft', 'list', 'table', 'ip', 'vxnet']));
+        await runOk(['ip', 'netns', 'exec', h.ns, 'nft', 'delete', 'table', 'ip', 'vxnet']);
+      }
+    },
+    revert: async (e) => {
+      for (const h of e.h) await runOk(['ip', 'netns', 'exec', h.ns, 'nft', '-f', '-'], { input: saved.get(h.ns)! });
+    },
+  };
+}
+
 const EXPERIMENTS: Experiment[] = [
+  withoutNatExperiment(),
+  rpsExperiment(
+    'rps-vtep (vtep1024)',
+    onHosts(async () => ['vtep1024']),
+  ),
+  rpsExperiment('rps-bridge-ports (container veths, host side)', onHosts(containerVeths)),
+  rpsExperiment('rps-container (eth0 in both containers)', async (e) => [
+    [e.a, 'eth0'],
+    [e.b, 'eth0'],
+  ]),
   udpCsumExperiment(),
   ethtoolExperiment('gro-veth (container veths, host side)', async (_e, h) => containerVeths(h), ['gro', 'on'], ['gro', 'off']),
   ethtoolExperiment('gro-underlay (ul0)', async () => ['ul0'], ['gro', 'on'], ['gro', 'off']),
@@ -223,6 +276,34 @@ async function skbSizes(e: Env): Promise<void> {
       }),
     );
     log(`  ${which} ${r.gbps.toFixed(2)} Gbit/s, softirq ${r.softirq.toFixed(3)} s/GB: ${parts.join('; ')}`);
+  }
+}
+
+/** Per-CPU ticks from /proc/stat: busy (all but idle and iowait) and softirq. */
+function perCpu(): { busy: number; softirq: number }[] {
+  return readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((l) => /^cpu\d+ /.test(l))
+    .map((l) => {
+      const f = l.trim().split(/\s+/).slice(1).map(Number);
+      const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+      return { busy: user + nice + system + irq + softirq + steal, softirq };
+    });
+}
+
+/** How busy each CPU was during one run of each path: is one CPU the bound? */
+async function cpuSplit(e: Env): Promise<void> {
+  for (const which of ['underlay', 'overlay'] as const) {
+    const before = perCpu();
+    const t0 = performance.now();
+    const r = await measure(e, which);
+    const ticks = ((performance.now() - t0) / 1000) * 100;
+    const after = perCpu();
+    const parts = after.map((a, i) => {
+      const b = before[i]!;
+      return `cpu${i} busy ${((100 * (a.busy - b.busy)) / ticks).toFixed(0)} % (softirq ${((100 * (a.softirq - b.softirq)) / ticks).toFixed(0)} %)`;
+    });
+    log(`  ${which} ${r.gbps.toFixed(2)} Gbit/s: ${parts.join(', ')}`);
   }
 }
 
@@ -304,6 +385,7 @@ async function atMtu(underlayMtu: number, wanted: (n: string) => boolean): Promi
     if (wanted('probe')) await probe(e);
     if (wanted('skb')) for (let i = 0; i < 3; i++) await skbSizes(e);
     if (wanted('perf')) await profile(e);
+    if (wanted('cpus')) for (let i = 0; i < 3; i++) await cpuSplit(e);
     for (const x of EXPERIMENTS) {
       if (!wanted(x.name.split(' ')[0]!)) continue;
       log(`  ${x.name}...`);
@@ -320,7 +402,7 @@ async function atMtu(underlayMtu: number, wanted: (n: string) => boolean): Promi
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench:datapath must run as root (it builds network namespaces)');
   const only = (process.env.EXPERIMENTS ?? '').split(',').filter(Boolean);
-  const diagnostics = ['probe', 'skb', 'perf'];
+  const diagnostics = ['probe', 'skb', 'perf', 'cpus'];
   const wanted = (n: string) => only.includes(n) || (only.length === 0 && !diagnostics.includes(n));
   const lines: string[] = [];
   for (const mtu of MTUS) {
