@@ -56,7 +56,7 @@ async function spawnServer(argv: string[]): Promise<Server> {
   return { child, url: new URL(url), startedAt };
 }
 
-/** BENCH_MASTER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to each master's node. */
+/** BENCH_MASTER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to each master's node, and to (a)'s floor server. */
 const MASTER_NODE_ARGS = (process.env.BENCH_MASTER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const startMaster = (configFile: string, data: string, extra: string[] = []) =>
   spawnServer([...MASTER_NODE_ARGS, CLI, 'master', '--config', configFile, '--data', data, '--listen', '127.0.0.1:0', ...extra]);
@@ -110,7 +110,7 @@ async function sequentialP50(s: Server, path: string, first: number, n: number):
 
 async function goalA(dir: string, configFile: string): Promise<void> {
   const m = await startMaster(configFile, join(dir, 'seq'));
-  const floorServer = await spawnServer(['--import', 'tsx', FLOOR_SERVER, join(dir, 'floor-a')]);
+  const floorServer = await spawnServer([...MASTER_NODE_ARGS, '--import', 'tsx', FLOOR_SERVER, join(dir, 'floor-a')]);
   const figures: number[] = [];
   const floors: number[] = [];
   try {

@@ -1,12 +1,13 @@
-// The SQLite file: durability pragmas, schema version 2 (1 plus the
-// allocation history, migrated in place) and its statements.
+// The SQLite file: durability pragmas, schema version 3 (1 plus the
+// allocation history; 3 no longer writes meta "revision" with every batch)
+// and its statements. Older files are migrated in place.
 // Opening maps every failure to STORE_UNAVAILABLE with the path and a fix.
 
 import { closeSync, openSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { VxnetError } from '../../errors.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 type Db = Database.Database;
 
@@ -36,7 +37,13 @@ const SCHEMA_V1 = `
   INSERT INTO meta (key, value) VALUES ('revision', '0');
 `;
 
-/** Version 2: the allocation history, apart from the change log (its own retention). */
+/**
+ * Version 2: the allocation history, apart from the change log (its own retention).
+ * Version 3 changes no table: the revision is the newest change's (the log
+ * always keeps it), and meta "revision" is only a floor, so a commit writes
+ * one page fewer. An older vxnet would take that floor for the revision, so
+ * it must refuse the file, and the version says so.
+ */
 const SCHEMA_V2 = `
   CREATE TABLE allocation_history (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, agent TEXT NOT NULL, payload TEXT NOT NULL);
   CREATE INDEX allocation_history_by_agent ON allocation_history (agent, id);
@@ -63,10 +70,10 @@ function ensureSchema(db: Db, file: string, existed: boolean, options: OpenOptio
     );
   }
   if (version === SCHEMA_VERSION) return;
-  if (version === 1) {
-    // A file of an older vxnet: add what version 2 adds, keeping everything it holds.
+  if (version === 1 || version === 2) {
+    // A file of an older vxnet: add what the newer versions add, keeping everything it holds.
     db.transaction(() => {
-      db.exec(SCHEMA_V2);
+      if (version === 1) db.exec(SCHEMA_V2);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
     return;
@@ -196,11 +203,13 @@ export function prepareStatements(db: Db) {
       'SELECT revision, type, payload FROM changes WHERE revision > ? ORDER BY revision',
     ),
     oldestChange: db.prepare<[], { revision: number | null }>('SELECT min(revision) AS revision FROM changes'),
+    newestChange: db.prepare<[], { revision: number | null }>('SELECT max(revision) AS revision FROM changes'),
     pruneChanges: db.prepare<[number]>('DELETE FROM changes WHERE revision <= ?'),
     addEvent: db.prepare<[number, string, string]>('INSERT INTO allocation_history (at_ms, agent, payload) VALUES (?, ?, ?)'),
     eventTotals: db.prepare<[], { n: number; bytes: number }>(
       'SELECT count(*) AS n, coalesce(sum(length(payload)), 0) AS bytes FROM allocation_history',
     ),
+    oldestEventAt: db.prepare<[], { atMs: number | null }>('SELECT min(at_ms) AS atMs FROM allocation_history'),
     eventsBefore: db.prepare<[number], { n: number; bytes: number }>(
       'SELECT count(*) AS n, coalesce(sum(length(payload)), 0) AS bytes FROM allocation_history WHERE at_ms < ?',
     ),

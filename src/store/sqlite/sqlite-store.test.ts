@@ -144,9 +144,9 @@ describe('SqliteStore on disk', () => {
     const newer = tempDir();
     await (await SqliteStore.open(newer)).close();
     const raw = new Database(join(newer, 'vxnet.db'));
-    raw.pragma('user_version = 3');
+    raw.pragma('user_version = 4');
     raw.close();
-    expect((await openError(newer)).message).toContain('was written by a newer vxnet (schema 3; this one knows 2)');
+    expect((await openError(newer)).message).toContain('was written by a newer vxnet (schema 4; this one knows 3)');
 
     const foreign = tempDir();
     const other = new Database(join(foreign, 'vxnet.db'));
@@ -187,7 +187,7 @@ describe('SqliteStore on disk', () => {
     );
     await store.close();
     const check = new Database(join(dir, 'vxnet.db'), { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    expect(check.pragma('user_version', { simple: true })).toBe(3);
     check.close();
     const again = await SqliteStore.open(dir);
     expect((await again.allocationHistory({ subnet: '44.128.0.0/24', limit: 10 })).events).toEqual([
@@ -348,6 +348,67 @@ describe('SqliteStore against damage and misuse', () => {
     const err = await openError(dir);
     expect(err.message).toContain(`the store is damaged at ${dbFile(dir)}, meta row "revision": the revision is "seven"`);
     expect(err.message).not.toContain('NaN');
+  });
+
+  it('takes the revision from the newest change, not from meta, which commits no longer write (a crash leaves it behind)', async () => {
+    const dir = tempDir();
+    const store = await SqliteStore.open(dir);
+    await store.commit([{ type: 'config', config: networkConfig() }]);
+    await store.commit([{ type: 'put', record: agentRecord('10.0.0.1', 0) }]);
+    await store.commit([{ type: 'put', record: agentRecord('10.0.0.2', 1) }]);
+    await store.close();
+    // What a crash leaves: meta holds the revision of an earlier clean stop.
+    tamper(dir, "UPDATE meta SET value = '1' WHERE key = 'revision'");
+    const again = await SqliteStore.open(dir);
+    expect(again.peek().revision).toBe(3);
+    expect(await again.commit([{ type: 'delete', ip: '10.0.0.1' }])).toBe(4);
+    await again.close();
+    const raw = new Database(dbFile(dir), { readonly: true });
+    expect(raw.prepare("SELECT value FROM meta WHERE key = 'revision'").pluck().get()).toBe('4');
+    raw.close();
+  });
+
+  it('ages allocation events out by their own times, across a reopen and when the clock went back', async () => {
+    const dir = tempDir();
+    const day = 86_400_000;
+    let clock = Date.UTC(2024, 0, 1);
+    const t0 = clock;
+    const event = (i: number, atMs: number) => ({
+      at: new Date(atMs).toISOString(),
+      kind: 'allocated' as const,
+      agent: `10.0.1.${i}`,
+      vtepIp: `198.15.0.${i}`,
+    });
+    const agents = async (s: SqliteStore) => (await s.allocationHistory({ limit: 100 })).events.map((e) => e.agent);
+    const store = await SqliteStore.open(dir, { allocationHistoryDays: 30, wallClock: () => clock });
+    await store.commit([], [event(1, t0)]);
+    clock = t0 - 10 * day; // the clock went back: this event is older than the oldest so far
+    await store.commit([], [event(2, clock)]);
+    clock = t0 + 25 * day; // event 2 is 35 days old, event 1 twenty-five
+    await store.commit([], [event(3, clock)]);
+    expect(await agents(store)).toEqual(['10.0.1.1', '10.0.1.3']);
+    await store.close();
+
+    clock = t0 + 31 * day; // after a reopen, event 1 is 31 days old
+    const again = await SqliteStore.open(dir, { allocationHistoryDays: 30, wallClock: () => clock });
+    await again.commit([], [event(4, clock)]);
+    expect(await agents(again)).toEqual(['10.0.1.3', '10.0.1.4']);
+    await again.close();
+  });
+
+  it('opens a version-2 file at its revision and marks it version 3', async () => {
+    const dir = tempDir();
+    const store = await SqliteStore.open(dir);
+    await store.commit([{ type: 'config', config: networkConfig() }]);
+    await store.commit([{ type: 'put', record: agentRecord('10.0.0.1', 0) }]);
+    await store.close();
+    tamper(dir, 'PRAGMA user_version = 2');
+    const again = await SqliteStore.open(dir);
+    expect((await again.snapshot()).revision).toBe(2);
+    await again.close();
+    const raw = new Database(dbFile(dir), { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(3);
+    raw.close();
   });
 
   it('names the changes row of a damaged change when a watcher replays it', async () => {

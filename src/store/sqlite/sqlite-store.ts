@@ -62,6 +62,7 @@ export class SqliteStore implements Store {
     options: SqliteStoreOptions | undefined,
     /** The allocation history's size, for its retention. */
     private events: EventTotals,
+    private readonly pageSize: number,
   ) {
     this.retention = retentionOf(options);
     this.repair = REPAIR(file);
@@ -97,7 +98,9 @@ export class SqliteStore implements Store {
         db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize))}`);
       }
       const sql = prepareStatements(db);
-      const revision = readRevision(`${file}, meta row "revision"`, sql.getMeta.get('revision')?.value ?? '0', REPAIR(file));
+      // The newest change is the revision (the log always keeps it); meta "revision" is the floor for a log still empty.
+      const floor = readRevision(`${file}, meta row "revision"`, sql.getMeta.get('revision')?.value ?? '0', REPAIR(file));
+      const revision = Math.max(floor, sql.newestChange.get()?.revision ?? 0);
       const ledger = new HistoryLedger(bounds);
       const retained = sql.changeSizes.all();
       const revs = retained.map((r) => r.revision);
@@ -106,8 +109,11 @@ export class SqliteStore implements Store {
       const trimTo = ledger.cutoffAfter(revs, sizes);
       ledger.add(revs, sizes);
       if (trimTo > 0) sql.pruneChanges.run(trimTo);
-      compactFile(db);
-      return new SqliteStore(db, sql, file, ledger, unlock, revision, options, sql.eventTotals.get()!);
+      useIncrementalVacuum(db);
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      returnFreePages(db, pageSize);
+      const events = { ...sql.eventTotals.get()!, oldestAtMs: sql.oldestEventAt.get()?.atMs ?? undefined };
+      return new SqliteStore(db, sql, file, ledger, unlock, revision, options, events, pageSize);
     } catch (err) {
       db?.close();
       unlock();
@@ -219,6 +225,12 @@ export class SqliteStore implements Store {
     this.closed = true;
     this.hub.clear();
     try {
+      // For whoever reads the file by hand: since schema 3 commits no longer write it.
+      this.sql.setMeta.run('revision', String(this.revision));
+    } catch {
+      // Only a floor: the changes hold the revision.
+    }
+    try {
       this.db.close();
     } finally {
       this.unlock();
@@ -252,7 +264,7 @@ export class SqliteStore implements Store {
     this.ledger.add(revs, sizes);
     this.revision = first + batch.length - 1;
     try {
-      compactFile(this.db);
+      returnFreePages(this.db, this.pageSize);
     } catch {
       // The batch is durable; the space is given back after a later write.
     }
@@ -272,25 +284,28 @@ export class SqliteStore implements Store {
       this.sql.addChange.run(revision, change.type, change.payload);
     }
     if (batch.length === 0) return totals;
-    this.sql.setMeta.run('revision', String(revision));
     if (trimTo > 0) this.sql.pruneChanges.run(trimTo);
     return totals;
   }
 
   /** Appends allocation events and trims that history to its own retention (never the change log's). */
   private addEvents(events: EncodedEvent[]): EventTotals {
-    let { n, bytes } = this.events;
+    let { n, bytes, oldestAtMs } = this.events;
     for (const e of events) {
       this.sql.addEvent.run(e.atMs, e.event.agent, e.json);
       n += 1;
       bytes += e.json.length;
+      if (oldestAtMs === undefined || e.atMs < oldestAtMs) oldestAtMs = e.atMs;
     }
     const cutoff = this.wallClock() - this.retention.maxAgeMs;
-    const old = this.sql.eventsBefore.get(cutoff)!;
-    if (old.n > 0) {
+    let pruned = false;
+    // Knowing the oldest event's time spares every commit a query when nothing is old enough yet.
+    if (oldestAtMs !== undefined && oldestAtMs < cutoff) {
+      const old = this.sql.eventsBefore.get(cutoff)!;
       this.sql.pruneEventsBefore.run(cutoff);
       n -= old.n;
       bytes -= old.bytes;
+      pruned = true;
     }
     let last = 0;
     while (n > this.retention.maxEvents || bytes > this.retention.maxBytes) {
@@ -304,7 +319,8 @@ export class SqliteStore implements Store {
       }
     }
     if (last > 0) this.sql.pruneEventsTo.run(last);
-    return { n, bytes };
+    if (pruned || last > 0) oldestAtMs = this.sql.oldestEventAt.get()?.atMs ?? undefined;
+    return { n, bytes, oldestAtMs };
   }
 
   private read<T>(fn: () => T): T {
@@ -324,10 +340,11 @@ export class SqliteStore implements Store {
   }
 }
 
-/** How many allocation events the file holds, and their bytes. */
+/** How many allocation events the file holds, their bytes, and when the oldest happened. */
 interface EventTotals {
   n: number;
   bytes: number;
+  oldestAtMs: number | undefined;
 }
 
 const REPAIR = (file: string): string =>
@@ -335,16 +352,16 @@ const REPAIR = (file: string): string =>
 
 /**
  * Keeps the file near the size of what it holds: a file from before
- * auto_vacuum is converted once (VACUUM), then free pages past a few MiB
- * go back to the file system after a write (trimmed history, smaller records).
+ * auto_vacuum is converted once at open (VACUUM), then free pages past a few
+ * MiB go back to the file system after a write (trimmed history, smaller records).
  */
-function compactFile(db: Database.Database): void {
-  if (db.pragma('auto_vacuum', { simple: true }) !== 2) {
-    db.pragma('auto_vacuum = INCREMENTAL');
-    db.exec('VACUUM');
-    return;
-  }
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
+function useIncrementalVacuum(db: Database.Database): void {
+  if (db.pragma('auto_vacuum', { simple: true }) === 2) return;
+  db.pragma('auto_vacuum = INCREMENTAL');
+  db.exec('VACUUM');
+}
+
+function returnFreePages(db: Database.Database, pageSize: number): void {
   const free = db.pragma('freelist_count', { simple: true }) as number;
   if (free * pageSize > FREE_BYTES_KEPT) db.pragma(`incremental_vacuum(${free - Math.floor(FREE_BYTES_KEPT / pageSize / 2)})`);
 }
