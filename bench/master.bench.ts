@@ -4,10 +4,10 @@
 // Real master processes on loopback, temp dirs, bounded in time.
 // Needs a build first (npm run build): it runs dist/cli/main.js like users do.
 // BENCH_REPS (default 3) sets the repetitions; BENCH_SCALE (default 100000) the agents of (c)–(e);
-// BENCH_ONLY (e.g. "bf") runs some goals only.
+// BENCH_ONLY (e.g. "bf") runs some goals only; "s" (with c–e's store) measures commits beside saves of /state.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -255,7 +255,57 @@ async function crashAfterChanges(configFile: string, data: string, round: number
   children.delete(m.child);
 }
 
-async function goalsCDE(dir: string, configFile: string): Promise<void> {
+/** How long each run of the save measurement sends status reports. */
+const SAVE_WINDOW_MS = 8_000;
+
+/**
+ * Commit latency beside periodic saves of /state: a master saving every
+ * second (each save writes and flushes the whole answer, 77 MB at 100,000
+ * agents) against one that saves only at its stop, interleaved. One
+ * connection sends status reports back to back, each one commit; the saves
+ * are counted by the file's mtime.
+ */
+async function commitsBesideSaves(configFile: string, data: string): Promise<void> {
+  const cache = join(data, 'state-cache');
+  const runs = { saving: [] as number[][], off: [] as number[][] };
+  let saves = 0;
+  for (let r = 0; r < REPS; r++) {
+    for (const mode of ['saving', 'off'] as const) {
+      const m = await startMaster(configFile, data, ['--save-state-every', mode === 'saving' ? '1s' : '0s']);
+      const c = new LeanConnection(m);
+      for (let waited = 0; (await c.get('/healthz')).status !== 200; waited += 20) {
+        if (waited > 60_000) throw new Error('the master did not take writes within 60 s');
+        await sleep(20);
+      }
+      let mtime = statSync(cache).mtimeMs;
+      const times: number[] = [];
+      const end = performance.now() + SAVE_WINDOW_MS;
+      for (let i = 0; performance.now() < end; i++) {
+        const ip = agentIp((r * 100_003 + i) % SCALE);
+        const status = i % 2 === 0 ? 'STATUS_OK' : 'STATUS_CONFIGURING';
+        const t = performance.now();
+        const res = await c.put(`/overlay-master/agents/${ip}/status`, `{"overlays":[{"name":"scale-a","status":"${status}"}]}`);
+        times.push(performance.now() - t);
+        if (res.status !== 200) throw new Error(`status of ${ip}: ${res.status} ${res.text}`);
+        const now = statSync(cache).mtimeMs;
+        if (mode === 'saving' && now !== mtime) saves++;
+        mtime = now;
+      }
+      c.close();
+      await stop(m);
+      runs[mode].push(times.sort((a, b) => a - b));
+    }
+  }
+  const at = (mode: 'saving' | 'off', p: number) => median(runs[mode].map((t) => (p === 1 ? t.at(-1)! : pct(t, p))));
+  const p99 = at('saving', 0.99) / at('off', 0.99);
+  row('(d) a status report while /state is saved, p99', ms(at('saving', 0.99)), `${ms(at('off', 0.99))} no saves`, p99, true, 'measured');
+  console.log(
+    `    p50 ${ms(at('saving', 0.5))} vs ${ms(at('off', 0.5))}; max ${ms(at('saving', 1))} vs ${ms(at('off', 1))}; ` +
+      `${saves} saves in ${REPS} runs of ${SAVE_WINDOW_MS / 1000} s (--save-state-every 1s against 0s)`,
+  );
+}
+
+async function goalsCDE(dir: string, configFile: string, only: string): Promise<void> {
   const emptyData = join(dir, 'empty');
   const empty = await restartToState(configFile, emptyData);
   const emptyRss = rssMb(empty.m.child.pid!);
@@ -274,6 +324,12 @@ async function goalsCDE(dir: string, configFile: string): Promise<void> {
       `    (${SCALE} agents registered by ${CLIENTS} clients at ${populated.rate.toFixed(0)}/s, ${populated.duplicates} duplicates)`,
     );
     const rssFilled = rssMb(m.child.pid!);
+    if (!/[cde]/.test(only)) {
+      clearInterval(sampler);
+      await stop(m); // its clean stop leaves the file the saving runs start from
+      await commitsBesideSaves(configFile, data);
+      return;
+    }
 
     // (e) GET /state (to its last byte) beside JSON.stringify of what it answered, interleaved.
     const c = new LeanConnection(m);
@@ -322,6 +378,11 @@ async function goalsCDE(dir: string, configFile: string): Promise<void> {
       await timed(crashRestarts);
       await rm(join(data, 'state-cache'), { force: true });
       await timed(unsavedRestarts);
+    }
+    if (only.includes('s')) {
+      m = await startMaster(configFile, data); // its clean stop leaves the file the saving runs start from
+      await stop(m);
+      await commitsBesideSaves(configFile, data);
     }
 
     const rss = Math.max(peak, rssFilled, rssState, rssRestart);
@@ -383,10 +444,10 @@ async function main(): Promise<void> {
     const configFile = join(dir, 'config.json');
     await writeFile(configFile, JSON.stringify(SCALE_CONFIG));
     console.log(`vxnet master benchmark (node ${process.version}, loopback, ${REPS} interleaved repetitions, medians, data in ${dir})`);
-    const only = process.env.BENCH_ONLY ?? 'abcdef';
+    const only = process.env.BENCH_ONLY ?? 'abcdefs';
     if (only.includes('a')) await goalA(dir, configFile);
     if (/[bf]/.test(only)) await goalsBF(dir, configFile);
-    if (/[cde]/.test(only)) await goalsCDE(dir, configFile);
+    if (/[cdes]/.test(only)) await goalsCDE(dir, configFile, only);
     console.log('(g) master --etcd against raw etcd transactions: npm run bench:etcd');
   } finally {
     for (const c of children) c.kill('SIGKILL');
