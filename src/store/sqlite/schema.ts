@@ -101,7 +101,7 @@ function ensureSchema(db: Db, file: string, existed: boolean, options: OpenOptio
   })();
 }
 
-function explain(file: string, err: unknown): VxnetError {
+function explain(file: string, err: unknown, failed = 'cannot open the store'): VxnetError {
   if (err instanceof VxnetError) return err;
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
@@ -113,7 +113,7 @@ function explain(file: string, err: unknown): VxnetError {
   else if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM'))
     fix = `make ${file} and its directory writable, or pass another --data DIR`;
   else if (code === 'SQLITE_FULL') fix = 'free disk space and start again';
-  return new VxnetError('STORE_UNAVAILABLE', `cannot open the store ${file} (${reason}): ${fix}`, { file }, { cause: err });
+  return new VxnetError('STORE_UNAVAILABLE', `${failed} ${file} (${reason}): ${fix}`, { file }, { cause: err });
 }
 
 /**
@@ -168,7 +168,7 @@ export function checkIntegrity(db: Db, file: string): void {
   try {
     quickCheck(db);
   } catch (err) {
-    throw explain(file, err);
+    throw explain(file, err, 'the integrity check found damage in the store');
   }
 }
 

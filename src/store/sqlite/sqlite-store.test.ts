@@ -132,10 +132,10 @@ describe('SqliteStore on disk', () => {
     const pages = bytes.length / 4096;
     bytes.fill(0x5a, Math.floor(pages / 2) * 4096, (Math.floor(pages / 2) + 1) * 4096);
     writeFileSync(file, bytes);
-    const damage = `cannot open the store ${file} (SQLITE_CORRUPT integrity check says:`;
-    expect((await openError(dir)).message).toContain(damage);
+    const damage = `${file} (SQLITE_CORRUPT integrity check says:`;
+    expect((await openError(dir)).message).toContain(`cannot open the store ${damage}`);
     const deferred = await SqliteStore.open(dir, { deferIntegrityCheck: true });
-    expect(() => deferred.checkIntegrity()).toThrow(damage);
+    expect(() => deferred.checkIntegrity()).toThrow(`the integrity check found damage in the store ${damage}`);
     expect(() => deferred.checkIntegrity()).toThrow(`restore ${file} from a backup`);
     await deferred.close();
   });
