@@ -2,6 +2,7 @@
 // the same run (issue 3, section 7). Root only; everything runs in namespaces
 // with a per-run prefix and is removed at the end.
 import type { AgentInfo } from '../src/api/types.js';
+import { DEFAULT_NETWORK_CONFIG } from '../src/config/types.js';
 import { computeDesired } from '../src/agent/desired.js';
 import { execFileArgv, type Exec } from '../src/agent/linux/exec.js';
 import { execute, toBatches } from '../src/agent/linux/execute.js';
@@ -224,6 +225,8 @@ async function iperf(serverNs: string, serverIp: string, clientNs: string, logFi
 
 /** Interleaved pairs (underlay, overlay) per MTU: the machine's noise hits both paths alike, and medians drop outliers. */
 const THROUGHPUT_RUNS = Number(process.env.RUNS ?? 5);
+/** MASQUERADE=off: every overlay with `masquerade: false`, so the hosts hold no vxnet nat table and track no connections. */
+const UNMASQUERADED = process.env.MASQUERADE === 'off';
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -232,7 +235,14 @@ const median = (xs: number[]): number => {
 async function benchThroughput(underlayMtu: number): Promise<void> {
   // The container MTU is the VXLAN device's: the underlay's minus 50 bytes of encapsulation.
   const containerMtu = underlayMtu - 50;
-  const c = await startCluster({ hosts: 2, underlayMtu, agentArgs: ['--mtu', String(containerMtu)] });
+  const c = await startCluster({
+    hosts: 2,
+    underlayMtu,
+    agentArgs: ['--mtu', String(containerMtu)],
+    ...(UNMASQUERADED && {
+      config: { ...DEFAULT_NETWORK_CONFIG, overlays: DEFAULT_NETWORK_CONFIG.overlays.map((o) => ({ ...o, masquerade: false })) },
+    }),
+  });
   try {
     await c.waitAllOk(30_000);
     const [h1, h2] = [c.hosts[0]!, c.hosts[1]!];
@@ -260,7 +270,7 @@ async function benchThroughput(underlayMtu: number): Promise<void> {
     const ratios = over.map((x, i) => x / under[i]!);
     const ratio = median(ratios);
     results.push({
-      name: `(d) iperf3 TCP container->container, underlay MTU ${underlayMtu} (container ${mtu}, vtep ${vtepMtu}), median of ${THROUGHPUT_RUNS} interleaved`,
+      name: `(d) iperf3 TCP container->container, underlay MTU ${underlayMtu} (container ${mtu}, vtep ${vtepMtu})${UNMASQUERADED ? ', masquerade off' : ''}, median of ${THROUGHPUT_RUNS} interleaved`,
       value: `${o.toFixed(2)} Gbit/s, ${(100 * ratio).toFixed(0)} % of the underlay (median of per-run ratios ${ratios.map((r) => (100 * r).toFixed(0)).join('/')})`,
       floor: `host->host underlay ${u.toFixed(2)} Gbit/s`,
       target: '>= 85 %',

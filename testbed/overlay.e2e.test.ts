@@ -1,10 +1,16 @@
 // Real packets across 3 host namespaces on both seed overlays: reachability,
-// overlay-to-overlay routing, masquerade to the underlay, restarts, repair and
-// deletion of peers. One cluster for the file; the tests run in order.
+// overlay-to-overlay routing, masquerade to the underlay (and an overlay
+// reloaded without it), restarts, repair and deletion of peers. One cluster
+// for the file; the tests run in order.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo } from '../src/api/types.js';
+import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from '../src/config/types.js';
 import {
+  CLI,
   peerEntries,
+  runOk,
   ping,
   run,
   inNetns,
@@ -103,6 +109,56 @@ describe('overlays across hosts', () => {
       await udpSend(from.name, outside.ip, 7002);
       expect(await listener.source).toBe(from.host.ip);
     }
+  });
+
+  it('masquerade: false (a reload) lets an overlay reach the outside with its own addresses; with none masqueraded no host keeps a vxnet table', async () => {
+    const outside = c.underlay.outside!;
+    const [dcos1, dcos2] = DEFAULT_NETWORK_CONFIG.overlays as [NetworkConfig['overlays'][0], NetworkConfig['overlays'][0]];
+    const reloadTo = async (overlays: NetworkConfig['overlays']): Promise<string> => {
+      writeFileSync(join(c.tmpDir, 'config.json'), JSON.stringify({ ...DEFAULT_NETWORK_CONFIG, overlays }, null, 2));
+      return runOk(['node', CLI, 'network', 'reload', '--master', c.localMasterUrl], { timeoutMs: 60_000 });
+    };
+    let port = 7100;
+    /** The source an outside host sees from `from` once every agent applied the change (a new flow each try). */
+    const seenFrom = (from: Ctr, expected: string) =>
+      waitFor(
+        `${from.name} seen as ${expected} outside`,
+        async () => {
+          const listener = await udpListener(outside.ns, outside.ip, ++port, 2_000);
+          await udpSend(from.name, outside.ip, port);
+          const source = await listener.source.catch(() => undefined);
+          return source === expected ? source : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
+    const vxnetTables = async () =>
+      (
+        await Promise.all(c.hosts.map(async (h) => (await runOk(inNetns(h.ns, ['nft', 'list', 'tables']))).includes('table ip vxnet')))
+      ).filter(Boolean).length;
+    const onDcos1 = ctrs.find((x) => x.network === 'dcos-1' && x.host.index === 1)!;
+    const onDcos2 = ctrs.find((x) => x.network === 'dcos-2' && x.host.index === 2)!;
+    try {
+      expect(await reloadTo([dcos1, { ...dcos2, masquerade: false }])).toContain('masquerade off for dcos-2');
+      expect(await seenFrom(onDcos2, onDcos2.ip)).toBe(onDcos2.ip);
+      expect(await seenFrom(onDcos1, onDcos1.host.ip)).toBe(onDcos1.host.ip);
+      // Overlay to overlay is untouched: still routed with the sender's own address.
+      const listener = await udpListener(onDcos1.name, onDcos1.ip, 7003);
+      await udpSend(onDcos2.name, onDcos1.ip, 7003);
+      expect(await listener.source).toBe(onDcos2.ip);
+
+      await reloadTo([
+        { ...dcos1, masquerade: false },
+        { ...dcos2, masquerade: false },
+      ]);
+      await waitFor('no vxnet table on any host', async () => ((await vxnetTables()) === 0 ? true : undefined), { timeoutMs: 30_000 });
+      expect(await seenFrom(onDcos1, onDcos1.ip)).toBe(onDcos1.ip);
+    } finally {
+      await reloadTo([dcos1, dcos2]);
+    }
+    await waitFor('the vxnet table back on every host', async () => ((await vxnetTables()) === c.hosts.length ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    expect(await seenFrom(onDcos2, onDcos2.host.ip)).toBe(onDcos2.host.ip);
   });
 
   it('an agent restart under a continuous ping loses no packets', async () => {

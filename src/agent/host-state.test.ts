@@ -12,14 +12,37 @@ describe('NAT ruleset', () => {
       overlays: [overlayInfo(1), overlayInfo(1, { info: { name: 'dcos-2', subnet: '192.168.128.0/17', prefix: 24 } })],
     };
     const subnets = natSubnets(me);
-    expect(subnets).toEqual({ v4: ['192.168.128.0/17', '44.128.0.0/16'], v6: [] });
+    expect(subnets).toEqual({
+      v4: ['192.168.128.0/17', '44.128.0.0/16'],
+      v6: [],
+      masqueraded4: ['192.168.128.0/17', '44.128.0.0/16'],
+      masqueraded6: [],
+    });
     const script = renderNat(subnets);
     expect(script).toContain('add table ip vxnet\ndelete table ip vxnet\ntable ip vxnet {');
-    expect(script).toContain('elements = { 192.168.128.0/17, 44.128.0.0/16 }');
-    expect(script).toContain('ip saddr @overlays ip daddr != @overlays masquerade');
+    expect(script).toContain(
+      'set overlays {\n    type ipv4_addr\n    flags interval\n    auto-merge\n    elements = { 192.168.128.0/17, 44.128.0.0/16 }',
+    );
+    expect(script).toContain(
+      'set masqueraded {\n    type ipv4_addr\n    flags interval\n    auto-merge\n    elements = { 192.168.128.0/17, 44.128.0.0/16 }',
+    );
+    expect(script).toContain('ip saddr @masqueraded ip daddr != @overlays masquerade');
     // No IPv6 overlays: the ip6 table is removed, not created.
     expect(script).toMatch(/delete table ip6 vxnet\n$/);
     expect(removeNatScript()).not.toContain('masquerade');
+  });
+
+  it('leaves an overlay with masquerade: false out of the masqueraded set, and makes no table when none is masqueraded', () => {
+    const routed = overlayInfo(1, { info: { name: 'dcos-2', subnet: '192.168.128.0/17', prefix: 24, masquerade: false } });
+    const mixed = natSubnets({ ip: '198.18.0.1', overlays: [overlayInfo(1), routed] });
+    expect(mixed.masqueraded4).toEqual(['44.128.0.0/16']);
+    // Traffic to the routed overlay still keeps its source: it is an overlay destination.
+    expect(renderNat(mixed)).toContain('elements = { 192.168.128.0/17, 44.128.0.0/16 }');
+    expect(renderNat(mixed)).toContain(
+      'set masqueraded {\n    type ipv4_addr\n    flags interval\n    auto-merge\n    elements = { 44.128.0.0/16 }',
+    );
+    const none = natSubnets({ ip: '198.18.0.1', overlays: [routed] });
+    expect(renderNat(none)).toBe(removeNatScript());
   });
 });
 

@@ -503,7 +503,7 @@ export class AgentLoop {
     try {
       if (tools || natScript !== this.lastNat) {
         const tables = await this.deps.host.nftTables();
-        const missing = (nat.v4.length > 0 && !tables.has('ip')) || (nat.v6.length > 0 && !tables.has('ip6'));
+        const missing = (nat.masqueraded4.length > 0 && !tables.has('ip')) || (nat.masqueraded6.length > 0 && !tables.has('ip6'));
         if (natScript !== this.lastNat || missing) {
           await this.deps.host.applyNft(natScript);
           this.lastNat = natScript;

@@ -8,26 +8,26 @@ import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from './types.js';
 import { checkConfig } from './validate.js';
 
 describe('canonicalize', () => {
-  it('parses the seed defaults into src/net values and fills in enabled', () => {
+  it('parses the seed defaults into src/net values and fills in enabled and masquerade', () => {
     const c = canonicalize(DEFAULT_NETWORK_CONFIG);
     expect(c.vtep4).toEqual(mustCidr('192.15.0.0/20'));
     expect(c.vtep6).toBeUndefined();
     expect(c.oui).toBe('70:b3:d5:00:00:00');
     expect(c.overlays).toEqual([
-      { name: 'dcos-1', enabled: true, v4: { subnet: mustCidr('192.168.0.0/17'), prefix: 24 } },
-      { name: 'dcos-2', enabled: true, v4: { subnet: mustCidr('192.168.128.0/17'), prefix: 24 } },
+      { name: 'dcos-1', enabled: true, masquerade: true, v4: { subnet: mustCidr('192.168.0.0/17'), prefix: 24 } },
+      { name: 'dcos-2', enabled: true, masquerade: true, v4: { subnet: mustCidr('192.168.128.0/17'), prefix: 24 } },
     ]);
     expect(c.network).toEqual(DEFAULT_NETWORK_CONFIG);
   });
 
-  it('keeps a disabled overlay disabled and echoes the section without adding defaults', () => {
+  it('keeps enabled: false and masquerade: false, and echoes the section without adding defaults', () => {
     const text: NetworkConfig = {
       ...DEFAULT_NETWORK_CONFIG,
       vtep_mtu: 1450,
-      overlays: [{ name: 'a', subnet6: 'FD01::/48', prefix6: 64, enabled: false }],
+      overlays: [{ name: 'a', subnet6: 'FD01::/48', prefix6: 64, enabled: false, masquerade: false }],
     };
     const c = canonicalize(text);
-    expect(c.overlays).toEqual([{ name: 'a', enabled: false, v6: { subnet: mustCidr('fd01::/48'), prefix: 64 } }]);
+    expect(c.overlays).toEqual([{ name: 'a', enabled: false, masquerade: false, v6: { subnet: mustCidr('fd01::/48'), prefix: 64 } }]);
     expect(c.mtu).toBe(1450);
     expect(c.network).toEqual(text);
   });
@@ -62,7 +62,13 @@ describe('canonicalize', () => {
           ],
         };
         const c = canonicalize(text);
-        expect(c.overlays[0]).toEqual({ name: 'o', enabled, v4: { subnet, prefix: 28 }, v6: { subnet: subnet6, prefix: 120 } });
+        expect(c.overlays[0]).toEqual({
+          name: 'o',
+          enabled,
+          masquerade: true,
+          v4: { subnet, prefix: 28 },
+          v6: { subnet: subnet6, prefix: 120 },
+        });
         // Idempotent: the echoed text parses to the same canonical config.
         expect(canonicalize(c.network)).toEqual(c);
         // The echo carries no whitespace, and the formatted values parse back to themselves.

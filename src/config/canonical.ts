@@ -15,6 +15,8 @@ export interface CanonicalOverlay {
   readonly name: string;
   /** Filled in: true unless the config says false. */
   readonly enabled: boolean;
+  /** Filled in: true unless the config says false. */
+  readonly masquerade: boolean;
   readonly v4?: AgentRange;
   readonly v6?: AgentRange;
 }
@@ -80,7 +82,7 @@ export function canonicalize(config: NetworkConfig): CanonicalConfig {
     overlays: network.overlays.map((o, i) => {
       const v4 = range(`overlays[${i}].subnet`, o.subnet, o.prefix);
       const v6 = range(`overlays[${i}].subnet6`, o.subnet6, o.prefix6);
-      return { name: o.name, enabled: o.enabled !== false, ...(v4 && { v4 }), ...(v6 && { v6 }) };
+      return { name: o.name, enabled: o.enabled !== false, masquerade: o.masquerade !== false, ...(v4 && { v4 }), ...(v6 && { v6 }) };
     }),
     network,
   };

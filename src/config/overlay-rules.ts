@@ -1,12 +1,12 @@
 // Checks of the `overlays` list: names (they become Linux interface names),
-// each overlay's subnets and prefixes, and `enabled`. Pure.
+// each overlay's subnets and prefixes, `enabled` and `masquerade`. Pure.
 
 import type { Cidr, Family } from '../net/ip.js';
 import { MAX_OVERLAY_NAME_LENGTH as MAX_NAME_LENGTH, OVERLAY_NAME_CHARS } from '../net/link.js';
 import { MAX_AGENT_PREFIX, checkCidrField, checkPrefixField, suggestedPrefix } from './cidr-rules.js';
 import { type IssueSink, addError, checkKnownKeys, isPlainObject, typeName } from './describe.js';
 
-export const OVERLAY_KEYS = ['name', 'subnet', 'prefix', 'subnet6', 'prefix6', 'enabled'] as const;
+export const OVERLAY_KEYS = ['name', 'subnet', 'prefix', 'subnet6', 'prefix6', 'enabled', 'masquerade'] as const;
 export const RESERVED_NAMES = ['host', 'bridge', 'default', 'none'];
 /**
  * Most overlays one config may hold. Every agent record carries one
@@ -165,14 +165,16 @@ function checkOverlay(sink: IssueSink, value: unknown, index: number, seen: Map<
   }
   checkKnownKeys(sink, value, OVERLAY_KEYS, (key) => `${base}.${key}`, 'an overlay');
   const name = checkName(sink, `${base}.name`, value.name, index, seen);
-  if (value.enabled !== undefined && typeof value.enabled !== 'boolean') {
-    addError(
-      sink,
-      `${base}.enabled`,
-      value.enabled,
-      `must be a boolean, got ${typeName(value.enabled)}`,
-      'write true or false (unquoted), or leave it out for true',
-    );
+  for (const key of ['enabled', 'masquerade'] as const) {
+    if (value[key] !== undefined && typeof value[key] !== 'boolean') {
+      addError(
+        sink,
+        `${base}.${key}`,
+        value[key],
+        `must be a boolean, got ${typeName(value[key])}`,
+        'write true or false (unquoted), or leave it out for true',
+      );
+    }
   }
   if (value.subnet === undefined && value.subnet6 === undefined) {
     addError(

@@ -9,6 +9,12 @@ export interface OverlayConfig {
   prefix6?: number;
   /** Default true. A disabled overlay gets no new allocations but keeps existing ones. */
   enabled?: boolean;
+  /**
+   * Default true: traffic from the overlay to anything outside the overlays
+   * leaves with the host's address. False for an overlay the underlay routes
+   * itself; with no overlay masqueraded a host tracks no connections for vxnet.
+   */
+  masquerade?: boolean;
 }
 
 export interface NetworkConfig {

@@ -425,6 +425,14 @@ const errorCases: Case[] = [
     fix: /true or false/,
   },
   {
+    description: 'masquerade not a boolean',
+    raw: withOverlay(1, { masquerade: 'no' }),
+    path: 'overlays[1].masquerade',
+    value: 'no',
+    rule: /must be a boolean.*got a string/,
+    fix: /true or false/,
+  },
+  {
     description: 'a typo in an overlay key',
     raw: withOverlay(0, { prefx: 24 }),
     path: 'overlays[0].prefx',
@@ -560,7 +568,7 @@ describe('checkConfig errors: one case per rule', () => {
       fc.integer({ min: -1, max: 140 }),
       fc.constantFrom('10.0.0.0/8', 'fd00::/8', '1.2.3.4/33', '::/0'),
     );
-    const overlay = fc.dictionary(fc.constantFrom('name', 'subnet', 'prefix', 'subnet6', 'prefix6', 'enabled', 'x'), field);
+    const overlay = fc.dictionary(fc.constantFrom('name', 'subnet', 'prefix', 'subnet6', 'prefix6', 'enabled', 'masquerade', 'x'), field);
     const raw = fc.oneof(
       fc.anything(),
       fc.record(

@@ -37,6 +37,8 @@ describe('reconcile', () => {
       removed: [],
       disabled: [],
       enabled: [],
+      masqueradeOn: [],
+      masqueradeOff: [],
       configChanged: false,
     });
   });

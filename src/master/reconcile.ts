@@ -57,6 +57,9 @@ export type ReconcileResult =
       disabled: string[];
       /** Disabled before, enabled now. */
       enabled: string[];
+      /** Kept overlays whose traffic to the outside is masqueraded now and was not, and the other way round. */
+      masqueradeOn: string[];
+      masqueradeOff: string[];
       configChanged: boolean;
     }
   | { ok: false; refusals: Refusal[] };
@@ -209,6 +212,9 @@ export function reconcile(stored: StoredState, next: CanonicalConfig, storeArgs:
   const kept = next.overlays.filter((o) => oldByName.has(o.name));
   const disabled = kept.filter((o) => !o.enabled && oldByName.get(o.name)!.enabled).map((o) => o.name);
   const enabled = kept.filter((o) => o.enabled && !oldByName.get(o.name)!.enabled).map((o) => o.name);
+  const masqueradeOn = kept.filter((o) => o.masquerade && !oldByName.get(o.name)!.masquerade).map((o) => o.name);
+  const masqueradeOff = kept.filter((o) => !o.masquerade && oldByName.get(o.name)!.masquerade).map((o) => o.name);
   // The stored text is what /state echoes, so any change to it is written, even one that parses the same.
-  return { ok: true, added, removed, disabled, enabled, configChanged: JSON.stringify(stored.config) !== JSON.stringify(next.network) };
+  const configChanged = JSON.stringify(stored.config) !== JSON.stringify(next.network);
+  return { ok: true, added, removed, disabled, enabled, masqueradeOn, masqueradeOff, configChanged };
 }

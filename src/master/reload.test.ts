@@ -138,6 +138,21 @@ describe('MasterService.reload', () => {
     expect(subnets(svc, '10.0.0.4').c).toBe('44.130.3.0/24');
   });
 
+  it('turns masquerade off and on for an overlay: named in the summary, echoed to its agents, subnets kept', async () => {
+    const { svc } = await cluster();
+    const off = await svc.reload(with_(a, { ...b, masquerade: false }), { force: false });
+    expect(off).toMatchObject({ masqueradeOff: ['b'], masqueradeOn: [], added: [], disabled: [] });
+    expect(describeChange(off)).toContain('masquerade off for b (its traffic leaves with container addresses)');
+    const info = JSON.parse(svc.reads.agentText('10.0.0.2')!) as AgentInfo;
+    expect(info.overlays.map((o) => [o.info.name, o.info.masquerade, o.subnet])).toEqual([
+      ['a', undefined, '44.128.1.0/24'],
+      ['b', false, '44.129.1.0/24'],
+    ]);
+    const on = await svc.reload(config, { force: false });
+    expect(on).toMatchObject({ masqueradeOn: ['b'], masqueradeOff: [] });
+    expect(describeChange(on)).toContain('masquerade on for b');
+  });
+
   it('answers "nothing changed" for the same config and commits nothing', async () => {
     const { store, svc } = await cluster();
     const before = (await store.snapshot()).revision;

@@ -21,6 +21,9 @@ export interface ConfigChangeSummary {
   removed: { name: string; agents: number; containers: AttachedContainer[] }[];
   disabled: string[];
   enabled: string[];
+  /** Kept overlays now masqueraded, and no longer masqueraded (agents change their nftables table; flows under way keep theirs). */
+  masqueradeOn: string[];
+  masqueradeOff: string[];
   /** The stored config text changed. */
   configChanged: boolean;
   /** Agent records rewritten. */
@@ -108,6 +111,8 @@ export function planConfigChange(
       removed,
       disabled: verdict.disabled,
       enabled: verdict.enabled,
+      masqueradeOn: verdict.masqueradeOn,
+      masqueradeOff: verdict.masqueradeOff,
       configChanged: verdict.configChanged,
       agents,
     },
@@ -120,6 +125,8 @@ export function describeChange(summary: ConfigChangeSummary): string {
     ...summary.added.map((n) => `added ${n}`),
     ...summary.enabled.map((n) => `enabled ${n}`),
     ...summary.disabled.map((n) => `disabled ${n} (allocations kept)`),
+    ...summary.masqueradeOn.map((n) => `masquerade on for ${n}`),
+    ...summary.masqueradeOff.map((n) => `masquerade off for ${n} (its traffic leaves with container addresses)`),
     ...summary.removed.map(
       (r) =>
         `deleted ${r.name} (freed its subnets on ${r.agents} agent(s)` +
@@ -127,6 +134,8 @@ export function describeChange(summary: ConfigChangeSummary): string {
     ),
   ];
   if (parts.length === 0)
-    return summary.configChanged ? 'config text updated; no overlay added, removed, enabled or disabled' : 'nothing changed';
+    return summary.configChanged
+      ? 'config text updated; no overlay added, removed, enabled or disabled, and no masquerade changed'
+      : 'nothing changed';
   return `${parts.join(', ')}; ${summary.agents} agent record(s) updated`;
 }
