@@ -215,6 +215,14 @@ async function restartToState(configFile: string, data: string): Promise<{ m: Se
   }
 }
 
+/** Writes are taken once a starting master leads: /healthz says so. */
+async function untilItLeads(c: LeanConnection): Promise<void> {
+  for (let waited = 0; (await c.get('/healthz')).status !== 200; waited += 20) {
+    if (waited > 60_000) throw new Error('the master did not take writes within 60 s');
+    await sleep(20);
+  }
+}
+
 /** Changes between the last save and the crash in (d): status reports of this many agents (1 % of 100,000). */
 const CHANGED_BEFORE_CRASH = 1_000;
 
@@ -229,12 +237,8 @@ async function crashAfterChanges(configFile: string, data: string, round: number
   const cache = join(data, 'state-cache');
   const m = await startMaster(configFile, data, ['--save-state-every', '1s']);
   if (!existsSync(cache)) throw new Error(`no saved state in ${cache}: the clean stop before should have left one`);
-  // Writes are taken once it leads: /healthz says so.
   const health = new LeanConnection(m);
-  for (let waited = 0; (await health.get('/healthz')).status !== 200; waited += 20) {
-    if (waited > 60_000) throw new Error('the master did not take writes within 60 s');
-    await sleep(20);
-  }
+  await untilItLeads(health);
   health.close();
   const status = round % 2 === 0 ? 'STATUS_OK' : 'STATUS_CONFIGURING';
   let next = 0;
@@ -273,10 +277,7 @@ async function commitsBesideSaves(configFile: string, data: string): Promise<voi
     for (const mode of ['saving', 'off'] as const) {
       const m = await startMaster(configFile, data, ['--save-state-every', mode === 'saving' ? '1s' : '0s']);
       const c = new LeanConnection(m);
-      for (let waited = 0; (await c.get('/healthz')).status !== 200; waited += 20) {
-        if (waited > 60_000) throw new Error('the master did not take writes within 60 s');
-        await sleep(20);
-      }
+      await untilItLeads(c);
       let mtime = statSync(cache).mtimeMs;
       const times: number[] = [];
       const end = performance.now() + SAVE_WINDOW_MS;

@@ -210,10 +210,13 @@ export function reconcile(stored: StoredState, next: CanonicalConfig, storeArgs:
   if (refusals.length > 0) return { ok: false, refusals };
   const added = next.overlays.filter((o) => !oldByName.has(o.name)).map((o) => o.name);
   const kept = next.overlays.filter((o) => oldByName.has(o.name));
-  const disabled = kept.filter((o) => !o.enabled && oldByName.get(o.name)!.enabled).map((o) => o.name);
-  const enabled = kept.filter((o) => o.enabled && !oldByName.get(o.name)!.enabled).map((o) => o.name);
-  const masqueradeOn = kept.filter((o) => o.masquerade && !oldByName.get(o.name)!.masquerade).map((o) => o.name);
-  const masqueradeOff = kept.filter((o) => !o.masquerade && oldByName.get(o.name)!.masquerade).map((o) => o.name);
+  /** Kept overlays whose `key` is `now` and was not before. */
+  const turned = (key: 'enabled' | 'masquerade', now: boolean) =>
+    kept.filter((o) => o[key] === now && oldByName.get(o.name)![key] !== now).map((o) => o.name);
+  const disabled = turned('enabled', false);
+  const enabled = turned('enabled', true);
+  const masqueradeOn = turned('masquerade', true);
+  const masqueradeOff = turned('masquerade', false);
   // The stored text is what /state echoes, so any change to it is written, even one that parses the same.
   const configChanged = JSON.stringify(stored.config) !== JSON.stringify(next.network);
   return { ok: true, added, removed, disabled, enabled, masqueradeOn, masqueradeOff, configChanged };

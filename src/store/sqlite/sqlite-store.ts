@@ -87,6 +87,8 @@ export class SqliteStore implements Store {
     let db: Database.Database | undefined;
     try {
       db = openDatabase(file, { allowEmpty: options?.allowEmpty === true, deferIntegrityCheck: options?.deferIntegrityCheck === true });
+      // Fixed once the schema exists (a VACUUM keeps it).
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
       if (options?.maxDatabaseBytes !== undefined) {
         if (!Number.isSafeInteger(options.maxDatabaseBytes) || options.maxDatabaseBytes < 1) {
           throw new VxnetError(
@@ -94,7 +96,6 @@ export class SqliteStore implements Store {
             `maxDatabaseBytes is ${String(options.maxDatabaseBytes)}: pass a positive whole number of bytes, or omit it for no cap`,
           );
         }
-        const pageSize = db.pragma('page_size', { simple: true }) as number;
         db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize))}`);
       }
       const sql = prepareStatements(db);
@@ -110,7 +111,6 @@ export class SqliteStore implements Store {
       ledger.add(revs, sizes);
       if (trimTo > 0) sql.pruneChanges.run(trimTo);
       useIncrementalVacuum(db);
-      const pageSize = db.pragma('page_size', { simple: true }) as number;
       returnFreePages(db, pageSize);
       const events = { ...sql.eventTotals.get()!, oldestAtMs: sql.oldestEventAt.get()?.atMs ?? undefined };
       return new SqliteStore(db, sql, file, ledger, unlock, revision, options, events, pageSize);
